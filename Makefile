@@ -1,0 +1,43 @@
+# Two commands set everything up on a fresh machine (see README):
+#   make run    create .venv if missing, install the app's requirements, start the app
+#   make test   create .venv if missing, install test requirements and Chromium, run every test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none --browser.gatherUsageStats false
+
+.PHONY: run test test-fast bench chromium clean
+
+$(VENV)/.run-installed: requirements.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: requirements.txt requirements-test.txt
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@ $(VENV)/.run-installed
+
+# The browser tests drive Debian's Chromium through Playwright (`playwright install` cannot
+# download browsers here, and is not needed).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+run: $(VENV)/.run-installed
+	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) $(STREAMLIT_FLAGS)
+
+test: $(VENV)/.test-installed chromium
+	$(PY) -m pytest
+
+# Everything but the real-browser tests, for a quick loop while editing.
+test-fast: $(VENV)/.test-installed
+	$(PY) -m pytest -m "not browser"
+
+bench: $(VENV)/.test-installed chromium
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
