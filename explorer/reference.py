@@ -185,3 +185,75 @@ def reconcile(result: PublishedResult) -> Reconciliation | None:
         return None
     cost = count(config)
     return Reconciliation(result, config, cost.macs, cost.params, cost.weight_params)
+
+
+# --- published device latency -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceLatency:
+    """One row of ``device_latency.csv``: a published single-image latency; blanks are None."""
+
+    family: str
+    model: str
+    width_multiplier: float | None
+    resolution: int | None
+    quantized: bool
+    device: str  # "Pixel 1", "Pixel 3"
+    backend: str  # runtime and processor, e.g. "TF-Lite CPU, 4 threads"
+    latency_ms: float
+    top1: float | None  # as published next to the latency (may differ from published_results.csv)
+    top5: float | None
+    model_size_mb: float | None
+    source: str
+    table: str
+
+    @property
+    def platform(self) -> tuple[str, str]:
+        """(device, backend): what a latency budget is stated on."""
+        return (self.device, self.backend)
+
+    @property
+    def num_classes(self) -> int:
+        # Every latency source here runs the TF checkpoints, with their background class.
+        return 1001
+
+
+@lru_cache(maxsize=4)
+def load_device_latency(path: Path = DEVICE_LATENCY) -> tuple[DeviceLatency, ...]:
+    """Every row of ``device_latency.csv``, in file order, with its source and table."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return tuple(
+            DeviceLatency(
+                family=row["family"],
+                model=row["model"],
+                width_multiplier=_num(row["width_multiplier"]),
+                resolution=int(row["resolution"]) if row["resolution"].strip() else None,
+                quantized=row["quantized"].strip().lower() == "true",
+                device=row["device"],
+                backend=row["backend"],
+                latency_ms=float(row["latency_ms"]),
+                top1=_num(row["top1"]),
+                top5=_num(row["top5"]),
+                model_size_mb=_num(row["model_size_mb"]),
+                source=row["source"],
+                table=row["table"],
+            )
+            for row in csv.DictReader(f)
+        )
+
+
+def latency_platforms(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[tuple[str, str], ...]:
+    """The published (device, backend) pairs, in file order: the choices of a latency axis."""
+    rows = load_device_latency() if rows is None else rows
+    return tuple(dict.fromkeys(row.platform for row in rows))
+
+
+def latency_devices(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[str, ...]:
+    """The published devices, in file order."""
+    return tuple(dict.fromkeys(device for device, _ in latency_platforms(rows)))
+
+
+def latency_backends(device: str, rows: tuple[DeviceLatency, ...] | None = None) -> tuple[str, ...]:
+    """The backends published for ``device``, in file order (empty for an unknown device)."""
+    return tuple(backend for d, backend in latency_platforms(rows) if d == device)
