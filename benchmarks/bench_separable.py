@@ -5,11 +5,12 @@ depthwise (groups = M) + 1×1, and a per-channel Python loop depthwise + 1×1, o
 layers, with 1 and 2 threads. For each: time per call, speedup over the dense conv, and the
 fraction of the MAC reduction realized as speed (speedup / MAC reduction; 1.0 = all of it).
 
-Each round times the three implementations back to back with explorer.timing.time_call; the
-summary is over the rounds' medians, so drift between rounds shows in IQR / min / max.
+Each round times the three implementations back to back with explorer.timing.time_call; times
+are summarized over the rounds' medians, so drift between rounds shows in IQR / min / max. Speedups
+are paired: the median over rounds of (standard / this) within a round, which cancels slow drift.
 No targets: this machine's timings drift 10–30% (FIELD-NOTES); read the ratios.
 
-    python benchmarks/bench_separable.py [--rounds 3] [--budget 0.5]
+    python benchmarks/bench_separable.py [--rounds 5] [--budget 0.5]
 """
 
 from __future__ import annotations
@@ -29,14 +30,16 @@ LAYERS = {
 
 def bench_layer(shape: ConvShape, threads: int, rounds: int, budget_s: float) -> dict:
     samples: dict[str, list[float]] = {name: [] for name in IMPLEMENTATIONS}
+    speedups: dict[str, list[float]] = {name: [] for name in IMPLEMENTATIONS}
     for _ in range(rounds):
         for timing in measure_implementations(shape, threads=threads, budget_s=budget_s):
             samples[timing.name].append(timing.median_ms / 1e3)
+            speedups[timing.name].append(timing.speedup)
     counts = factorization(shape)
     medians = {name: statistics.median(s) for name, s in samples.items()}
     out = {}
     for name in IMPLEMENTATIONS:
-        speedup = medians["standard"] / medians[name]
+        speedup = statistics.median(speedups[name])
         macs = counts.standard_macs if name == "standard" else counts.separable_macs
         reduction = counts.standard_macs / macs
         out[name] = {
@@ -48,7 +51,7 @@ def bench_layer(shape: ConvShape, threads: int, rounds: int, budget_s: float) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per layer and thread count (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per layer and thread count (default 5)")
     parser.add_argument("--budget", type=float, default=0.5, help="seconds per implementation per round (default 0.5)")
     args = parser.parse_args()
     results = {}
