@@ -33,6 +33,9 @@ from .config import MobileNetConfig
 from .latency import LatencyReport, LatencySettings, cpu_model, gpu_name, machine_name, torch_version
 
 log = logging.getLogger(__name__)
+# A library logs, the application decides where it goes: no "last resort" printing to stderr
+# (the CLI prints its own one-line warning; the UI shows store.warning).
+log.addHandler(logging.NullHandler())
 
 ENV_DATA_DIR = "MOBILENET_EXPLORER_DATA"
 FILE_NAME = "latency.sqlite3"

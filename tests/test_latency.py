@@ -1,0 +1,348 @@
+"""Latency lab: report structure, derived columns, isolation of shared models, settings, CLI.
+
+No timing thresholds here (timings go in benchmarks/): budgets are tiny and resolutions small,
+and the checks are about structure, consistency and side effects.
+"""
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from explorer import build_model, count, paper_config
+from explorer.latency import (
+    LatencyError,
+    LatencyReport,
+    LatencySettings,
+    achieved_gmacs_per_s,
+    arithmetic_intensity,
+    cpu_model,
+    layer_io_elements,
+    layer_rows,
+    measure_latency,
+)
+from explorer.store import LatencyStore
+from explorer.timing import available_cores
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = LatencySettings(threads=1, budget_s=0.05)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return paper_config("v2", resolution=64)
+
+
+@pytest.fixture(scope="module")
+def report(config):
+    return measure_latency(config, FAST)
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def test_every_layer_row_present_in_order(config, report):
+    rows = count(config).layers
+    assert [r.name for r in report.layers] == [r.name for r in rows]
+    assert [r.kind for r in report.layers] == [r.kind for r in rows]
+    assert {"stem", "blocks.3.expand", "blocks.3.depthwise", "blocks.3.project", "last_conv", "pool", "head"} <= {r.name for r in report.layers}
+
+
+def test_report_is_sane(report):
+    assert report.median_ms > 0 and report.iqr_ms >= 0 and report.runs >= 1
+    assert (report.threads, report.batch, report.device) == (1, 1, "cpu")
+    assert report.torch_version == torch.__version__
+    assert report.cpu == cpu_model() and report.cpu
+    assert report.machine and report.gpu is None
+    assert report.from_store is False and report.layer_runs >= 3
+    assert dt.datetime.fromisoformat(report.measured_at).tzinfo is not None
+    assert all(r.latency_ms > 0 for r in report.layers)
+    assert report.layer_sum_ms == pytest.approx(sum(r.latency_ms for r in report.layers))
+    assert report.coverage == pytest.approx(report.layer_sum_ms / report.median_ms)
+
+
+def test_derived_columns_are_consistent(config, report):
+    cost = count(config)
+    assert sum(r.latency_share for r in report.layers) == pytest.approx(1.0)
+    assert sum(r.mac_share for r in report.layers) == pytest.approx(1.0)
+    for row, counted in zip(report.layers, cost.layers):
+        assert (row.macs, row.params, row.output_shape) == (counted.macs, counted.params, counted.output_shape)
+        assert row.latency_share == pytest.approx(row.latency_ms / report.layer_sum_ms)
+        assert row.mac_share == pytest.approx(counted.macs / cost.macs)
+        assert row.gmacs_per_s == pytest.approx(row.macs / (row.latency_ms * 1e-3) / 1e9)
+        assert (row.gmacs_per_s > 0) == (row.macs > 0)
+        assert (row.arithmetic_intensity > 0) == (row.macs > 0)
+
+
+def test_report_round_trips_through_json(report):
+    data = json.loads(json.dumps(report.to_dict()))
+    assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device", "torch_version", "cpu", "machine",
+            "measured_at", "from_store", "layers", "layer_sum_ms", "coverage"} <= set(data)  # fmt: skip
+    assert {"name", "kind", "latency_ms", "macs", "params", "latency_share", "mac_share", "gmacs_per_s",
+            "arithmetic_intensity", "output_shape"} <= set(data["layers"][0])  # fmt: skip
+    assert LatencyReport.from_dict(data) == report
+
+
+def test_batch_scales_shapes_and_throughput():
+    config = paper_config("v1", width_multiplier=0.25, resolution=32)
+    r = measure_latency(config, LatencySettings(batch=3, threads=1, budget_s=0.05))
+    assert r.batch == 3
+    assert [row.name for row in r.layers] == [row.name for row in count(config).layers]
+    for row in r.layers:
+        assert row.output_shape[0] == 3
+        assert row.gmacs_per_s == pytest.approx(3 * row.macs / (row.latency_ms * 1e-3) / 1e9)
+
+
+def test_progress_reports_fractions_in_order(config):
+    calls = []
+    measure_latency(config, FAST, progress=lambda fraction, message: calls.append((fraction, message)))
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert all(isinstance(m, str) and m for _, m in calls)
+
+
+# --- pure derived-column functions --------------------------------------------------------------
+
+
+def test_arithmetic_intensity_depthwise_closed_form():
+    # blocks.1.depthwise of V2 1.0/224: 96 channels, 3×3, stride 2, 112² → 56².
+    macs, params = 96 * 9 * 56 * 56, 96 * 9 + 2 * 96
+    inputs, outputs = 96 * 112 * 112, 96 * 56 * 56
+    assert arithmetic_intensity(macs, params, inputs, outputs) == pytest.approx(2_709_504 / (4 * (1056 + 1_204_224 + 301_056)))
+    # Weights are read once per forward, activations once per image.
+    assert arithmetic_intensity(macs, params, inputs, outputs, batch=8) == pytest.approx(8 * macs / (4 * (params + 8 * (inputs + outputs))))
+    assert arithmetic_intensity(0, 0, 10, 1) == 0.0
+    assert arithmetic_intensity(0, 0, 0, 0) == 0.0
+
+
+def test_pointwise_has_higher_intensity_than_depthwise():
+    io = layer_io_elements(paper_config("v2"))
+    rows = {r.name: r for r in count(paper_config("v2")).layers}
+    ai = {name: arithmetic_intensity(rows[name].macs, rows[name].params, *io[name]) for name in ("blocks.5.depthwise", "blocks.5.expand")}
+    assert ai["blocks.5.expand"] > 5 * ai["blocks.5.depthwise"]
+
+
+def test_achieved_gmacs_per_s():
+    assert achieved_gmacs_per_s(10**9, 1, 1000.0) == pytest.approx(1.0)
+    assert achieved_gmacs_per_s(10**9, 4, 1000.0) == pytest.approx(4.0)
+    assert achieved_gmacs_per_s(10**6, 1, 0.5) == pytest.approx(2.0)
+    assert achieved_gmacs_per_s(5, 1, 0.0) == 0.0
+
+
+def test_layer_io_elements_chain_through_the_network():
+    for config in (paper_config("v2", width_multiplier=0.5, resolution=96), paper_config("v1", resolution=128)):
+        rows = count(config).layers
+        io = layer_io_elements(config)
+        assert io["stem"][0] == 3 * config.resolution**2
+        for previous, row in zip(rows, rows[1:]):
+            assert io[row.name][0] == io[previous.name][1], row.name  # each layer reads what the last wrote
+        for row in rows:
+            assert io[row.name][1] == math.prod(row.output_shape)
+
+
+def test_layer_rows_from_given_latencies():
+    config = paper_config("v2", resolution=64)
+    cost = count(config)
+    fake = {row.name: float(i + 1) for i, row in enumerate(cost.layers)}
+    rows = layer_rows(cost, layer_io_elements(config), fake, batch=2)
+    total = sum(fake.values())
+    assert [r.latency_share for r in rows] == pytest.approx([v / total for v in fake.values()])
+    assert rows[0].output_shape == (2, *cost.layers[0].output_shape[1:])
+    assert rows[-1].gmacs_per_s == pytest.approx(2 * cost.layers[-1].macs / (fake["head"] * 1e-3) / 1e9)
+
+
+# --- isolation ----------------------------------------------------------------------------------
+
+
+def _hooks(model):
+    return [(name, kind) for name, m in model.named_modules() for kind in ("_forward_hooks", "_forward_pre_hooks") if getattr(m, kind)]
+
+
+def test_shared_model_is_not_hooked_mutated_or_changed(config):
+    shared = build_model(config)
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        before = shared(x)
+    state = copy.deepcopy(shared.state_dict())
+    threads_before = torch.get_num_threads()
+    # Which model ran? A probe hook travels into the private copy, so it sees every forward and
+    # tells the shared head from the copy's.
+    ran_shared = []
+    probe = shared.head.register_forward_hook(lambda module, args, output: ran_shared.append(module is shared.head))
+    measure_latency(config, FAST, model=shared)
+    probe.remove()
+    assert ran_shared and not any(ran_shared)  # only the private copy was run (and hooked)
+    assert _hooks(shared) == []
+    assert not shared.training
+    assert all(p.device.type == "cpu" for p in shared.parameters())
+    assert state.keys() == shared.state_dict().keys()
+    assert all(torch.equal(state[k], v) for k, v in shared.state_dict().items())
+    with torch.inference_mode():
+        assert torch.equal(shared(x), before)
+    assert torch.get_num_threads() == threads_before
+
+
+def test_threads_apply_inside_the_measuring_thread_only(config):
+    if available_cores() < 2:
+        pytest.skip("needs 2 cores to tell thread counts apart")
+    # A probe hook on the model passed in: the private copy carries it, so it sees the thread
+    # count in effect during both timing phases. (Test-only: real shared models have no hooks.)
+    seen, caller_threads = [], []
+    probe = build_model(config)
+    probe.head.register_forward_hook(lambda module, args, output: seen.append(torch.get_num_threads()))
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+
+    def measure():
+        caller_threads.append(torch.get_num_threads())
+        measure_latency(config, LatencySettings(threads=1, budget_s=0.05), model=probe)
+        caller_threads.append(torch.get_num_threads())
+
+    try:
+        worker = threading.Thread(target=measure)
+        worker.start()
+        worker.join()
+        assert seen and set(seen) == {1}
+        assert len(caller_threads) == 2 and caller_threads[0] == caller_threads[1]  # restored in the measuring thread
+        assert torch.get_num_threads() == 2  # another thread's setting is untouched
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_model_not_matching_config_is_an_error(config):
+    other = build_model(paper_config("v1", width_multiplier=0.25, resolution=32))
+    with pytest.raises(LatencyError, match="model: does not match the config"):
+        measure_latency(config, FAST, model=other)
+    assert _hooks(other) == []
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def test_default_settings():
+    s = LatencySettings()
+    assert (s.batch, s.threads, s.device, s.budget_s) == (1, None, "cpu", 2.0)
+    assert s.resolved_threads == available_cores()
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"batch": 0}, "batch"), ({"batch": 257}, "batch"), ({"batch": True}, "batch"), ({"batch": "1"}, "batch"),
+        ({"threads": 0}, "threads"), ({"threads": available_cores() + 1}, "threads"), ({"threads": 1.5}, "threads"),
+        ({"device": "tpu"}, "device"), ({"budget_s": 0}, "budget_s"), ({"budget_s": float("nan")}, "budget_s"),
+        ({"budget_s": 1e6}, "budget_s"),
+    ],
+)  # fmt: skip
+def test_invalid_settings_name_the_setting(kwargs, field):
+    with pytest.raises(LatencyError) as err:
+        LatencySettings(**kwargs)
+    assert err.value.field == field and str(err.value).startswith(f"{field}: ")
+    assert isinstance(err.value, ValueError)
+
+
+def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(LatencyError, match="device: CUDA is not available"):
+        LatencySettings(device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_measurement():
+    config = paper_config("v2", resolution=64)
+    r = measure_latency(config, LatencySettings(device="cuda", budget_s=0.1))
+    assert r.device == "cuda" and r.gpu and r.median_ms > 0
+    assert [row.name for row in r.layers] == [row.name for row in count(config).layers]
+    assert all(row.latency_ms > 0 for row in r.layers)
+
+
+# --- reuse through the store --------------------------------------------------------------------
+
+
+def test_store_reuse_and_remeasure(tmp_path, config):
+    store = LatencyStore(tmp_path / "s.sqlite3")
+    first = measure_latency(config, FAST, store=store)
+    again = measure_latency(config, FAST, store=store)
+    assert not first.from_store and again.from_store
+    assert again == dataclasses.replace(first, from_store=True)
+    fresh = measure_latency(config, FAST, store=store, remeasure=True)
+    assert not fresh.from_store
+    assert len(store.list_results()) == 1  # the re-measurement replaced the stored one
+    assert measure_latency(config, FAST, store=store).measured_at == fresh.measured_at
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def cli(*args, env_dir, check_rc=None):
+    env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(env_dir)}
+    proc = subprocess.run([sys.executable, "-m", "explorer", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+LATENCY_ARGS = ("profile", "--arch", "v2", "--resolution", "64", "--latency", "--threads", "1", "--budget", "0.05")
+
+
+def test_cli_profile_latency_json_then_reuse_then_remeasure(tmp_path):
+    out = json.loads(cli(*LATENCY_ARGS, "--json", env_dir=tmp_path, check_rc=0).stdout)
+    latency = out["latency"]
+    assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device"} <= set(latency)
+    assert (latency["threads"], latency["batch"], latency["device"], latency["from_store"]) == (1, 1, "cpu", False)
+    assert latency["median_ms"] > 0
+    assert [row["name"] for row in out["layers"]] == [row["name"] for row in latency["layers"]]
+    assert all(row["latency_ms"] > 0 for row in out["layers"])
+    assert (tmp_path / "latency.sqlite3").exists()
+
+    text = cli(*LATENCY_ARGS, env_dir=tmp_path, check_rc=0).stdout
+    assert "GMAC/s" in text and "latency: median" in text and "reused the measurement" in text
+    assert f"{latency['median_ms']:.2f} ms" in text
+
+    again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
+                           env_dir=tmp_path, check_rc=0).stdout)  # fmt: skip
+    assert again["latency"]["from_store"] is False and again["latency"]["batch"] == 2
+    assert (tmp_path / "other.sqlite3").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cli_cuda_without_cuda(tmp_path):
+    proc = cli("profile", "--arch", "v2", "--latency", "--device", "cuda", env_dir=tmp_path, check_rc=2)
+    assert proc.stderr.startswith("error: --device: CUDA is not available") and len(proc.stderr.strip().splitlines()) == 1
+    assert not proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--latency", "--batch", "0"], "error: --batch: must be an integer between 1 and 256"),
+        (["--latency", "--threads", "0"], "error: --threads: must be an integer between 1 and"),
+        (["--latency", "--budget", "0"], "error: --budget:"),
+        (["--latency", "--device", "tpu"], "invalid choice"),
+        (["--threads", "1"], "--threads needs --latency"),
+        (["--remeasure"], "--remeasure needs --latency"),
+    ],
+)
+def test_cli_latency_flag_errors(tmp_path, args, fragment):
+    proc = cli("profile", "--arch", "v2", *args, env_dir=tmp_path, check_rc=2)
+    assert fragment in proc.stderr and not proc.stdout
+
+
+def test_cli_without_latency_does_not_import_torch(tmp_path):
+    code = ("import sys, io, contextlib; from explorer.cli import main\n"
+            "for argv in (['profile', '--arch', 'v2', '--json'], ['latency', 'list']):\n"
+            "    with contextlib.redirect_stdout(io.StringIO()): assert main(argv) == 0\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")  # fmt: skip
+    env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
