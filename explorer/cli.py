@@ -82,6 +82,8 @@ def latency_text(r: LatencyReport) -> str:
     ]
     if r.from_store:
         lines.append(f"reused the measurement stored at {r.measured_at} (--remeasure to measure again)")
+    else:
+        lines.append(f"measured in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s) and saved to the store")
     return "\n".join(lines)
 
 

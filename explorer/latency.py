@@ -46,9 +46,10 @@ MAX_BATCH = 256
 MAX_BUDGET_S = 60.0
 # Share of the time budget for the whole-model timing; the rest goes to the per-layer pass.
 WHOLE_MODEL_SHARE = 0.6
-# Per-layer medians need a few forwards even when the budget is tiny; the cap keeps small models
-# from collecting thousands of samples that change nothing.
-MIN_LAYER_RUNS, MAX_LAYER_RUNS = 3, 500
+# The per-layer pass runs at least one forward, then repeats while its budget lasts; the cap keeps
+# small models from collecting thousands of samples that change nothing. There is no larger
+# minimum on purpose: for a model that takes a second per forward, the budget matters more.
+MAX_LAYER_RUNS = 500
 FP32_BYTES = 4
 
 Progress = Callable[[float, str], None]
@@ -195,6 +196,7 @@ class LatencyReport:
     coverage: float  # layer_sum_ms / median_ms, as measured (expected ~0.7–1.1)
     layer_runs: int  # forwards behind each per-layer median
     budget_s: float
+    elapsed_s: float = 0.0  # wall time of the whole measurement, model copy included
     gpu: str | None = None
     from_store: bool = False
 
@@ -316,12 +318,10 @@ def time_layers(model: torch.nn.Module, x: torch.Tensor, names: list[str], *, th
             module = model.get_submodule(name)
             handles.append(module.register_forward_pre_hook(pre_hook(name)))
             handles.append(module.register_forward_hook(post_hook(name)))
+        # No warm-up here: measure_latency has just warmed the model up in the whole-model timing.
         with _torch_threads(threads):
-            model(x)  # warm-up: first-call allocations and kernel selection
-            for values in samples.values():
-                values.clear()
             runs, start = 0, time.perf_counter()
-            while runs < MIN_LAYER_RUNS or (runs < MAX_LAYER_RUNS and time.perf_counter() - start < budget_s):
+            while runs == 0 or (runs < MAX_LAYER_RUNS and time.perf_counter() - start < budget_s):
                 model(x)
                 runs += 1
     finally:
@@ -352,6 +352,7 @@ def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = 
 
     from .timing import time_call
 
+    started = time.perf_counter()
     threads = settings.resolved_threads
     cost = count(config)
     report_progress(0.0, "preparing a private copy of the model")
@@ -372,7 +373,10 @@ def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = 
     sync = settings.device == "cuda"
     with torch.inference_mode():
         report_progress(0.05, "timing the whole model")
-        whole = time_call(lambda: private(x), threads=threads, budget_s=settings.budget_s * WHOLE_MODEL_SHARE, sync_cuda=sync)
+        # One warm-up forward (first-call allocations, kernel choice); a second would cost a
+        # whole forward of budget for a large model and change nothing measurable.
+        whole = time_call(lambda: private(x), threads=threads, budget_s=settings.budget_s * WHOLE_MODEL_SHARE, warmup=1,
+                          sync_cuda=sync)
         report_progress(WHOLE_MODEL_SHARE, "timing every layer")
         per_layer, layer_runs = time_layers(private, x, names, threads=threads,
                                             budget_s=settings.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
@@ -395,6 +399,7 @@ def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = 
         layer_runs=layer_runs,
         budget_s=settings.budget_s,
         gpu=gpu_name(settings.device),
+        elapsed_s=time.perf_counter() - started,
     )
     if store is not None:
         store.put(config, settings, report)
