@@ -6,7 +6,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none --browser.gatherUsageStats false
 
 .PHONY: run test test-fast bench chromium clean
 
@@ -27,7 +26,7 @@ chromium:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 run: $(VENV)/.run-installed
-	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) $(STREAMLIT_FLAGS)
+	PYTHON=$(PY) PORT=$(PORT) bin/serve
 
 test: $(VENV)/.test-installed chromium
 	$(PY) -m pytest

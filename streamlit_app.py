@@ -1,12 +1,12 @@
-"""MobileNet Explorer: the entry file only routes (pages live in pages/)."""
+"""MobileNet Explorer. The entry file only routes; each page is a script in pages/."""
 
 import streamlit as st
 
-st.set_page_config(page_title="MobileNet Explorer", page_icon="📱", layout="wide")
+st.set_page_config(page_title="MobileNet Explorer", page_icon=":material/memory:", layout="wide")
 
-st.title("MobileNet Explorer")
-st.write(
-    "Tune MobileNet V1 and V2, get a real PyTorch model for every setting, and see exact params "
-    "and MACs per layer. The explorer pages are coming; the library and CLI are ready: "
-    "`python -m explorer profile --arch v2`."
-)
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/mobilenet_v1.py", title="MobileNet V1", url_path="v1", icon=":material/tune:"),
+    st.Page("pages/mobilenet_v2.py", title="MobileNet V2", url_path="v2", icon=":material/tune:"),
+]
+st.navigation(PAGES).run()

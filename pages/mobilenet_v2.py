@@ -1,0 +1,47 @@
+"""MobileNet V2 explorer: width, resolution, expansion, design choices and the block table."""
+
+import streamlit as st
+
+from ui import controls, profile_view
+
+ARCH = "mobilenet_v2"
+st.title("MobileNet V2")
+st.caption("Inverted residuals and linear bottlenecks (Sandler et al., arXiv:1801.04381). "
+           "Every change below builds a new config; counts are exact and instant.")
+
+link_problem = controls.load_link_or_memory(ARCH)
+
+with st.sidebar:
+    st.header("Settings")
+    width, resolution = controls.width_and_resolution(ARCH)
+    controls.expansion_control(ARCH)
+    st.markdown("**Design choices** (the paper's ablations)")
+    linear_bottleneck = st.toggle("Linear bottleneck (no activation after the projection)", key=controls.key(ARCH, "linear_bottleneck"))
+    residual = st.toggle("Residual connections", key=controls.key(ARCH, "residual"))
+    options = controls.classifier_options(ARCH)
+
+metrics_slot = st.container()
+table_col, view_col = st.columns([1.3, 2.6], gap="medium")
+with table_col:
+    st.subheader("Block table")
+    st.caption("Rows as the paper's Table 2: expansion **t**, channels **c**, repeats **n**, stride **s**. "
+               "Add or delete rows at the bottom.")
+    rows = controls.block_table(ARCH)
+    controls.reset_table_button(ARCH)
+
+fields = dict(width_multiplier=width, resolution=resolution, linear_bottleneck=linear_bottleneck, residual=residual, **options)
+config, problem = controls.build_config(ARCH, fields, rows)
+if link_problem:
+    st.warning(link_problem)
+if problem:
+    st.error(f"{problem}. Showing the last valid model; your edits are kept.")
+else:
+    controls.write_link(config)
+
+with view_col:
+    latency_slot = st.container()
+latency = profile_view.latency_panel(config)
+with metrics_slot:
+    profile_view.metrics(config, latency)
+with latency_slot:
+    profile_view.render(config, latency)

@@ -1,0 +1,159 @@
+"""AppTest runs of the V1 and V2 pages: no exceptions, exact metrics, bad edits, links."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import count, paper_config
+from explorer.units import human
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+PAGES = {"mobilenet_v1": "pages/mobilenet_v1.py", "mobilenet_v2": "pages/mobilenet_v2.py"}
+
+
+def open_page(arch, query=None):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGES[arch])
+    if query:
+        at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at, label):
+    return next(m for m in at.metric if m.label == label)
+
+
+def shown_macs(at) -> int:
+    """The exact MAC count from the MACs metric's help text ('300,774,272 multiply-…')."""
+    return int(metric(at, "MACs").help.split(" ")[0].replace(",", ""))
+
+
+@pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
+def test_default_run_shows_the_paper_model(arch):
+    at = open_page(arch)
+    expected = count(paper_config(arch))
+    assert shown_macs(at) == expected.macs
+    assert metric(at, "MACs").value == human(expected.macs)
+    assert metric(at, "Params").value == human(expected.params)
+    assert not at.error
+
+
+def test_v2_known_numbers_exactly():
+    at = open_page("mobilenet_v2")
+    assert shown_macs(at) == 300_774_272
+    assert metric(at, "Params").help.startswith("3,504,872 ")
+
+
+@pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
+def test_width_and_resolution_sliders_update_macs_exactly(arch):
+    at = open_page(arch)
+    at.slider(key=f"{arch}.width").set_value(0.5).run()
+    assert shown_macs(at) == count(paper_config(arch, width_multiplier=0.5)).macs
+    at.slider(key=f"{arch}.resolution").set_value(160).run()
+    assert shown_macs(at) == count(paper_config(arch, width_multiplier=0.5, resolution=160)).macs
+    assert metric(at, "MACs").delta.startswith("-")  # cheaper than the paper model
+    assert any("ρ = 160/224 = **0.714**" in c.value for c in at.caption)
+
+
+def test_v2_expansion_and_toggles():
+    at = open_page("mobilenet_v2")
+    at.number_input(key="mobilenet_v2.expansion").set_value(4).run()
+    blocks = [dict(b.to_dict(), t=4 if b.t != 1 else 1) for b in paper_config("v2").blocks]
+    assert shown_macs(at) == count(paper_config("v2", blocks=blocks)).macs
+    at.toggle(key="mobilenet_v2.residual").set_value(False).run()
+    assert shown_macs(at) == count(paper_config("v2", blocks=blocks, residual=False)).macs  # residual adds cost no MACs
+    link = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert link["residual"] == "0" and "blocks" in link
+
+
+def test_v1_activation_select_and_full_convolution():
+    at = open_page("mobilenet_v1")
+    at.radio(key="mobilenet_v1.activation").set_value("relu6").run()
+    assert not at.exception
+    at.toggle(key="mobilenet_v1.depthwise_separable").set_value(False).run()
+    assert shown_macs(at) == count(paper_config("v1", depthwise_separable=False, activation="relu6")).macs
+
+
+def inject_edit(at, arch, edited_rows=None, added_rows=None, deleted_rows=None):
+    version = at.session_state[f"{arch}.table_version"]
+    at.session_state[f"{arch}.editor.{version}"] = {
+        "edited_rows": edited_rows or {}, "added_rows": added_rows or [], "deleted_rows": deleted_rows or [],
+    }
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_valid_block_edit_updates_the_profile():
+    at = open_page("mobilenet_v2")
+    inject_edit(at, "mobilenet_v2", edited_rows={1: {"c": 32}})
+    blocks = [b.to_dict() for b in paper_config("v2").blocks]
+    blocks[1]["c"] = 32
+    assert shown_macs(at) == count(paper_config("v2", blocks=blocks)).macs
+    assert not at.error
+
+
+def test_invalid_block_edit_shows_message_and_keeps_last_valid_model():
+    at = open_page("mobilenet_v2")
+    at.slider(key="mobilenet_v2.width").set_value(0.75).run()
+    before = shown_macs(at)
+    inject_edit(at, "mobilenet_v2", edited_rows={2: {"s": 3}})
+    assert len(at.error) == 1
+    assert "Block table, row 3, stride s: stride must be 1 or 2, got 3" in at.error[0].value
+    assert "your edits are kept" in at.error[0].value
+    assert shown_macs(at) == before
+
+
+def test_added_row_with_empty_cell_is_named():
+    at = open_page("mobilenet_v1")
+    inject_edit(at, "mobilenet_v1", added_rows=[{"c": 128, "n": 1}])
+    assert "Block table, row 10, stride s" in at.error[0].value
+    assert shown_macs(at) == count(paper_config("v1")).macs
+
+
+def test_deleting_rows_and_reset_to_paper():
+    at = open_page("mobilenet_v1")
+    inject_edit(at, "mobilenet_v1", deleted_rows=[6])  # the Shallow MobileNet of Table 5
+    shallow = [b.to_dict() for i, b in enumerate(paper_config("v1").blocks) if i != 6]
+    assert shown_macs(at) == count(paper_config("v1", blocks=shallow)).macs
+    at.button(key="mobilenet_v1.reset").click().run()
+    assert shown_macs(at) == count(paper_config("v1")).macs
+
+
+def test_link_round_trip():
+    at = open_page("mobilenet_v2")
+    at.slider(key="mobilenet_v2.width").set_value(0.35).run()
+    at.slider(key="mobilenet_v2.resolution").set_value(128).run()
+    inject_edit(at, "mobilenet_v2", edited_rows={6: {"c": 640}})
+    link = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert link["width_multiplier"] == "0.35" and link["resolution"] == "128"
+    expected = shown_macs(at)
+    fresh = open_page("mobilenet_v2", query=link)  # a new session opening the shared link
+    assert shown_macs(fresh) == expected
+    assert fresh.slider(key="mobilenet_v2.width").value == 0.35
+
+
+@pytest.mark.parametrize(
+    "query, fragment",
+    [
+        ({"width_multiplier": "lots"}, "width_multiplier: expected a number"),
+        ({"blocks": "1.16.1.1_6.24.2.9"}, "Block table, row 2, stride s"),
+        ({"resolution": "900"}, "outside the slider range"),
+    ],
+)
+def test_bad_link_shows_message_and_falls_back(query, fragment):
+    at = open_page("mobilenet_v2", query=query)
+    assert any(fragment in w.value for w in at.warning), [w.value for w in at.warning]
+    assert shown_macs(at) == count(paper_config("v2")).macs
+
+
+def test_config_is_kept_across_pages():
+    at = open_page("mobilenet_v1")
+    at.slider(key="mobilenet_v1.width").set_value(0.5).run()
+    at.switch_page(PAGES["mobilenet_v2"]).run()
+    at.switch_page(PAGES["mobilenet_v1"]).run()
+    assert not at.exception
+    assert shown_macs(at) == count(paper_config("v1", width_multiplier=0.5)).macs
