@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer profile|sweep|validate|latency ...``.
+"""Command line: ``python -m explorer profile|sweep|validate|latency|export ...``.
 
 JSON goes to stdout, errors to stderr. Any invalid input exits with code 2 and one line naming
 the file and field; no traceback reaches the user. Counting is analytic, so ``profile`` and
@@ -246,6 +246,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export
+
+    config = load_configs([args.config])[0] if args.config else config_from_args(args)
+    text = export(config, args.format)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    except OSError as err:
+        raise UsageError(f"-o: cannot write {args.output}: {err.strerror or err}") from None
+    print(f"wrote {args.format} for {describe(config)} to {args.output}", file=sys.stderr)
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 
@@ -299,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--csv", required=True, metavar="FILE")
     q.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
     q.set_defaults(func=cmd_latency_export)
+
+    p = sub.add_parser("export", help="write a config as JSON, a Python snippet or a per-layer CSV")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), help="start from the paper's config")
+    source.add_argument("--config", metavar="FILE", help="a schema-v1 JSON config file")
+    _add_arch_options(p)
+    p.add_argument("--format", choices=("json", "python", "csv"), required=True,
+                   help="json: the normalized config (schema v1); python: a runnable snippet; csv: the per-layer profile")
+    p.add_argument("-o", "--output", metavar="OUT", help="file to write; '-' or none: stdout")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

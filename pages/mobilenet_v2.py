@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import controls, profile_view
+from ui import controls, export_panel, profile_view
 
 ARCH = "mobilenet_v2"
 st.title("MobileNet V2")
@@ -45,3 +45,6 @@ with metrics_slot:
     profile_view.metrics(config, latency)
 with latency_slot:
     profile_view.render(config, latency)
+
+with st.expander("Export / import config", icon=":material/import_export:"):
+    export_panel.export_import_panel(config)
