@@ -1,0 +1,151 @@
+"""AppTest runs of the "Why depthwise separable is cheap" page: exact formulas, measuring, errors."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from explorer import paper_config
+from explorer import separable as sep
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+PAGE = "pages/separable.py"
+TINY = {"kernel_size": 3, "in_channels": 8, "out_channels": 16, "feature_size": 8}
+
+
+def open_page():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def latex_text(at) -> str:
+    return "\n".join(element.value for element in at.latex)
+
+
+def markdown_text(at) -> str:
+    return "\n".join(element.value for element in at.markdown)
+
+
+def use_custom(at, **values):
+    at.radio(key="separable.source").set_value("custom").run()
+    for name, value in values.items():
+        at.number_input(key=f"separable.{name}").set_value(value)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_run_shows_the_formulas_of_the_default_layer():
+    at = open_page()
+    assert not at.error
+    _, shape = sep.default_layer(paper_config("v1"))
+    assert at.selectbox(key="separable.layer.mobilenet_v1").value == sep.default_layer(paper_config("v1"))[0]
+    shown = latex_text(at)
+    for formula in sep.formula_latex(shape).values():
+        assert formula in shown
+    counts = sep.factorization(shape)
+    for number in (counts.standard_macs, counts.depthwise_macs, counts.pointwise_macs, counts.separable_macs,
+                   counts.standard_params, counts.separable_params):
+        assert f"{number:,}".replace(",", "{,}") in shown
+    assert f"{counts.ratio:.4f}" in markdown_text(at) and f"{counts.mac_reduction:.2f}× fewer MACs" in markdown_text(at)
+    assert any(m.value == f"{counts.mac_reduction:.2f}×" for m in at.metric)
+
+
+def test_v2_layer_choice():
+    at = open_page()
+    at.radio(key="separable.arch").set_value("mobilenet_v2").run()
+    label, shape = sep.default_layer(paper_config("v2"))
+    assert at.selectbox(key="separable.layer.mobilenet_v2").value == label
+    assert sep.formula_latex(shape)["standard_macs"] in latex_text(at)
+
+
+def test_custom_values_update_the_formulas():
+    at = open_page()
+    at.radio(key="separable.source").set_value("custom").run()
+    # switching starts from the layer shown
+    assert at.number_input(key="separable.in_channels").value == 512
+    use_custom(at, kernel_size=5, in_channels=32, out_channels=64, feature_size=28)
+    shape = sep.ConvShape(5, 32, 64, 28)
+    shown = latex_text(at)
+    for formula in sep.formula_latex(shape).values():
+        assert formula in shown
+    assert f"{sep.factorization(shape).standard_macs:,}".replace(",", "{,}") in shown
+    assert not at.error
+
+
+def test_even_kernel_shows_an_error_not_a_traceback():
+    at = open_page()
+    use_custom(at, kernel_size=4)
+    assert at.error and "D_K (kernel size) must be odd" in at.error[0].value
+    assert not at.latex  # no formulas for an invalid shape
+    assert "4,867,293,184" in markdown_text(at)  # the whole-model section still renders
+
+
+def test_measure_a_tiny_shape():
+    at = open_page()
+    use_custom(at, **TINY)
+    at.number_input(key="separable.budget").set_value(0.02)
+    at.number_input(key="separable.threads").set_value(1)
+    at.button(key="separable.measure").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    table = at.dataframe[0].value
+    assert list(table["implementation"]) == [sep.IMPLEMENTATION_LABELS[name] for name in sep.IMPLEMENTATIONS]
+    assert (table["median (ms)"] > 0).all()
+    assert list(table["MACs"]) == [sep.factorization(sep.ConvShape(**TINY)).standard_macs] + \
+        [sep.factorization(sep.ConvShape(**TINY)).separable_macs] * 2
+    assert any("are **equal**" in s.value for s in at.success)
+    # kept across a rerun, dropped when the shape changes
+    at.run()
+    assert "median (ms)" in at.dataframe[0].value
+    at.number_input(key="separable.out_channels").set_value(32).run()
+    assert all("median (ms)" not in d.value for d in at.dataframe)
+
+
+def test_too_large_to_measure_shows_an_error():
+    at = open_page()
+    use_custom(at, kernel_size=11, in_channels=4096, out_channels=4096, feature_size=64)
+    assert at.latex  # the counts still show
+    assert any("too large to time" in e.value for e in at.error)
+
+
+def test_sweep_a_tiny_shape():
+    at = open_page()
+    use_custom(at, **TINY)
+    at.multiselect(key="separable.sweep_values.N").set_value([16, 32])
+    at.number_input(key="separable.sweep_budget").set_value(0.02)
+    at.number_input(key="separable.threads").set_value(1)
+    at.button(key="separable.run_sweep").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert len(at.get("plotly_chart")) == 3  # the sweep and the two block charts
+
+
+def test_whole_model_shows_the_exact_full_convolution_counts():
+    at = open_page()
+    text = markdown_text(at)
+    assert "**4,867,293,184 MACs** and **29,294,088 params**" in text
+    v2 = sep.full_conv_counterpart(paper_config("v2"))
+    assert f"**{v2.full_macs:,} MACs** and **{v2.full_params:,} params**" in text
+    table4 = at.dataframe[0].value
+    assert list(table4["MACs"]) == ["4.87G", "569.00M"] and list(table4["params"]) == ["29.30M", "4.20M"]
+    assert any(sep.V1_METHOD in c.value for c in at.caption)
+
+
+def test_inverted_residual_row_and_repeat():
+    at = open_page()
+    config = paper_config("v2")
+    at.selectbox(key="separable.v2_row").set_value(2).run()
+    costs = sep.inverted_residual_costs(config, 2, 0)
+    assert f"**Costs of {costs.block_name}**" in markdown_text(at) and "without residual" in markdown_text(at)
+    at.toggle(key="separable.v2_repeat").set_value(True).run()
+    costs = sep.inverted_residual_costs(config, 2, 1)
+    assert f"**Costs of {costs.block_name}**" in markdown_text(at) and "with residual" in markdown_text(at)
+    block = at.dataframe[-2].value
+    assert list(block["MACs"]) == [layer.macs for layer in costs.layers]
+    memory = at.dataframe[-1].value
+    assert list(memory["fp32 bytes"]) == [t.fp32_bytes for t in costs.tensors]
+    assert not at.exception
