@@ -8,6 +8,8 @@ PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/mobilenet_v1.py", title="MobileNet V1", url_path="v1", icon=":material/tune:"),
     st.Page("pages/mobilenet_v2.py", title="MobileNet V2", url_path="v2", icon=":material/tune:"),
+    st.Page("pages/tradeoffs.py", title="Trade-offs", url_path="tradeoffs", icon=":material/scatter_plot:"),
+    st.Page("pages/compare.py", title="Compare V1 vs V2", url_path="compare", icon=":material/compare_arrows:"),
     st.Page("pages/separable.py", title="Why depthwise separable is cheap", url_path="separable", icon=":material/school:"),
 ]
 st.navigation(PAGES).run()

@@ -1,0 +1,47 @@
+"""Compare V1 and V2 side by side: totals, cost per stage and per kind, depth, budget matching."""
+
+import streamlit as st
+
+from ui import compare_view as view
+from ui import tradeoff_charts as charts
+from ui.state import ARCH_TITLES
+
+st.title("Compare MobileNet V1 and V2")
+st.caption("Both paper architectures (1000 classes) at the width and resolution you choose. "
+           "Counts are exact; latency is measured on this machine when you ask.")
+
+configs = {}
+for col, arch in zip(st.columns(2, gap="large"), view.FAMILIES):
+    with col:
+        st.subheader(ARCH_TITLES[arch])
+        configs[arch] = view.settings_widgets(arch)
+for col, arch in zip(st.columns(2, gap="large"), view.FAMILIES):
+    with col:
+        view.totals(configs[arch], configs["mobilenet_v2" if arch == "mobilenet_v1" else "mobilenet_v1"])
+
+view.measure_button(configs)
+reports = {arch: r for arch, r in ((a, view.stored_latency(c)) for a, c in configs.items()) if r is not None}
+stages, kinds = view.group_frames(configs, reports)
+measured = len(reports) == len(configs)
+if measured:
+    st.caption("Latency: " + "; ".join(f"{ARCH_TITLES[a]} {r.median_ms:.2f} ms median ({r.threads} threads, batch 1, CPU)"
+                                       for a, r in reports.items()) + ", from the local latency store.")
+else:
+    st.caption("Latency per stage and kind appears once both models are measured on this machine (batch 1, CPU).")
+
+measures = ["MACs", "params"] + (["latency (ms)"] if measured else [])
+tab_kind, tab_stage, tab_depth, tab_match = st.tabs(["Cost by kind", "Cost by stage", "Through depth", "Budget matching"])
+with tab_kind:
+    order = charts.kind_order(kinds["kind"])
+    for col, value in zip(st.columns(len(measures)), measures):
+        col.plotly_chart(charts.grouped_bars(kinds, "kind", value, f"{value} by layer kind", order), width="stretch", key=f"compare.kind.{value}")
+with tab_stage:
+    for value in measures:
+        st.plotly_chart(charts.stage_bars(stages, value), width="stretch", key=f"compare.stage.{value}")
+with tab_depth:
+    depth = view.depth_frame(configs)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.depth_lines(depth, "feature-map size (px)", "Feature-map size through depth"), width="stretch", key="compare.size")
+    right.plotly_chart(charts.depth_lines(depth, "channels", "Channels through depth", log_y=True), width="stretch", key="compare.channels")
+with tab_match:
+    view.budget_matching(configs)

@@ -1,0 +1,34 @@
+"""Trade-offs: published accuracy against cost, your configs placed honestly, and a budget finder."""
+
+import streamlit as st
+
+from explorer.reference import latency_platforms
+from ui import tradeoffs_view
+
+st.title("Trade-offs")
+st.caption("Top-1 accuracy against MACs, parameters and device latency, as published for MobileNet V1 and V2 "
+           "(papers, TF-slim, torchvision), at the costs this project computes. Hover a point for its source and table.")
+
+platforms = latency_platforms()
+with st.sidebar:
+    st.header("Show")
+    precision = st.radio("Models", ["Float", "Quantized", "Both"], horizontal=True, key="tradeoffs.precision",
+                         help="Quantized: the 8-bit TF-slim checkpoints (hollow markers).")
+    show_references = st.toggle("Reference networks (VGG 16, GoogleNet, …)", key="tradeoffs.references",
+                                help="Placed at their published MACs and params.")
+
+st.subheader("Your configs")
+tradeoffs_view.your_configs_text()
+
+tabs = st.tabs(["Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder"])
+with tabs[0]:
+    tradeoffs_view.scatter(precision, show_references, "macs")
+with tabs[1]:
+    tradeoffs_view.scatter(precision, show_references, "params")
+with tabs[2]:
+    device, backend = st.selectbox("Device and backend", platforms, format_func=" — ".join, key="tradeoffs.platform")
+    tradeoffs_view.latency_scatter(precision, device, backend)
+with tabs[3]:
+    tradeoffs_view.published_table()
+with tabs[4]:
+    tradeoffs_view.budget_finder(platforms)
