@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from explorer.reference import latency_platforms
 from ui import tradeoffs_view
 
 st.title("Trade-offs")
 st.caption("Top-1 accuracy against MACs, parameters and device latency, as published for MobileNet V1 and V2 "
            "(papers, TF-slim, torchvision), at the costs this project computes. Hover a point for its source and table.")
 
-platforms = latency_platforms()
+platforms = tradeoffs_view.platform_choices()
 with st.sidebar:
     st.header("Show")
     precision = st.radio("Models", ["Float", "Quantized", "Both"], horizontal=True, key="tradeoffs.precision",
@@ -26,7 +25,8 @@ with tabs[0]:
 with tabs[1]:
     tradeoffs_view.scatter(precision, show_references, "params")
 with tabs[2]:
-    device, backend = st.selectbox("Device and backend", platforms, format_func=" — ".join, key="tradeoffs.platform")
+    label = st.selectbox("Device and backend", list(platforms), key="tradeoffs.platform")
+    device, backend = platforms[label]
     tradeoffs_view.latency_scatter(precision, device, backend)
 with tabs[3]:
     tradeoffs_view.published_table()

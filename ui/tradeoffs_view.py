@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, count, parse_config
-from explorer.reference import load_published_results
+from explorer.reference import latency_platforms, load_published_results
 from explorer.tradeoffs import MEASURED, Candidate, accuracy_for, device_candidates, find_configs, published_candidates, published_vs_computed
 
 from . import tradeoff_charts
@@ -146,18 +146,19 @@ def measured_latencies() -> dict[MobileNetConfig, float]:
     return out
 
 
-def _platform_label(platform: str | tuple[str, str]) -> str:
-    return platform if isinstance(platform, str) else f"{platform[0]} — {platform[1]}"
+def platform_choices() -> dict[str, tuple[str, str]]:
+    """The published (device, backend) pairs by their label: plain-string options for the widgets."""
+    return {f"{device} — {backend}": (device, backend) for device, backend in latency_platforms()}
 
 
-def budget_finder(platforms: Sequence[tuple[str, str]]) -> None:
+def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
     st.caption("Set any of the budgets (empty = no limit). Answers: the published configs plus an analytic sweep "
                "over α × resolution for both families; sweep points are **custom** configs, not published models.")
     cols = st.columns(4)
     max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
     max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
     max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
-    source = cols[3].selectbox("Latency measured on", [MEASURED, *platforms], format_func=_platform_label, key="budget.source",
+    source_label = cols[3].selectbox("Latency measured on", [MEASURED, *platforms], key="budget.source",
                                help="A published device and backend, or this machine's measurements from the latency store.")
     cols = st.columns([2, 1, 1, 1])
     families = cols[0].multiselect("Families", ["mobilenet_v1", "mobilenet_v2"], default=["mobilenet_v1", "mobilenet_v2"],
@@ -165,6 +166,7 @@ def budget_finder(platforms: Sequence[tuple[str, str]]) -> None:
     include_quantized = cols[1].checkbox("Quantized rows", value=True, key="budget.quantized")
     include_sweep = cols[2].checkbox("Custom sweep", value=True, key="budget.sweep")
     limit = cols[3].number_input("Show top", 5, 500, value=25, step=5, key="budget.limit")
+    source = platforms.get(source_label, MEASURED)
     measured = None
     if max_latency is not None and source == MEASURED:
         measured = measured_latencies()

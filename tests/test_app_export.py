@@ -1,0 +1,100 @@
+"""AppTest of the export/import panel on the V1 and V2 pages: downloads present, hostile uploads
+rejected with the field's message and the model unchanged, a valid upload applied once."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer import count, paper_config
+from explorer.config import MAX_FILE_BYTES
+from explorer.export import config_json
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "streamlit_app.py")
+PAGES = {"mobilenet_v1": "pages/mobilenet_v1.py", "mobilenet_v2": "pages/mobilenet_v2.py"}
+
+
+def open_page(arch):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(PAGES[arch])
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown_macs(at) -> int:
+    return int(next(m for m in at.metric if m.label == "MACs").help.split(" ")[0].replace(",", ""))
+
+
+def upload(at, arch, name, data: bytes, mime="application/json"):
+    at.file_uploader(key=f"{arch}.upload").set_value((name, data, mime)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_panel_offers_the_three_downloads():
+    at = open_page("mobilenet_v2")
+    labels = [b.label for b in at.get("download_button")]
+    for label in ("Download JSON config", "Download Python snippet", "Download Per-layer CSV"):
+        assert label in labels
+
+
+def _nested(depth: int) -> bytes:
+    return ("[" * depth + "]" * depth).encode()
+
+
+def _bad_stride() -> bytes:
+    data = json.loads(config_json(paper_config("mobilenet_v2")))
+    data["blocks"][3]["s"] = 3
+    return json.dumps(data).encode()
+
+
+HOSTILE = {
+    "not json": (b"width: 0.5\nthis is not json", "file"),
+    "binary": (bytes(range(256)) * 4, "file"),
+    "huge": (b"{" + b" " * (MAX_FILE_BYTES + 10) + b"}", "bytes"),
+    "wrong schema": (json.dumps({"schema_version": 99, "arch": "mobilenet_v2"}).encode(), "schema_version"),
+    "bad field": (_bad_stride(), "blocks[3].s"),
+    "nesting": (_nested(100_000), "file"),
+    "a list": (b"[1, 2, 3]", ""),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_upload_shows_an_error_and_keeps_the_model(case):
+    data, field = HOSTILE[case]
+    arch = "mobilenet_v2"
+    at = open_page(arch)
+    at.slider(key=f"{arch}.width").set_value(0.5).run()
+    before = shown_macs(at)
+    upload(at, arch, f"{case}.json", data)
+    errors = [e.value for e in at.error]
+    assert any("was not imported" in e and field in e for e in errors), errors
+    assert shown_macs(at) == before
+    assert at.slider(key=f"{arch}.width").value == 0.5
+    at.run()  # later reruns neither apply nor re-report anything new
+    assert shown_macs(at) == before
+
+
+def test_config_of_the_other_family_is_refused():
+    at = open_page("mobilenet_v1")
+    upload(at, "mobilenet_v1", "v2.json", config_json(paper_config("mobilenet_v2")).encode())
+    assert any("V2 config" in e.value for e in at.error)
+    assert shown_macs(at) == count(paper_config("mobilenet_v1")).macs
+
+
+@pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
+def test_valid_upload_changes_the_model_exactly(arch):
+    config = paper_config(arch, width_multiplier=0.75, resolution=160)
+    at = open_page(arch)
+    upload(at, arch, "mine.json", config_json(config).encode())
+    assert not at.error, [e.value for e in at.error]
+    assert shown_macs(at) == count(config).macs
+    assert at.slider(key=f"{arch}.width").value == 0.75
+    assert at.slider(key=f"{arch}.resolution").value == 160
+    assert any("Imported mine.json" in s.value for s in at.success)
+    # Applied once: a later edit on the page is not overwritten by the same upload.
+    at.slider(key=f"{arch}.width").set_value(0.5).run()
+    assert shown_macs(at) == count(paper_config(arch, width_multiplier=0.5, resolution=160)).macs
