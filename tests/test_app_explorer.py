@@ -157,3 +157,22 @@ def test_config_is_kept_across_pages():
     at.switch_page(PAGES["mobilenet_v1"]).run()
     assert not at.exception
     assert shown_macs(at) == count(paper_config("v1", width_multiplier=0.5)).macs
+
+
+def test_latency_button_measures_then_reuses_the_stored_result():
+    at = open_page("mobilenet_v1")
+    at.slider(key="mobilenet_v1.resolution").set_value(64).run()
+    at.slider(key="mobilenet_v1.width").set_value(0.25).run()
+    assert metric(at, "Latency").value == "—"
+    at.button(key="mobilenet_v1.measure").click().run(timeout=120)
+    assert not at.exception, at.exception
+    assert metric(at, "Latency").value.endswith("ms")
+    assert any("measured just now" in s.value for s in at.success)
+    table = next(d.value for d in at.dataframe if "latency (ms)" in d.value.columns)
+    assert len(table) == len(count(paper_config("v1", width_multiplier=0.25, resolution=64)).layers)
+    assert (table["latency (ms)"] > 0).all()
+    again = open_page("mobilenet_v1")  # another session asks for the same measurement
+    again.slider(key="mobilenet_v1.resolution").set_value(64).run()
+    again.slider(key="mobilenet_v1.width").set_value(0.25).run()
+    again.button(key="mobilenet_v1.measure").click().run(timeout=120)
+    assert any("reused from the local store" in s.value for s in again.success)
