@@ -62,21 +62,17 @@ def formulas(shape: sep.ConvShape) -> None:
     cols[2].metric("Fewer MACs", f"{c.mac_reduction:.2f}×", help="standard MACs / separable MACs")
     cols[3].metric("Fewer weights", f"{1 / c.params_ratio:.2f}×",
                    help=f"{c.standard_params:,} standard against {c.separable_params:,} separable weights")
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown("**Standard convolution** (one D_K×D_K×M filter per output channel)")
-        st.caption("MACs")
-        st.latex(tex["standard_macs"])
-        st.caption("Weights")
-        st.latex(tex["standard_params"])
-    with right:
-        st.markdown("**Depthwise + pointwise** (one D_K×D_K filter per input channel, then a 1×1 conv)")
-        st.caption("MACs: depthwise, pointwise, and their sum")
-        st.latex(tex["depthwise_macs"])
-        st.latex(tex["pointwise_macs"])
-        st.latex(tex["separable_macs"])
-        st.caption("Weights")
-        st.latex(tex["separable_params"])
+    # Full width: the separable sum is ~1000 px of KaTeX and would be cut off in a column.
+    st.markdown("**Standard convolution**: one D_K×D_K×M filter per output channel")
+    st.latex(tex["standard_macs"])
+    st.latex(tex["standard_params"])
+    st.markdown("**Depthwise + pointwise**: one D_K×D_K filter per input channel (depthwise), then a 1×1 conv "
+                "mixing the M channels into N (pointwise)")
+    st.latex(tex["depthwise_macs"])
+    st.latex(tex["pointwise_macs"])
+    st.latex(tex["separable_macs"])
+    st.latex(tex["separable_params"])
+    st.caption("MACs first, then weights (bias-free, as the paper counts them).")
     st.markdown("**The ratio**")
     st.latex(tex["ratio"])
     k2 = shape.kernel_size**2
@@ -190,8 +186,9 @@ def sweep_figure(rows: list[sep.SweepRow], vary: str) -> go.Figure:
                     mode="lines+markers", line=dict(color="#444", dash="dot"), secondary_y=True,
                     hovertemplate=vary + " %{x}<br>ratio %{y:.4f}<extra></extra>")
     fig.update_xaxes(title_text=vary, type="log", tickvals=x, ticktext=[str(v) for v in x])
-    fig.update_yaxes(title_text="median latency (ms)", type="log", secondary_y=False)
-    fig.update_yaxes(title_text="MAC ratio", rangemode="tozero", secondary_y=True, showgrid=False)
+    top = max(row.factorization.ratio for row in rows)
+    fig.update_yaxes(title_text="median latency (ms)", type="log", dtick=1, secondary_y=False)
+    fig.update_yaxes(title_text="MAC ratio", range=[0, top * 1.15], tickformat=".2f", nticks=6, secondary_y=True, showgrid=False)
     fig.update_layout(height=420, margin=dict(t=30, b=10, l=10, r=10), legend=dict(orientation="h", y=1.12))
     return fig
 
@@ -213,7 +210,8 @@ def sweep_section(shape: sep.ConvShape, threads: int, batch: int) -> None:
         st.caption(f"Left out by default, too large to time here with this shape: {vary} = {', '.join(map(str, skipped))}.")
     result_key = ("separable.sweep", shape, vary, tuple(sorted(values)), threads, budget_s, batch)
     if st.button("Run the sweep", key="separable.run_sweep", disabled=not values,
-                 help=f"About {3 * len(values) * (budget_s + 0.05):.0f} s."):
+                 help=f"At least {3 * len(values) * (budget_s + 0.05):.0f} s; more when M is large, since the loop "
+                      "version's warm-up calls alone take a while."):
         try:
             with st.spinner(f"Timing {len(values)} points × 3 implementations…"):
                 ss[result_key] = sep.sweep(shape, vary, sorted(values), threads=threads, budget_s=budget_s, batch=batch)
@@ -235,7 +233,7 @@ def sweep_section(shape: sep.ConvShape, threads: int, batch: int) -> None:
 def whole_model(configs: list[MobileNetConfig]) -> None:
     """Each current config against its full-convolution counterpart, with V1's Table 4 beside it."""
     table4 = sep.V1_TABLE4
-    cols = st.columns(len(configs) + 1, gap="medium")
+    cols = st.columns([1] * len(configs) + [1.2], gap="medium")
     for col, config in zip(cols, configs):
         c = sep.full_conv_counterpart(config)
         with col:
@@ -248,10 +246,11 @@ def whole_model(configs: list[MobileNetConfig]) -> None:
         st.markdown("**Reference: V1 paper, Table 4** (1.0 MobileNet-224)")
         st.dataframe(pd.DataFrame({
             "model": ["Conv MobileNet", "MobileNet"],
-            "MACs": [human(table4["conv_mobilenet"]["macs"]), human(table4["mobilenet"]["macs"])],
-            "params": [human(table4["conv_mobilenet"]["params"]), human(table4["mobilenet"]["params"])],
-            "ImageNet top-1 (%)": [table4["conv_mobilenet"]["imagenet_top1"], table4["mobilenet"]["imagenet_top1"]],
-        }), hide_index=True, width="stretch")  # fmt: skip
+            "MACs": [f'{table4[m]["macs"] / 1e6:.0f}M' for m in ("conv_mobilenet", "mobilenet")],  # as printed in the paper
+            "params": [f'{table4[m]["params"] / 1e6:.1f}M' for m in ("conv_mobilenet", "mobilenet")],
+            "top-1 (%)": [table4["conv_mobilenet"]["imagenet_top1"], table4["mobilenet"]["imagenet_top1"]],
+        }), hide_index=True, width="stretch",
+           column_config={"top-1 (%)": st.column_config.NumberColumn("top-1", format="%.1f%%", help="ImageNet accuracy")})  # fmt: skip
         ratio = table4["conv_mobilenet"]["macs"] / table4["mobilenet"]["macs"]
         st.caption(f"{ratio:.1f}× the MACs for 1.1 points of accuracy. The counts here give 4,867,293,184 and "
                    "568,740,352 MACs for V1 at α = 1, 224 px: the paper's 4866M and 569M, rounded.")
@@ -269,7 +268,6 @@ def inverted_residual(costs: sep.InvertedResidualCosts) -> None:
     """Costs of expansion, depthwise and projection; memory of the four tensors."""
     layers = pd.DataFrame({
         "layer": [layer.name for layer in costs.layers],
-        "kind": [layer.kind for layer in costs.layers],
         "output": ["×".join(map(str, layer.output_shape[1:])) for layer in costs.layers],
         "MACs": [layer.macs for layer in costs.layers],
         "MAC share (%)": [100 * layer.macs / costs.macs for layer in costs.layers],
@@ -289,7 +287,8 @@ def inverted_residual(costs: sep.InvertedResidualCosts) -> None:
             "MAC share (%)": st.column_config.NumberColumn("MAC share", format="%.1f%%"),
             "params": st.column_config.NumberColumn("params", format="localized"),
         })  # fmt: skip
-        fig = go.Figure(go.Bar(x=layers["kind"], y=layers["MACs"], marker_color=[charts.KIND_COLORS[k] for k in layers["kind"]],
+        kinds = [layer.kind for layer in costs.layers]
+        fig = go.Figure(go.Bar(x=kinds, y=layers["MACs"], marker_color=[charts.KIND_COLORS[k] for k in kinds],
                                text=[human(m) for m in layers["MACs"]], textposition="outside",
                                hovertemplate="%{x}: %{y:,} MACs<extra></extra>"))
         fig.update_layout(height=300, margin=dict(t=30, b=10, l=10, r=10), yaxis_title="MACs", yaxis_tickformat="~s")
@@ -300,10 +299,10 @@ def inverted_residual(costs: sep.InvertedResidualCosts) -> None:
                      column_config={"fp32 bytes": st.column_config.NumberColumn("fp32 bytes", format="localized")})
         thin = "#9467bd"
         colors = [thin if t.name in ("input", "output") else charts.KIND_COLORS["expand"] for t in costs.tensors]
-        fig = go.Figure(go.Bar(x=tensors["tensor"], y=tensors["fp32 bytes"], marker_color=colors,
+        fig = go.Figure(go.Bar(x=tensors["tensor"], y=tensors["fp32 bytes"] / 2**20, marker_color=colors,
                                text=[mebibytes(b) for b in tensors["fp32 bytes"]], textposition="outside",
-                               hovertemplate="%{x}: %{y:,} bytes<extra></extra>"))
-        fig.update_layout(height=300, margin=dict(t=30, b=10, l=10, r=10), yaxis_title="bytes (fp32)", yaxis_tickformat="~s")
+                               customdata=tensors["fp32 bytes"], hovertemplate="%{x}: %{customdata:,} bytes<extra></extra>"))
+        fig.update_layout(height=300, margin=dict(t=30, b=10, l=10, r=10), yaxis_title="MiB (fp32)")
         st.plotly_chart(fig, width="stretch", key="separable.block_memory")
     inp, expanded = costs.tensor("input"), costs.tensor("expanded")
     residual = ("This block adds its input to its output: the residual joins the thin ends."
