@@ -35,10 +35,10 @@ def settings_widgets(arch: str) -> MobileNetConfig:
 
 def totals(config: MobileNetConfig, other: MobileNetConfig) -> None:
     c, o = count(config), count(other)
-    cols = st.columns(4)
-    cols[0].metric("Params", human(c.params), f"{c.params / o.params:.2f}× the other", delta_color="off",
+    cols = [*st.columns(2), *st.columns(2)]  # 2 × 2: half a page is too narrow for four numbers in a row
+    cols[0].metric("Params", human(c.params), f"{c.params / o.params:.2f}× the other", delta_color="off", delta_arrow="off",
                    help=f"{c.params:,} parameters (batch norm included)")
-    cols[1].metric("MACs", human(c.macs), f"{c.macs / o.macs:.2f}× the other", delta_color="off", help=f"{c.macs:,} multiply-accumulates")
+    cols[1].metric("MACs", human(c.macs), f"{c.macs / o.macs:.2f}× the other", delta_color="off", delta_arrow="off", help=f"{c.macs:,} multiply-accumulates")
     cols[2].metric("Layers", len(c.layers), help="conv, linear and pooling layers")
     cols[3].metric("fp32 size", f"{c.fp32_bytes / 2**20:.2f} MiB", help="parameters and batch-norm statistics")
 

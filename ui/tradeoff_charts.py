@@ -72,7 +72,9 @@ def accuracy_scatter(
                          color=FAMILY_COLORS[p["family"]], thickness=1) if estimate and p.get("low") is not None else None,
             customdata=[[p["name"], p["detail"], p["source"], p["table"]]], hovertemplate=HOVER,
         ))  # fmt: skip
-    fig.update_xaxes(title=x_title, type="log" if log_x else "linear")
+    fig.update_xaxes(title=x_title, type="log" if log_x else "linear", tickformat="~s")
+    if log_x:  # 1-2-5 ticks: plotly's default log minor labels (2 3 4 … 9) crowd the axis
+        fig.update_xaxes(tickvals=[m * 10**e for e in range(6, 11) for m in (1, 2, 5)])
     fig.update_yaxes(title="ImageNet top-1 (%)")
     fig.update_layout(height=520, margin=dict(t=20, b=10, l=10, r=10), legend=dict(groupclick="toggleitem"),
                       hoverlabel=dict(align="left"))
