@@ -3,6 +3,7 @@ with a published figure, an estimate (marked) or no accuracy, and the budget fin
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import paper_config
@@ -104,7 +105,18 @@ def test_budget_finder_returns_fitting_rows():
     assert any("configs fit (answered in" in t for t in texts(at))
 
 
-def test_budget_finder_on_a_published_device_and_measured_without_data():
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch):
+    """A fresh latency store for this test: others in the run may have stored measurements."""
+    from ui.state import latency_store
+
+    monkeypatch.setenv("MOBILENET_EXPLORER_DATA", str(tmp_path))
+    latency_store.clear()
+    yield
+    latency_store.clear()  # the next test gets the session's store back
+
+
+def test_budget_finder_on_a_published_device_and_measured_without_data(empty_store):
     at = open_page()
     at.number_input(key="budget.latency").set_value(30.0).run()
     assert any("no batch-1 CPU measurements" in w.value for w in at.warning)  # the private store is empty
