@@ -30,18 +30,24 @@ else:
     st.caption("Latency per stage and kind appears once both models are measured on this machine (batch 1, CPU).")
 
 measures = ["MACs", "params"] + (["latency (ms)"] if measured else [])
-tab_kind, tab_stage, tab_depth, tab_match = st.tabs(["Cost by kind", "Cost by stage", "Through depth", "Budget matching"])
-with tab_kind:
-    order = charts.kind_order(kinds["kind"])
-    for col, value in zip(st.columns(len(measures)), measures):
-        col.plotly_chart(charts.grouped_bars(kinds, "kind", value, f"{value} by layer kind", order), width="stretch", key=f"compare.kind.{value}")
-with tab_stage:
-    for value in measures:
-        st.plotly_chart(charts.stage_bars(stages, value), width="stretch", key=f"compare.stage.{value}")
-with tab_depth:
-    depth = view.depth_frame(configs)
-    left, right = st.columns(2)
-    left.plotly_chart(charts.depth_lines(depth, "feature-map size (px)", "Feature-map size through depth"), width="stretch", key="compare.size")
-    right.plotly_chart(charts.depth_lines(depth, "channels", "Channels through depth", log_y=True), width="stretch", key="compare.channels")
-with tab_match:
-    view.budget_matching(configs)
+# Lazy tabs: only the open tab's charts are computed and sent.
+TABS = ("Cost by kind", "Cost by stage", "Through depth", "Budget matching")
+tabs = dict(zip(TABS, st.tabs(TABS, key="compare.view", on_change="rerun")))
+with tabs["Cost by kind"]:
+    if tabs["Cost by kind"].open:
+        order = charts.kind_order(kinds["kind"])
+        for col, value in zip(st.columns(len(measures)), measures):
+            col.plotly_chart(charts.grouped_bars(kinds, "kind", value, f"{value} by layer kind", order), width="stretch", key=f"compare.kind.{value}")
+with tabs["Cost by stage"]:
+    if tabs["Cost by stage"].open:
+        for value in measures:
+            st.plotly_chart(charts.stage_bars(stages, value), width="stretch", key=f"compare.stage.{value}")
+with tabs["Through depth"]:
+    if tabs["Through depth"].open:
+        depth = view.depth_frame(configs)
+        left, right = st.columns(2)
+        left.plotly_chart(charts.depth_lines(depth, "feature-map size (px)", "Feature-map size through depth"), width="stretch", key="compare.size")
+        right.plotly_chart(charts.depth_lines(depth, "channels", "Channels through depth", log_y=True), width="stretch", key="compare.channels")
+with tabs["Budget matching"]:
+    if tabs["Budget matching"].open:
+        view.budget_matching(configs)

@@ -19,16 +19,23 @@ with st.sidebar:
 st.subheader("Your configs")
 tradeoffs_view.your_configs_text()
 
-tabs = st.tabs(["Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder"])
-with tabs[0]:
-    tradeoffs_view.scatter(precision, show_references, "macs")
-with tabs[1]:
-    tradeoffs_view.scatter(precision, show_references, "params")
-with tabs[2]:
-    label = st.selectbox("Device and backend", list(platforms), key="tradeoffs.platform")
-    device, backend = platforms[label]
-    tradeoffs_view.latency_scatter(precision, device, backend)
-with tabs[3]:
-    tradeoffs_view.published_table()
-with tabs[4]:
-    tradeoffs_view.budget_finder(platforms)
+# Lazy tabs: only the open tab runs, so the budget finder and the charts cost nothing until shown.
+TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
+tabs = dict(zip(TABS, st.tabs(TABS, key="tradeoffs.view", on_change="rerun")))
+with tabs["Accuracy vs MACs"]:
+    if tabs["Accuracy vs MACs"].open:
+        tradeoffs_view.scatter(precision, show_references, "macs")
+with tabs["Accuracy vs params"]:
+    if tabs["Accuracy vs params"].open:
+        tradeoffs_view.scatter(precision, show_references, "params")
+with tabs["Accuracy vs device latency"]:
+    if tabs["Accuracy vs device latency"].open:
+        label = st.selectbox("Device and backend", list(platforms), key="tradeoffs.platform")
+        device, backend = platforms[label]
+        tradeoffs_view.latency_scatter(precision, device, backend)
+with tabs["Published vs computed"]:
+    if tabs["Published vs computed"].open:
+        tradeoffs_view.published_table()
+with tabs["Budget finder"]:
+    if tabs["Budget finder"].open:
+        tradeoffs_view.budget_finder(platforms)

@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 
 
-def open_page():
+def open_page(tab="Cost by kind"):
+    """Open the page with ``tab`` selected (tabs are lazy: only the open one renders)."""
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["compare.view"] = tab
     at.switch_page("pages/compare.py")
     at.run()
     assert not at.exception, at.exception
@@ -46,13 +48,13 @@ def test_widgets_update_the_totals_and_charts():
 
 
 def test_depth_charts_show_both_families():
-    at = open_page()
+    at = open_page(tab="Through depth")
     names = {t["name"] for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"] if t.get("mode") == "lines+markers"}
     assert names == {"MobileNet V1", "MobileNet V2"}
 
 
 def test_budget_matching_sets_the_matched_width():
-    at = open_page()
+    at = open_page(tab="Budget matching")
     match = match_width(count(paper_config("mobilenet_v1")).macs, "mobilenet_v2")
     assert any(f"α = **{match.width_multiplier:g}**" in m.value for m in at.markdown)
     at.button(key="compare.match.mobilenet_v2").click().run()

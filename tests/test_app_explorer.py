@@ -176,3 +176,34 @@ def test_latency_button_measures_then_reuses_the_stored_result():
     again.slider(key="mobilenet_v1.width").set_value(0.25).run()
     again.button(key="mobilenet_v1.measure").click().run(timeout=120)
     assert any("reused from the local store" in s.value for s in again.success)
+
+
+def plotly_array(value):
+    """Plotly sends numeric arrays as base64 typed arrays ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
+def test_cost_tabs_render_the_exact_counts_when_opened():
+    import json
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["mobilenet_v1.view"] = "Cost by layer"
+    at.switch_page(PAGES["mobilenet_v1"]).run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    macs_bars = [t for t in spec["data"] if t.get("yaxis", "y") == "y"]  # top subplot: MACs
+    assert sum(int(plotly_array(t["y"]).sum()) for t in macs_bars) == count(paper_config("v1")).macs
+    at.session_state["mobilenet_v1.view"] = "Cost by kind"
+    at.run()
+    # The V1 paper's Table 2: 1×1 convolutions take 94.86% of the MACs.
+    assert any("1×1 convolutions take **94.9%** of the MACs" in c.value for c in at.caption)
+
+
+def test_only_the_open_tab_is_rendered():
+    at = open_page("mobilenet_v2")
+    assert len(at.get("plotly_chart")) == 0  # the Layers tab is open: no chart was built

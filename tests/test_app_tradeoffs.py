@@ -13,8 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 
 
-def open_page(v1=None, v2=None):
+def open_page(v1=None, v2=None, tab="Accuracy vs MACs"):
+    """Open the page with ``tab`` selected (tabs are lazy: only the open one renders)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["tradeoffs.view"] = tab
     if v1 is not None:
         at.session_state["config:mobilenet_v1"] = v1
     if v2 is not None:
@@ -76,24 +78,29 @@ def test_filters_change_the_traces():
 
 
 def test_latency_axis_follows_the_platform():
-    at = open_page()
-    before = at.get("plotly_chart")[2].proto.spec
+    at = open_page(tab="Accuracy vs device latency")
+    before = at.get("plotly_chart")[0].proto.spec
     options = at.selectbox(key="tradeoffs.platform").options
     at.selectbox(key="tradeoffs.platform").select_index(len(options) - 1).run()
     assert not at.exception
-    charts = at.get("plotly_chart")
-    assert len(charts) < 3 or charts[2].proto.spec != before or at.info
+    assert at.get("plotly_chart")[0].proto.spec != before
+
+
+def test_only_the_open_tab_renders():
+    at = open_page(tab="Published vs computed")
+    assert len(at.get("plotly_chart")) == 0
+    assert not any("rank" in d.value.columns for d in at.dataframe)  # the budget finder did not run
 
 
 def test_published_vs_computed_flags_differences():
-    at = open_page()
+    at = open_page(tab="Published vs computed")
     frame = next(d for d in at.dataframe if "explanation" in d.value.columns).value
     assert set(frame[""]) <= {"✓", "⚠"} and (frame[""] == "⚠").any()
     assert frame["explanation"].str.len().min() > 0
 
 
 def test_budget_finder_returns_fitting_rows():
-    at = open_page()
+    at = open_page(tab="Budget finder")
     at.number_input(key="budget.macs").set_value(150.0).run()
     at.number_input(key="budget.params").set_value(3.0).run()
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
@@ -117,7 +124,7 @@ def empty_store(tmp_path, monkeypatch):
 
 
 def test_budget_finder_on_a_published_device_and_measured_without_data(empty_store):
-    at = open_page()
+    at = open_page(tab="Budget finder")
     at.number_input(key="budget.latency").set_value(30.0).run()
     assert any("no batch-1 CPU measurements" in w.value for w in at.warning)  # the private store is empty
     platforms = at.selectbox(key="budget.source").options

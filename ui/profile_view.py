@@ -83,21 +83,33 @@ def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None) -> N
                        key=f"{config.arch}.download_csv")
 
 
+VIEW_TABS = ("Layers", "Cost by layer", "Cost by kind", "Latency vs MACs")
+
+
 def render(config: MobileNetConfig, latency=None) -> None:
-    """Layer table and charts (the metrics row is drawn separately, above the page's columns)."""
+    """Layer table and charts (the metrics row is drawn separately, above the page's columns).
+
+    Tabs are lazy (``on_change="rerun"``): only the open tab's content is computed and sent, which
+    keeps Plotly's rendering off the first page load.
+    """
     frame = layer_frame(config, latency)
-    tabs = st.tabs(["Layers", "Cost by layer", "Cost by kind", "Latency vs MACs"])
-    with tabs[0]:
-        layer_table(config, frame, latency)
-    with tabs[1]:
-        st.plotly_chart(charts.per_layer_bars(frame), width="stretch", key=f"{config.arch}.bars")
-    with tabs[2]:
-        st.plotly_chart(charts.share_by_kind(frame), width="stretch", key=f"{config.arch}.share")
-        pointwise = frame.loc[frame["kind"].isin(["pointwise", "expand", "project"]), "MACs"].sum() / frame["MACs"].sum()
-        st.caption(f"1×1 convolutions take **{pointwise:.1%}** of the MACs here "
-                   "(the V1 paper's Table 2: 94.86% of MACs, 74.59% of parameters, for MobileNet V1).")
-    with tabs[3]:
-        if latency is None:
+    tabs = dict(zip(VIEW_TABS, st.tabs(VIEW_TABS, key=f"{config.arch}.view", on_change="rerun")))
+    with tabs["Layers"]:
+        if tabs["Layers"].open:
+            layer_table(config, frame, latency)
+    with tabs["Cost by layer"]:
+        if tabs["Cost by layer"].open:
+            st.plotly_chart(charts.per_layer_bars(frame), width="stretch", key=f"{config.arch}.bars")
+    with tabs["Cost by kind"]:
+        if tabs["Cost by kind"].open:
+            st.plotly_chart(charts.share_by_kind(frame), width="stretch", key=f"{config.arch}.share")
+            pointwise = frame.loc[frame["kind"].isin(["pointwise", "expand", "project"]), "MACs"].sum() / frame["MACs"].sum()
+            st.caption(f"1×1 convolutions take **{pointwise:.1%}** of the MACs here "
+                       "(the V1 paper's Table 2: 94.86% of MACs, 74.59% of parameters, for MobileNet V1).")
+    with tabs["Latency vs MACs"]:
+        if not tabs["Latency vs MACs"].open:
+            pass
+        elif latency is None:
             st.info("Measure latency (below) to plot each layer's time against its MACs.")
         else:
             st.plotly_chart(charts.latency_vs_macs(frame), width="stretch", key=f"{config.arch}.latency_chart")
