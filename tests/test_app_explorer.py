@@ -207,3 +207,13 @@ def test_cost_tabs_render_the_exact_counts_when_opened():
 def test_only_the_open_tab_is_rendered():
     at = open_page("mobilenet_v2")
     assert len(at.get("plotly_chart")) == 0  # the Layers tab is open: no chart was built
+
+
+def test_link_with_another_expansion_sets_the_global_t():
+    blocks = [dict(b.to_dict(), t=3 if b.t != 1 else 1) for b in paper_config("v2").blocks]
+    config = paper_config("v2", blocks=blocks)
+    from ui import links
+
+    at = open_page("mobilenet_v2", query=links.encode(config))
+    assert at.number_input(key="mobilenet_v2.expansion").value == 3
+    assert shown_macs(at) == count(config).macs

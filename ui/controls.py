@@ -51,8 +51,16 @@ def seed(config: MobileNetConfig) -> None:
     for option in ("depthwise_separable", "linear_bottleneck", "residual"):
         if option in FAMILY_DEFAULTS[arch]:
             ss[key(arch, option)] = getattr(config, option)
+    if config.is_v2:
+        ss[key(arch, "expansion")] = common_expansion([b.to_dict() for b in config.blocks])
     set_table(config)
     ss[key(arch, "seeded")] = True
+
+
+def common_expansion(rows: list[dict]) -> int:
+    """The t shared by every row with t ≠ 1 (what the global control shows), else the paper's 6."""
+    ts = {row.get("t") for row in rows if row.get("t") != 1}
+    return ts.pop() if len(ts) == 1 and None not in ts else 6
 
 
 def set_table(config: MobileNetConfig) -> None:
@@ -178,8 +186,7 @@ def expansion_control(arch: str) -> None:
         st.session_state[key(arch, "table_version")] += 1
 
     if key(arch, "expansion") not in st.session_state:
-        ts = {b.get("t") for b in st.session_state[key(arch, "table")] if b.get("t") != 1}
-        st.session_state[key(arch, "expansion")] = ts.pop() if len(ts) == 1 else 6
+        st.session_state[key(arch, "expansion")] = common_expansion(st.session_state[key(arch, "table")])
     st.number_input("Expansion factor t (all rows with t ≠ 1)", 1, MAX_EXPANSION, step=1, key=key(arch, "expansion"), on_change=apply)
 
 
