@@ -535,12 +535,19 @@ class SweepRow:
 
 
 def default_sweep_values(shape: ConvShape, vary: str) -> list[int]:
-    """Powers of two around the shape's own value: N 16…1024, or D_F 7…112 (V1's feature sizes)."""
-    if vary == "N":
-        return [16, 32, 64, 128, 256, 512, 1024]
-    if vary == "D_F":
-        return [7, 14, 28, 56, 112]
-    raise ConfigError("vary", f"must be one of {', '.join(SWEEP_FIELDS)}, got {vary!r}")
+    """A grid for the sweep: N 16…1024 in powers of two, or D_F 7…112 (V1's feature sizes), keeping
+    only the values this shape can be timed at (``check_measurable``)."""
+    grids = {"N": [16, 32, 64, 128, 256, 512, 1024], "D_F": [7, 14, 28, 56, 112]}
+    if vary not in grids:
+        raise ConfigError("vary", f"must be one of {', '.join(SWEEP_FIELDS)}, got {vary!r}")
+    values = []
+    for value in grids[vary]:
+        try:
+            check_measurable(shape.replace(**{SWEEP_FIELDS[vary]: value}))
+        except ConfigError:
+            continue
+        values.append(value)
+    return values
 
 
 def sweep(shape: ConvShape, vary: str, values: list[int], *, threads: int | None = None, budget_s: float = 0.15,
