@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import ALIASES, PAPER_BLOCKS, ConfigError, MobileNetConfig, load_config, paper_config, with_expansion
 from .profile import Profile, profile
+from .units import human
 
 if TYPE_CHECKING:
     from .latency import LatencyReport
@@ -29,14 +30,6 @@ class UsageError(Exception):
 
 
 # --- formatting ---------------------------------------------------------------------------------
-
-
-def human(n: float, unit: str = "") -> str:
-    """3,504,872 → '3.50M'; readable scales for tables."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f}{suffix}{unit}"
-    return f"{n:g}{unit}"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
