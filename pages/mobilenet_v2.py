@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import controls, export_panel, profile_view
+from ui import controls, explorer_page
 
 ARCH = "mobilenet_v2"
 st.title("MobileNet V2")
@@ -30,21 +30,4 @@ with table_col:
     controls.reset_table_button(ARCH)
 
 fields = dict(width_multiplier=width, resolution=resolution, linear_bottleneck=linear_bottleneck, residual=residual, **options)
-config, problem = controls.build_config(ARCH, fields, rows)
-if link_problem:
-    st.warning(link_problem)
-if problem:
-    st.error(f"{problem}. Showing the last valid model; your edits are kept.")
-else:
-    controls.write_link(config)
-
-with view_col:
-    latency_slot = st.container()
-latency = profile_view.latency_panel(config)
-with metrics_slot:
-    profile_view.metrics(config, latency)
-with latency_slot:
-    profile_view.render(config, latency)
-
-with st.expander("Export / import config", icon=":material/import_export:"):
-    export_panel.export_import_panel(config)
+explorer_page.show_model(ARCH, fields, rows, link_problem, metrics_slot, view_col)
