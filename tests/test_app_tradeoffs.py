@@ -132,3 +132,12 @@ def test_budget_finder_on_a_published_device_and_measured_without_data(empty_sto
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
     assert (frame["latency (ms)"] <= 30).all() and len(frame) > 0
     assert len(platforms) >= 2
+
+
+def test_differing_rows_are_listed_with_their_reasons():
+    from explorer.reference import KNOWN_DISCREPANCIES
+
+    at = open_page(tab="Published vs computed")
+    listed = [m.value for m in at.markdown if m.value.startswith("- ⚠")]
+    assert len(listed) == len(KNOWN_DISCREPANCIES)
+    assert any("MobileNetV2 (1.4)" in t and "6.9M" in t for t in listed)

@@ -123,11 +123,17 @@ def published_table() -> None:
     def highlight(row: pd.Series) -> list[str]:
         return ["background-color: rgba(255, 170, 0, 0.18)" if row[""] == "⚠" else "" for _ in row]
 
+    # The differing rows are what a researcher checks: list them with their reasons up front,
+    # since the table's explanation column sits to the right of the numbers.
+    for _, row in frame[frame[""] == "⚠"].iterrows():
+        st.markdown(f"- ⚠ **{row['model']}** ({row['source']}): {row['explanation']}")
+
     styled = frame.style.apply(highlight, axis=1).format(
         {c: "{:,.2f}" for c in frame.columns if "(M)" in c}, na_rep="—")
     st.dataframe(styled, hide_index=True, width="stretch", height=460, key="tradeoffs.published_table",
                  column_config={"explanation": st.column_config.TextColumn("explanation", width="large"),
-                                "": st.column_config.TextColumn("", width=30)})
+                                "model": st.column_config.TextColumn("model", pinned=True),
+                                "": st.column_config.TextColumn("", width=30, pinned=True)})
 
 
 # --- budget finder ----------------------------------------------------------------------------------
