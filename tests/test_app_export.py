@@ -37,7 +37,7 @@ def upload(at, arch, name, data: bytes, mime="application/json"):
 def test_panel_offers_the_three_downloads():
     at = open_page("mobilenet_v2")
     labels = [b.label for b in at.get("download_button")]
-    for label in ("Download JSON config", "Download Python snippet", "Download Per-layer CSV"):
+    for label in ("Download JSON config", "Download Python snippet", "Download per-layer CSV"):
         assert label in labels
 
 

@@ -19,7 +19,7 @@ from .controls import apply_config, key
 
 DOWNLOADS = (("json", "JSON config", "application/json"),
              ("python", "Python snippet", "text/x-python"),
-             ("csv", "Per-layer CSV", "text/csv"))  # fmt: skip
+             ("csv", "per-layer CSV", "text/csv"))  # fmt: skip
 
 
 def _import(arch: str) -> None:
