@@ -5,10 +5,12 @@ model and puts each layer's measured share next to its MAC share.
 
 * **Whole model**: :func:`explorer.timing.time_call` (``torch.utils.benchmark`` with
   ``blocked_autorange``, warm-up first) under ``torch.inference_mode``: median, IQR, runs.
-* **Per layer**: forward pre/post hooks with ``time.perf_counter`` on every row of the layer table
-  (``stem``, ``blocks.3.expand``, …, ``pool``, ``head``), median over repeated forwards. The sum
-  of the rows leaves out residual adds, flatten, dropout and Python overhead, so it covers about
-  70–110% of the whole-model median; :attr:`LatencyReport.coverage` reports the ratio as measured.
+* **Per layer**: forward pre/post hooks with ``time.perf_counter`` on every leaf module (each
+  row's conv, bn and activation; ``pool``; ``head``), median over repeated forwards. A row of the
+  layer table (``stem``, ``blocks.3.expand``, …) gets the sum of its leaves, and keeps them in
+  :attr:`LayerLatency.leaves`. The sum leaves out residual adds, flatten, dropout and Python
+  overhead between leaves, so it covers about 70–110% of the whole-model median;
+  :attr:`LatencyReport.coverage` reports the ratio as measured.
 * **Isolation**: a model passed in is shared (a Streamlit cache); it is deep-copied and only the
   copy is hooked or moved. torch's thread count is per OS thread, so it is set inside the
   measuring code and restored afterwards.
@@ -26,7 +28,7 @@ import math
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -164,16 +166,21 @@ class LayerLatency:
     gmacs_per_s: float  # achieved: macs × batch / latency
     arithmetic_intensity: float  # MACs per byte moved, see arithmetic_intensity()
     output_shape: tuple[int, ...]
+    # The leaf modules timed (conv, bn, act; or pool, head themselves) and their medians in ms:
+    # latency_ms is their sum.
+    leaves: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["output_shape"] = list(self.output_shape)
+        out["leaves"] = [list(leaf) for leaf in self.leaves]
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LayerLatency:
-        values = {f.name: data[f.name] for f in fields(cls)}
+        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         values["output_shape"] = tuple(values["output_shape"])
+        values["leaves"] = tuple((str(name), float(ms)) for name, ms in data.get("leaves", ()))
         return cls(**values)
 
 
@@ -247,12 +254,20 @@ def layer_io_elements(config: MobileNetConfig) -> dict[str, tuple[int, int]]:
     return io
 
 
-def layer_rows(cost: Cost, io: Mapping[str, tuple[int, int]], latencies_ms: Mapping[str, float], batch: int) -> tuple[LayerLatency, ...]:
-    """Combine analytic counts and measured per-layer latencies into the rows of the report."""
-    total_ms = sum(latencies_ms[row.name] for row in cost.layers)
+def layer_rows(cost: Cost, io: Mapping[str, tuple[int, int]], latencies_ms: Mapping[str, float], batch: int,
+               leaves: Mapping[str, Sequence[str]] | None = None) -> tuple[LayerLatency, ...]:
+    """Combine analytic counts and measured latencies into the rows of the report.
+
+    ``latencies_ms`` holds a median per timed module. With ``leaves`` (row name → its leaf module
+    names) a row's latency is the sum of its leaves' medians; without, each row was timed whole.
+    """
+    leaves = leaves or {row.name: [row.name] for row in cost.layers}
+    row_leaves = {row.name: tuple((leaf, latencies_ms[leaf]) for leaf in leaves[row.name]) for row in cost.layers}
+    row_ms = {name: sum(ms for _, ms in timed) for name, timed in row_leaves.items()}
+    total_ms = sum(row_ms.values())
     rows = []
     for row in cost.layers:
-        ms = latencies_ms[row.name]
+        ms = row_ms[row.name]
         rows.append(LayerLatency(
             name=row.name,
             kind=row.kind,
@@ -264,8 +279,23 @@ def layer_rows(cost: Cost, io: Mapping[str, tuple[int, int]], latencies_ms: Mapp
             gmacs_per_s=achieved_gmacs_per_s(row.macs, batch, ms),
             arithmetic_intensity=arithmetic_intensity(row.macs, row.params, *io[row.name], batch=batch),
             output_shape=(batch, *row.output_shape[1:]),
+            leaves=row_leaves[row.name],
         ))  # fmt: skip
     return tuple(rows)
+
+
+def leaf_modules(model: torch.nn.Module, row_names: Sequence[str]) -> dict[str, list[str]]:
+    """Each layer-table row's leaf modules (modules without children), by full name.
+
+    A row such as ``blocks.3.expand`` is a conv-BN-activation unit: its leaves are
+    ``blocks.3.expand.conv``, ``.bn`` and ``.act``. ``pool`` and ``head`` are leaves themselves.
+    """
+    out = {}
+    for row in row_names:
+        module = model.get_submodule(row)
+        leaves = [f"{row}.{name}" for name, sub in module.named_modules() if name and not any(sub.children())]
+        out[row] = leaves or [row]
+    return out
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -377,10 +407,11 @@ def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = 
         # whole forward of budget for a large model and change nothing measurable.
         whole = time_call(lambda: private(x), threads=threads, budget_s=settings.budget_s * WHOLE_MODEL_SHARE, warmup=1,
                           sync_cuda=sync)
-        report_progress(WHOLE_MODEL_SHARE, "timing every layer")
-        per_layer, layer_runs = time_layers(private, x, names, threads=threads,
-                                            budget_s=settings.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
-    rows = layer_rows(cost, layer_io_elements(config), per_layer, settings.batch)
+        report_progress(WHOLE_MODEL_SHARE, "timing every leaf layer")
+        leaves = leaf_modules(private, names)
+        per_leaf, layer_runs = time_layers(private, x, [leaf for row in names for leaf in leaves[row]], threads=threads,
+                                           budget_s=settings.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
+    rows = layer_rows(cost, layer_io_elements(config), per_leaf, settings.batch, leaves)
     layer_sum = sum(row.latency_ms for row in rows)
     report = LatencyReport(
         median_ms=whole.median_ms,

@@ -57,6 +57,22 @@ def test_every_layer_row_present_in_order(config, report):
     assert {"stem", "blocks.3.expand", "blocks.3.depthwise", "blocks.3.project", "last_conv", "pool", "head"} <= {r.name for r in report.layers}
 
 
+def test_every_leaf_layer_is_timed_and_rows_sum_their_leaves(config, report):
+    model = build_model(config)
+    rows = {row.name for row in report.layers}
+    # Every leaf module under a layer-table row (conv, bn, act; pool; head) has its own time.
+    expected = {
+        name for name, module in model.named_modules()
+        if not any(module.children()) and any(name == r or name.startswith(r + ".") for r in rows)
+    }  # fmt: skip
+    timed = {leaf for row in report.layers for leaf, _ in row.leaves}
+    assert timed == expected
+    assert {"blocks.1.expand.conv", "blocks.1.expand.bn", "blocks.1.expand.act", "pool", "head"} <= timed
+    for row in report.layers:
+        assert all(ms > 0 for _, ms in row.leaves)
+        assert row.latency_ms == pytest.approx(sum(ms for _, ms in row.leaves))
+
+
 def test_report_is_sane(report):
     assert report.median_ms > 0 and report.iqr_ms >= 0 and report.runs >= 1
     assert (report.threads, report.batch, report.device) == (1, 1, "cpu")
