@@ -225,6 +225,8 @@ class LatencyStore:
                         self._create(conn)
                     return operation(conn)
             except (sqlite3.Error, StoreDamaged) as err:
+                if attempt == 0 and "no such table" in str(err):
+                    continue  # the file was deleted (sqlite made an empty one): create the schema, retry
                 damaged = isinstance(err, StoreDamaged) or _is_damage(err)
                 if damaged and attempt == 0 and self.path.exists():
                     self._set_aside(err)

@@ -185,6 +185,18 @@ def test_file_damaged_while_in_use(tmp_path):
     assert len(store.list_results()) == 1
 
 
+def test_file_deleted_while_in_use_gets_a_fresh_store(tmp_path):
+    path = tmp_path / FILE_NAME
+    store = LatencyStore(path)
+    config = paper_config("v2", resolution=64)
+    store.put(config, SETTINGS, fake_report(config))
+    for suffix in ("", "-wal", "-shm"):  # e.g. someone cleaned the data folder
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    assert store.get(config, SETTINGS) is None
+    assert store.put(config, SETTINGS, fake_report(config)) is True
+    assert len(store.list_results()) == 1 and not store.disabled
+
+
 def test_unreadable_stored_report_is_a_miss(store):
     config = paper_config("v2", resolution=64)
     store.put(config, SETTINGS, fake_report(config))
