@@ -81,6 +81,6 @@ cols = st.columns([2, 1])
 row = cols[0].selectbox("Row of your V2 block table", range(len(v2.blocks)), format_func=lambda i: view.block_row_label(v2, i),
                         index=min(2, len(v2.blocks) - 1), key="separable.v2_row")
 repeats = v2.blocks[row].n
-later = cols[1].toggle("Show a later repeat (with residual)", key="separable.v2_repeat", disabled=repeats < 2,
+later = cols[1].toggle("Show a later repeat" + (" (with residual)" if v2.residual else ""), key="separable.v2_repeat", disabled=repeats < 2,
                        help="The first block of a row changes stride or channels; its repeats add their input.")
-view.inverted_residual(sep.inverted_residual_costs(v2, row, 1 if later and repeats > 1 else 0))
+view.inverted_residual(v2, sep.inverted_residual_costs(v2, row, 1 if later and repeats > 1 else 0))

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import paper_config
@@ -149,3 +150,19 @@ def test_inverted_residual_row_and_repeat():
     memory = at.dataframe[-1].value
     assert list(memory["fp32 bytes"]) == [t.fp32_bytes for t in costs.tensors]
     assert not at.exception
+
+
+@pytest.mark.parametrize(
+    "overrides, row, fragment",
+    [
+        ({"residual": False}, 2, "Residual connections are switched off"),
+        ({}, 6, "this row has no second repeat"),  # (6, 320, 1, 1): one block, channels change
+        ({}, 2, "the next repeat of the row has one"),
+    ],
+)
+def test_residual_sentence_fits_the_block(overrides, row, fragment):
+    from explorer import separable as sep
+    from ui.separable_view import residual_sentence
+
+    config = paper_config("v2", **overrides)
+    assert fragment in residual_sentence(config, sep.inverted_residual_costs(config, row, 0))

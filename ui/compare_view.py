@@ -13,7 +13,7 @@ from explorer.units import human
 
 from . import tradeoff_charts
 from .controls import RESOLUTION_PRESETS, RESOLUTION_RANGE, WIDTH_RANGE
-from .state import ARCH_TITLES, latency_store, shared_model
+from .state import ARCH_TITLES, latency_store, shared_model, show_store_status
 
 FAMILIES = ("mobilenet_v1", "mobilenet_v2")
 
@@ -67,11 +67,12 @@ def measure_button(configs: dict[str, MobileNetConfig]) -> None:
             try:
                 measure_latency(config, _settings(), store=latency_store(), model=shared_model(config),
                                 progress=lambda f, msg, i=i: bar.progress(min((i + f) / len(configs), 1.0), text=f"{ARCH_TITLES[arch]}: {msg}"))
-            except LatencyError as err:
+            except (LatencyError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
                 bar.empty()
-                st.error(str(err))
+                st.error(f"{ARCH_TITLES[arch]} could not be measured: {err}")
                 return
         bar.empty()
+    show_store_status()
 
 
 # --- frames ---------------------------------------------------------------------------------------

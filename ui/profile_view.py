@@ -10,7 +10,7 @@ from explorer.export import profile_csv
 from explorer.units import human, mebibytes, milliseconds
 
 from . import charts
-from .state import latency_store, shared_model
+from .state import latency_store, shared_model, show_store_status
 
 
 def layer_frame(config: MobileNetConfig, latency=None) -> pd.DataFrame:
@@ -144,12 +144,13 @@ def latency_panel(config: MobileNetConfig):
         try:
             report = measure_latency(config, settings, store=latency_store(), remeasure=remeasure,
                                      model=shared_model(config), progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-        except LatencyError as err:
+        except (LatencyError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
             bar.empty()
-            st.error(str(err))
+            st.error(f"The model could not be measured: {err}")
             return None
         bar.empty()
         ss[report_key] = (config, settings, report)
+    show_store_status()
     stored = ss.get(report_key)
     if stored is None or stored[0] != config or stored[1] != settings:
         st.caption(f"Times this exact model on this machine ({settings.threads} thread(s), batch {settings.batch}, "

@@ -141,6 +141,9 @@ def latency_section(shape: sep.ConvShape, threads: int, budget_s: float, batch: 
         except ConfigError as err:
             st.error(problem_text(err))
             return
+        except RuntimeError as err:  # torch, e.g. out of memory
+            st.error(f"The measurement failed: {err}")
+            return
         ss[result_key] = (agreement, timings)
     stored = ss.get(result_key)
     if stored is None:
@@ -218,6 +221,9 @@ def sweep_section(shape: sep.ConvShape, threads: int, batch: int) -> None:
         except ConfigError as err:
             st.error(problem_text(err))
             return
+        except RuntimeError as err:  # torch, e.g. out of memory
+            st.error(f"The sweep failed: {err}")
+            return
     rows = ss.get(result_key)
     if rows is None:
         st.caption(f"Keeps the other sizes of {shape_text(shape)} and varies {vary}.")
@@ -264,7 +270,17 @@ def block_row_label(config: MobileNetConfig, index: int) -> str:
     return f"row {index + 1}: t = {b.t}, c = {b.c}, n = {b.n}, s = {b.s}"
 
 
-def inverted_residual(costs: sep.InvertedResidualCosts) -> None:
+def residual_sentence(config: MobileNetConfig, costs: sep.InvertedResidualCosts) -> str:
+    """Why this block does or does not add its input, for the cases that occur."""
+    if costs.residual:
+        return "This block adds its input to its output: the residual joins the thin ends."
+    if not config.residual:
+        return "Residual connections are switched off in this config (V2 page, design choices), so no block adds its input."
+    later = "the next repeat of the row has one" if config.blocks[costs.row].n > 1 else "this row has no second repeat"
+    return f"This block has no residual (its stride or channel count changes); {later}."
+
+
+def inverted_residual(config: MobileNetConfig, costs: sep.InvertedResidualCosts) -> None:
     """Costs of expansion, depthwise and projection; memory of the four tensors."""
     layers = pd.DataFrame({
         "layer": [layer.name for layer in costs.layers],
@@ -305,9 +321,7 @@ def inverted_residual(costs: sep.InvertedResidualCosts) -> None:
         fig.update_layout(height=300, margin=dict(t=30, b=10, l=10, r=10), yaxis_title="MiB (fp32)")
         st.plotly_chart(fig, width="stretch", key="separable.block_memory")
     inp, expanded = costs.tensor("input"), costs.tensor("expanded")
-    residual = ("This block adds its input to its output: the residual joins the thin ends."
-                if costs.residual else
-                "This block has no residual (its stride or channel count changes); the next repeat of the row has one.")
+    residual = residual_sentence(config, costs)
     st.markdown(
         f"The expanded tensor ({expanded.channels}×{expanded.size}×{expanded.size}, {mebibytes(expanded.fp32_bytes)}) is "
         f"**{costs.expansion_memory_ratio:.1f}×** the bottleneck input ({inp.channels}×{inp.size}×{inp.size}, "

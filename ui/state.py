@@ -34,6 +34,15 @@ def latency_store():
     return LatencyStore()
 
 
+def show_store_status() -> None:
+    """Say so when the latency store had to be replaced or cannot save (never silently)."""
+    store = latency_store()
+    if store.warning:
+        st.warning(store.warning[:1].upper() + store.warning[1:] + ".", icon=":material/database:")
+    elif store.disabled:
+        st.info("Latency results are not being saved on this server (the store cannot be written).")
+
+
 # --- the config each page last showed, carried across pages ----------------------------------
 # Widget state is dropped when another page renders, so the last valid config of each family is
 # kept under a plain (non-widget) key that the compare and trade-off pages read too.
