@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .config import ALIASES, PAPER_BLOCKS, ConfigError, MobileNetConfig, load_config, paper_config, with_expansion
+from .config import ALIASES, MAX_EXPANSION, PAPER_BLOCKS, ConfigError, MobileNetConfig, load_config, paper_config, with_expansion
 from .profile import Profile, profile
 from .units import human
 
@@ -96,6 +96,8 @@ def config_from_args(args: argparse.Namespace) -> MobileNetConfig:
     if args.expansion is not None:
         if arch != "mobilenet_v2":
             raise UsageError("--expansion: only applies to mobilenet_v2 (V1 has no expansion layers)")
+        if not 1 <= args.expansion <= MAX_EXPANSION:
+            raise UsageError(f"--expansion: must be between 1 and {MAX_EXPANSION}, got {args.expansion}")
         overrides["blocks"] = with_expansion(PAPER_BLOCKS[arch], args.expansion)
     try:
         return paper_config(arch, **overrides)

@@ -528,6 +528,7 @@ class WidthMatch:
                 "relative_error": self.relative_error, "config": self.config.to_dict()}  # fmt: skip
 
 
+@lru_cache(maxsize=256)  # pages rerun often; every argument is hashable
 def match_width(
     target_macs: float,
     arch: str | MobileNetConfig,

@@ -141,3 +141,22 @@ def test_differing_rows_are_listed_with_their_reasons():
     listed = [m.value for m in at.markdown if m.value.startswith("- ⚠")]
     assert len(listed) == len(KNOWN_DISCREPANCIES)
     assert any("MobileNetV2 (1.4)" in t and "6.9M" in t for t in listed)
+
+
+def test_measured_budget_uses_only_comparable_measurements(empty_store):
+    """A 1-thread run on this machine is not what "measured here, all cores" means: left out."""
+    import dataclasses
+
+    from explorer.latency import LatencySettings, measure_latency
+    from explorer.timing import available_cores
+    from ui.state import latency_store
+    from ui.tradeoffs_view import measured_latencies
+
+    config = paper_config("v1", width_multiplier=0.25, resolution=96)
+    all_cores = LatencySettings(threads=available_cores(), budget_s=0.05)
+    one_thread = LatencySettings(threads=1, budget_s=0.05)
+    report = measure_latency(config, all_cores)
+    latency_store().put(config, all_cores, report)
+    if available_cores() > 1:
+        latency_store().put(config, one_thread, dataclasses.replace(report, threads=1, median_ms=report.median_ms * 50))
+    assert measured_latencies() == {config: report.median_ms}

@@ -79,6 +79,7 @@ def test_validate(tmp_path):
     "args, fragment",
     [
         (["profile", "--arch", "v1", "--expansion", "3"], "--expansion: only applies to mobilenet_v2"),
+        (["profile", "--arch", "v2", "--expansion", "0"], "--expansion: must be between 1 and 16, got 0"),
         (["profile", "--arch", "v2", "--width", "0"], "--width: must be greater than 0"),
         (["profile", "--arch", "v2", "--resolution", "4"], "--resolution: must be between 16 and 1024"),
         (["profile", "--arch", "v3"], "invalid choice"),

@@ -140,10 +140,19 @@ def published_table() -> None:
 
 
 def measured_latencies() -> dict[MobileNetConfig, float]:
-    """Whole-model medians from the latency store (batch 1, CPU; the latest measurement wins)."""
+    """Whole-model medians measured on this machine: batch 1, CPU, all cores, this torch.
+
+    Only comparable rows count (the store may hold 1-thread runs, or other hosts' if its folder
+    is shared); of those, the latest measurement of a config wins.
+    """
+    from explorer.latency import cpu_model, machine_name, torch_version
+    from explorer.timing import available_cores
+
+    here = {"batch": 1, "device": "cpu", "threads": available_cores(), "machine": machine_name(),
+            "cpu": cpu_model(), "torch_version": torch_version()}
     out: dict[MobileNetConfig, float] = {}
     for row in latency_store().list_results():  # oldest first
-        if row.get("batch") != 1 or row.get("device") != "cpu":
+        if any(row.get(k) != v for k, v in here.items()):
             continue
         try:
             out[parse_config(json.loads(row["config_json"]))] = float(row["median_ms"])
@@ -177,8 +186,8 @@ def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
     if max_latency is not None and source == MEASURED:
         measured = measured_latencies()
         if not measured:
-            st.warning("The latency store has no batch-1 CPU measurements yet: measure some configs on the V1/V2 or "
-                       "Compare pages, or pick a published device.")
+            st.warning("The latency store has no batch-1 CPU measurements yet from this machine with all cores: "
+                       "measure some configs on the V1/V2 or Compare pages, or pick a published device.")
     if not families:
         st.info("Pick at least one family.")
         return
