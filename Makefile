@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast bench chromium clean
+.PHONY: run test test-fast lint bench chromium clean
 
 $(VENV)/.run-installed: requirements.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ run: $(VENV)/.run-installed
 	PYTHON=$(PY) PORT=$(PORT) bin/serve
 
 test: $(VENV)/.test-installed chromium
+	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+lint: $(VENV)/.test-installed
+	$(PY) -m ruff check .
 
 # Everything but the real-browser tests, for a quick loop while editing.
 test-fast: $(VENV)/.test-installed

@@ -41,6 +41,7 @@ from .plan import make_plan
 
 if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
     import torch
+
     from .store import LatencyStore
 
 DEVICES = ("cpu", "cuda")

@@ -19,8 +19,8 @@ with warnings.catch_warnings():  # fvcore imports torch.jit.script, deprecated i
     warnings.simplefilter("ignore", DeprecationWarning)
     from fvcore.nn import FlopCountAnalysis
 
-from .plan import make_plan
 from .config import MobileNetConfig
+from .plan import make_plan
 
 PAPER_OPERATORS = ("conv", "linear")
 

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from explorer import ConfigError
-from explorer.config import MAX_CHANNELS, MAX_RESOLUTION
 from explorer import separable as sep
+from explorer.config import MAX_CHANNELS, MAX_RESOLUTION
 from explorer.timing import available_cores
 from ui import separable_view as view
 from ui.state import ARCH_TITLES, remembered_config

@@ -11,7 +11,6 @@ from explorer import MobileNetConfig, count, paper_config
 from explorer.tradeoffs import depth_profile, match_width, stage_summary
 from explorer.units import human
 
-from . import tradeoff_charts
 from .controls import RESOLUTION_PRESETS, RESOLUTION_RANGE, WIDTH_RANGE
 from .state import ARCH_TITLES, latency_store, shared_model, show_store_status
 

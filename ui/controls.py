@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, paper_config, parse_config
-from explorer.config import FAMILY_DEFAULTS, MAX_CHANNELS, MAX_CLASSES, MAX_EXPANSION, MAX_REPEATS, MAX_ROWS, PAPER_BLOCKS, SCHEMA_VERSION
+from explorer.config import FAMILY_DEFAULTS, MAX_CHANNELS, MAX_CLASSES, MAX_EXPANSION, MAX_REPEATS, MAX_ROWS, SCHEMA_VERSION
 
 from . import links
 from .state import ROW_COLUMNS, error_text, remember_config, remembered_config, rows_from_frame
@@ -205,6 +205,3 @@ def build_config(arch: str, fields: dict[str, Any], rows: list[dict]) -> tuple[M
     remember_config(config)
     return config, None
 
-
-def is_paper_table(config: MobileNetConfig) -> bool:
-    return config.blocks == PAPER_BLOCKS[config.arch]

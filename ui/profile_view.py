@@ -123,10 +123,10 @@ def render(config: MobileNetConfig, latency=None) -> None:
 
 def latency_panel(config: MobileNetConfig):
     """Settings and the "Measure latency" button. Returns the report for ``config``, if any."""
+    import torch
+
     from explorer.latency import LatencyError, LatencySettings, measure_latency
     from explorer.timing import available_cores
-
-    import torch
 
     arch, ss = config.arch, st.session_state
     st.subheader("Measured latency")

@@ -13,7 +13,15 @@ import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, count, parse_config
 from explorer.reference import latency_platforms, load_published_results
-from explorer.tradeoffs import MEASURED, Candidate, accuracy_for, device_candidates, find_configs, published_candidates, published_vs_computed
+from explorer.tradeoffs import (
+    MEASURED,
+    Candidate,
+    accuracy_for,
+    device_candidates,
+    find_configs,
+    published_candidates,
+    published_vs_computed,
+)
 
 from . import tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
@@ -112,7 +120,7 @@ def published_table() -> None:
             "": "✓" if p.within_tolerance else "⚠", "model": r.model, "family": FAMILY_NAMES[r.family],
             "quantized": r.quantized, "MACs published (M)": r.macs_m, "MACs computed (M)": p.macs / 1e6,
             "Δ MACs (M)": p.macs_diff_m, "params published (M)": r.params_m,
-            f"params computed (M)": p.comparable_params / 1e6, "counted as": p.params_counted_as,
+            "params computed (M)": p.comparable_params / 1e6, "counted as": p.params_counted_as,
             "Δ params (M)": p.params_diff_m, "explanation": p.explanation, "source": f"{r.source}, {r.table}",
         })  # fmt: skip
     frame = pd.DataFrame(rows)
