@@ -95,7 +95,8 @@ def load_link_or_memory(arch: str) -> str | None:
         except ConfigError as err:
             if not ss.get(key(arch, "seeded")):
                 seed(remembered_config(arch))
-            return f"This link's config is invalid, so the page shows the {'last' if ss.get(f'config:{arch}') else 'paper'} model instead. {error_text(err)}"
+            shown = "last" if ss.get(f"config:{arch}") else "paper"
+            return f"This link's config is invalid ({error_text(err)}), so the page shows the {shown} model instead."
         problem = apply_config(config)
         if problem:
             seed(remembered_config(arch))

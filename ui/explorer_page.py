@@ -16,11 +16,12 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
     screen (and in the URL) while the widgets keep what the user typed.
     """
     config, problem = controls.build_config(arch, fields, rows)
-    if link_problem:
-        st.warning(link_problem)
-    if problem:
-        st.error(f"{problem}. Showing the last valid model; your edits are kept.")
-    else:
+    with metrics_slot:  # messages go above the metrics, where the eye is, not below the table
+        if link_problem:
+            st.warning(link_problem)
+        if problem:
+            st.error(f"{problem}. Showing the last valid model; your edits are kept.")
+    if not problem:
         controls.write_link(config)
 
     with view_col:
