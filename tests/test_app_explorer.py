@@ -217,3 +217,12 @@ def test_link_with_another_expansion_sets_the_global_t():
     at = open_page("mobilenet_v2", query=links.encode(config))
     assert at.number_input(key="mobilenet_v2.expansion").value == 3
     assert shown_macs(at) == count(config).macs
+
+
+def test_messages_are_shown_above_the_metrics():
+    at = open_page("mobilenet_v2", query={"blocks": "1.16.1.1_6.24.2.9"})
+    order = [node.type for node in at.main]
+    assert order.index("warning") < order.index("metric")  # the bad link's message
+    inject_edit(at, "mobilenet_v2", edited_rows={0: {"c": None}})
+    order = [node.type for node in at.main]
+    assert order.index("error") < order.index("metric")  # the invalid edit's message
