@@ -81,6 +81,10 @@ def _num(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
+def _int(text: str) -> int | None:
+    return int(text) if text.strip() else None
+
+
 @lru_cache(maxsize=4)
 def load_published_results(path: Path = PUBLISHED_RESULTS) -> tuple[PublishedResult, ...]:
     with open(path, newline="", encoding="utf-8") as f:
@@ -89,7 +93,7 @@ def load_published_results(path: Path = PUBLISHED_RESULTS) -> tuple[PublishedRes
                 family=row["family"],
                 model=row["model"],
                 width_multiplier=_num(row["width_multiplier"]),
-                resolution=int(row["resolution"]) if row["resolution"].strip() else None,
+                resolution=_int(row["resolution"]),
                 top1=_num(row["top1"]),
                 top5=_num(row["top5"]),
                 macs_m=_num(row["macs_m"]),
@@ -228,7 +232,7 @@ def load_device_latency(path: Path = DEVICE_LATENCY) -> tuple[DeviceLatency, ...
                 family=row["family"],
                 model=row["model"],
                 width_multiplier=_num(row["width_multiplier"]),
-                resolution=int(row["resolution"]) if row["resolution"].strip() else None,
+                resolution=_int(row["resolution"]),
                 quantized=row["quantized"].strip().lower() == "true",
                 device=row["device"],
                 backend=row["backend"],
