@@ -27,15 +27,9 @@ def fmt(s: dict[str, float], unit: str, scale: float = 1.0) -> str:
 
 
 def machine() -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+    from explorer.latency import cpu_model  # torch-free at import; the same string the latency store keys on
+
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version()}
 
 
 def report(name: str, results: dict) -> None:
