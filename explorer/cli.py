@@ -14,7 +14,18 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .config import ALIASES, MAX_EXPANSION, PAPER_BLOCKS, ConfigError, MobileNetConfig, load_config, paper_config, with_expansion
+from .config import (
+    ACTIVATIONS,
+    ALIASES,
+    ARCHS,
+    MAX_EXPANSION,
+    PAPER_BLOCKS,
+    ConfigError,
+    MobileNetConfig,
+    load_config,
+    paper_config,
+    with_expansion,
+)
 from .profile import Profile, profile
 from .units import human
 
@@ -23,6 +34,7 @@ if TYPE_CHECKING:
     from .store import LatencyStore
 
 EXIT_INVALID = 2
+ARCH_CHOICES = (*ALIASES, *ARCHS)  # v1, v2, mobilenet_v1, mobilenet_v2
 
 
 class UsageError(Exception):
@@ -88,7 +100,7 @@ def emit(payload: Any) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> MobileNetConfig:
-    arch = ALIASES[args.arch]
+    arch = ALIASES.get(args.arch, args.arch)
     overrides: dict[str, Any] = {}
     for key, attr in (("width_multiplier", "width"), ("resolution", "resolution"), ("num_classes", "num_classes"), ("activation", "activation")):
         if getattr(args, attr) is not None:
@@ -212,7 +224,7 @@ def _csv_of(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     widths = _csv_of(args.widths, float, "--widths")
     resolutions = _csv_of(args.resolutions, int, "--resolutions")
-    arch = ALIASES[args.arch]
+    arch = ALIASES.get(args.arch, args.arch)
     results = []
     for w in widths:
         for r in resolutions:
@@ -265,7 +277,7 @@ def _add_arch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=float, help="width multiplier α (default 1.0)")
     p.add_argument("--resolution", type=int, help="input resolution in pixels (default 224)")
     p.add_argument("--num-classes", dest="num_classes", type=int, help="classifier outputs (default 1000)")
-    p.add_argument("--activation", choices=("relu", "relu6"), help="default: relu for V1, relu6 for V2")
+    p.add_argument("--activation", choices=ACTIVATIONS, help="default: relu for V1, relu6 for V2")
     p.add_argument("--expansion", type=int, help="V2: set t on every row whose paper value is not 1")
 
 
@@ -275,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("profile", help="per-layer params, MACs and shapes of one or more configs")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), help="start from the paper's config")
+    source.add_argument("--arch", choices=ARCH_CHOICES, help="start from the paper's config")
     source.add_argument("--config", nargs="+", metavar="FILE", help="schema-v1 JSON config file(s)")
     _add_arch_options(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -290,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("sweep", help="analytic counts over a width × resolution grid")
-    p.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), required=True)
+    p.add_argument("--arch", choices=ARCH_CHOICES, required=True)
     p.add_argument("--widths", required=True, help="comma-separated, e.g. 0.35,0.5,0.75,1.0")
     p.add_argument("--resolutions", required=True, help="comma-separated, e.g. 96,128,160,192,224")
     p.add_argument("--num-classes", dest="num_classes", type=int, default=1000)
@@ -314,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a config as JSON, a Python snippet or a per-layer CSV")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), help="start from the paper's config")
+    source.add_argument("--arch", choices=ARCH_CHOICES, help="start from the paper's config")
     source.add_argument("--config", metavar="FILE", help="a schema-v1 JSON config file")
     _add_arch_options(p)
     p.add_argument("--format", choices=("json", "python", "csv"), required=True,

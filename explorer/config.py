@@ -1,10 +1,11 @@
-"""MobileNet configs: the user-facing schema v1, its validation, and the papers' defaults.
+"""MobileNet configs: the validated config object, parsing of schema v1, and the size limits.
 
-A config is plain data: one frozen :class:`MobileNetConfig` per model. It is built only through
-:func:`parse_config` (from a dict) or :func:`load_config` (from JSON text, bytes or a file), so
-nothing past this module ever sees an invalid config. Every rejection is a :class:`ConfigError`
-whose message names the field, and the row for block tables: ``blocks[3].s: stride must be 1 or
-2, got 3``.
+A :class:`MobileNetConfig` is always valid: its constructor checks every field and the resource
+limits, so ``dataclasses.replace`` and :meth:`MobileNetConfig.replace` validate too, and nothing
+past this module ever sees an invalid config. It has no defaults: build one with
+:func:`paper_config`, :func:`parse_config` (from a dict) or :func:`load_config` (from a file).
+Every rejection is a :class:`ConfigError` whose message names the field, and the row for block
+tables: ``blocks[3].s: stride must be 1 or 2, got 3``.
 
 Schema v1 (see README, "Config files")::
 
@@ -14,131 +15,90 @@ Schema v1 (see README, "Config files")::
 ``blocks`` may be omitted: the paper's table is the default. Optional fields change the model in
 ways the papers study: ``activation``, ``dropout``, V1's ``depthwise_separable`` (False gives the
 full-convolution baseline of the V1 paper's Table 4), V2's ``linear_bottleneck`` and ``residual``.
+The data (names, tables, limits) lives in ``schema.py``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
-ARCHS = ("mobilenet_v1", "mobilenet_v2")
-ACTIVATIONS = ("relu", "relu6")
+from .counting import count
+from .schema import (
+    ACTIVATIONS,
+    ALIASES,
+    ARCHS,
+    COMMON_DEFAULTS,
+    FAMILY_DEFAULTS,
+    MAX_ACTIVATION,
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_DROPOUT,
+    MAX_EXPANSION,
+    MAX_FILE_BYTES,
+    MAX_MACS,
+    MAX_NESTING,
+    MAX_PARAMS,
+    MAX_REPEATS,
+    MAX_RESOLUTION,
+    MAX_ROWS,
+    MAX_WIDTH_MULTIPLIER,
+    MIN_RESOLUTION,
+    PAPER_BLOCKS,
+    ROW_KEYS,
+    SCHEMA_VERSION,
+    SWITCHES,
+    V1_PAPER_BLOCKS,
+    V2_PAPER_BLOCKS,
+    Block,
+    ConfigError,
+    with_expansion,
+)
 
-# Resource caps, checked before anything is instantiated (README, "Limits"). The bounds are wide
-# enough for every published variant and for exploration around them (α up to 4, 1024 px), and
-# small enough that a model fits comfortably in memory and builds in seconds on a laptop.
-MAX_WIDTH_MULTIPLIER = 4.0
-MIN_RESOLUTION, MAX_RESOLUTION = 16, 1024
-MAX_ROWS = 32
-MAX_REPEATS = 16  # n
-MAX_EXPANSION = 16  # t
-MAX_CHANNELS = 4096  # c
-MAX_CLASSES = 100_000
-MAX_MACS = 20_000_000_000  # 20 GMACs: V1 at α=2, 512 px is 11.6
-MAX_PARAMS = 100_000_000  # 100 M parameters, 400 MB in fp32
-MAX_ACTIVATION = 256 * 2**20  # elements of the largest feature map (1 GiB in fp32)
-MAX_FILE_BYTES = 1 * 2**20  # a config file is a few hundred bytes; 1 MiB is generous
-MAX_NESTING = 8  # a valid config nests 3 deep ({"blocks": [{...}]})
-
-
-class ConfigError(ValueError):
-    """An invalid config. ``field`` names the offending field (``blocks[3].s``), or ``file``."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Block:
-    """One row of a paper's architecture table.
-
-    V2 rows are ``(t, c, n, s)`` exactly as the V2 paper's Table 2: expansion factor, output
-    channels, repeats, stride of the first repeat. V1 rows are ``(c, n, s)``; ``t`` is None.
-    """
-
-    c: int
-    n: int
-    s: int
-    t: int | None = None
-
-    def to_dict(self) -> dict[str, int]:
-        row = {"c": self.c, "n": self.n, "s": self.s}
-        return row if self.t is None else {"t": self.t, **row}
-
-
-# V1 paper (arXiv:1704.04861) Table 1, rows grouped as (c, n, s): output channels of each
-# depthwise-separable layer, how many in a row, stride of the first.
-V1_PAPER_BLOCKS = tuple(
-    Block(c, n, s)
-    for c, n, s in [
-        (64, 1, 1), (128, 1, 2), (128, 1, 1), (256, 1, 2), (256, 1, 1),
-        (512, 1, 2), (512, 5, 1), (1024, 1, 2), (1024, 1, 1),
-    ]
-)  # fmt: skip
-
-# V2 paper (arXiv:1801.04381) Table 2: t, c, n, s.
-V2_PAPER_BLOCKS = tuple(
-    Block(c, n, s, t)
-    for t, c, n, s in [
-        (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
-        (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1),
-    ]
-)  # fmt: skip
-
-PAPER_BLOCKS = {"mobilenet_v1": V1_PAPER_BLOCKS, "mobilenet_v2": V2_PAPER_BLOCKS}
-
-# Defaults that differ by family. V1: ReLU as the paper states; dropout 0.001 is TF-slim's
-# keep_prob 0.999. V2: ReLU6 as the paper states; dropout 0.2 as torchvision.
-FAMILY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "mobilenet_v1": {"activation": "relu", "dropout": 0.001, "depthwise_separable": True},
-    "mobilenet_v2": {
-        "activation": "relu6", "dropout": 0.2, "linear_bottleneck": True, "residual": True,
-    },
-}  # fmt: skip
-
-ALIASES = {"v1": "mobilenet_v1", "v2": "mobilenet_v2"}
+__all__ = [
+    "ACTIVATIONS", "ALIASES", "ARCHS", "FAMILY_DEFAULTS", "MAX_CHANNELS", "MAX_EXPANSION", "MAX_RESOLUTION", "PAPER_BLOCKS",
+    "ROW_KEYS", "SCHEMA_VERSION", "V1_PAPER_BLOCKS", "V2_PAPER_BLOCKS", "Block", "ConfigError", "MobileNetConfig",
+    "check_float", "check_int", "load_config", "loads_config", "paper_config", "parse_config", "with_expansion",
+]
 
 
 @dataclass(frozen=True)
 class MobileNetConfig:
-    """A complete, validated MobileNet description (hashable, so it keys caches)."""
+    """A complete, validated MobileNet description (hashable, so it keys caches).
+
+    Constructing one validates it (see :func:`_validate`); an invalid combination raises
+    :class:`ConfigError`. A family's switches that do not apply to it (V1's ``residual``, V2's
+    ``depthwise_separable``) stay at True.
+    """
 
     arch: str
-    width_multiplier: float = 1.0
-    resolution: int = 224
-    num_classes: int = 1000
-    blocks: tuple[Block, ...] = field(default=())
-    activation: str = "relu"
-    dropout: float = 0.0
+    width_multiplier: float
+    resolution: int
+    num_classes: int
+    blocks: tuple[Block, ...]
+    activation: str
+    dropout: float
     # V1 only: False replaces each depthwise-separable layer by a full 3×3 convolution.
-    depthwise_separable: bool = True
+    depthwise_separable: bool
     # V2 only: the design choices the V2 paper ablates (Figure 6).
-    linear_bottleneck: bool = True
-    residual: bool = True
+    linear_bottleneck: bool
+    residual: bool
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
     @property
     def is_v2(self) -> bool:
         return self.arch == "mobilenet_v2"
 
     def to_dict(self) -> dict[str, Any]:
-        """The normalized schema-v1 dict: every field explicit, the blocks table resolved."""
-        out: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "arch": self.arch,
-            "width_multiplier": self.width_multiplier,
-            "resolution": self.resolution,
-            "num_classes": self.num_classes,
-            "activation": self.activation,
-            "dropout": self.dropout,
-        }
-        for key in FAMILY_DEFAULTS[self.arch]:
-            out.setdefault(key, getattr(self, key))
+        """The normalized schema-v1 dict: every field of the family explicit, the blocks table resolved."""
+        out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "arch": self.arch}
+        out.update({key: getattr(self, key) for key in (*COMMON_DEFAULTS, *FAMILY_DEFAULTS[self.arch])})
         out["blocks"] = [b.to_dict() for b in self.blocks]
         return out
 
@@ -147,11 +107,15 @@ class MobileNetConfig:
 
     def replace(self, **changes: Any) -> MobileNetConfig:
         """A new validated config with some fields changed (``blocks`` as rows or dicts)."""
-        data = self.to_dict()
-        if "blocks" in changes and changes["blocks"] is not None:
-            changes["blocks"] = [b.to_dict() if isinstance(b, Block) else b for b in changes["blocks"]]
-        data.update(changes)
-        return parse_config(data)
+        unknown = [key for key in changes if key not in _FIELDS]
+        if unknown:
+            raise ConfigError(unknown[0], "unknown key")
+        if changes.get("blocks") is not None:
+            changes["blocks"] = _parse_blocks(changes["blocks"], changes.get("arch", self.arch))
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(MobileNetConfig))
 
 
 def paper_config(arch: str, **overrides: Any) -> MobileNetConfig:
@@ -159,19 +123,11 @@ def paper_config(arch: str, **overrides: Any) -> MobileNetConfig:
     return parse_config({"schema_version": SCHEMA_VERSION, "arch": ALIASES.get(arch, arch), **overrides})
 
 
-def with_expansion(blocks: tuple[Block, ...], t: int) -> list[dict[str, int]]:
-    """Set the expansion factor of every V2 row whose t is not 1 (the paper keeps t=1 in row 0)."""
-    return [replace(b, t=t if b.t != 1 else 1).to_dict() for b in blocks]
-
-
 # --- validation -------------------------------------------------------------------------------
 
-_COMMON_KEYS = ("schema_version", "arch", "width_multiplier", "resolution", "num_classes", "blocks",
-                "activation", "dropout")  # fmt: skip
-_ROW_KEYS = {"mobilenet_v1": ("c", "n", "s"), "mobilenet_v2": ("t", "c", "n", "s")}
 
-
-def _int(value: Any, name: str, lo: int, hi: int) -> int:
+def check_int(value: Any, name: str, lo: int, hi: int) -> int:
+    """``value`` as an integer in [lo, hi], or a :class:`ConfigError` naming ``name``."""
     # bool is a subclass of int in Python; a JSON `true` is not a channel count.
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(name, f"must be an integer, got {_show(value)}")
@@ -180,7 +136,8 @@ def _int(value: Any, name: str, lo: int, hi: int) -> int:
     return value
 
 
-def _float(value: Any, name: str, lo: float, hi: float, lo_open: bool = False) -> float:
+def check_float(value: Any, name: str, lo: float, hi: float, lo_open: bool = False) -> float:
+    """``value`` as a finite float in [lo, hi] (or (lo, hi]), or a :class:`ConfigError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(name, f"must be a number, got {_show(value)}")
     value = float(value)
@@ -205,16 +162,59 @@ def _show(value: Any) -> str:
     return f"{kind} {text}" if kind else text
 
 
-def _parse_blocks(rows: Any, arch: str) -> tuple[Block, ...]:
-    if not isinstance(rows, list):
-        raise ConfigError("blocks", f"must be a list of rows, got {_show(rows)}")
-    if not rows:
+def _validate(config: MobileNetConfig) -> None:
+    """Check every field of a new config, normalize numbers and rows, then the resource limits."""
+    arch = config.arch
+    if arch not in ARCHS:
+        raise ConfigError("arch", f"must be one of {', '.join(ARCHS)}, got {_show(arch)}")
+    # The config is frozen: normalized values (1 → 1.0, a list of rows → a tuple) go in through object.__setattr__.
+    normalize = object.__setattr__
+    normalize(config, "width_multiplier", check_float(config.width_multiplier, "width_multiplier", 0.0, MAX_WIDTH_MULTIPLIER, lo_open=True))
+    check_int(config.resolution, "resolution", MIN_RESOLUTION, MAX_RESOLUTION)
+    check_int(config.num_classes, "num_classes", 1, MAX_CLASSES)
+    if config.activation not in ACTIVATIONS:
+        raise ConfigError("activation", f"must be one of {', '.join(ACTIVATIONS)}, got {_show(config.activation)}")
+    normalize(config, "dropout", check_float(config.dropout, "dropout", 0.0, MAX_DROPOUT))
+    for key in SWITCHES:
+        _bool(getattr(config, key), key)
+        if key not in FAMILY_DEFAULTS[arch] and not getattr(config, key):
+            raise ConfigError(key, f"only applies to {next(a for a in ARCHS if key in FAMILY_DEFAULTS[a])}")
+    normalize(config, "blocks", _check_blocks(config.blocks, arch))
+    _check_size(config)
+
+
+def _check_blocks(blocks: Any, arch: str) -> tuple[Block, ...]:
+    if not isinstance(blocks, (list, tuple)):
+        raise ConfigError("blocks", f"must be a list of rows, got {_show(blocks)}")
+    if not blocks:
         raise ConfigError("blocks", "must have at least one row")
-    if len(rows) > MAX_ROWS:
-        raise ConfigError("blocks", f"at most {MAX_ROWS} rows are supported, got {len(rows)}")
-    keys = _ROW_KEYS[arch]
+    if len(blocks) > MAX_ROWS:
+        raise ConfigError("blocks", f"at most {MAX_ROWS} rows are supported, got {len(blocks)}")
+    for i, row in enumerate(blocks):
+        where = f"blocks[{i}]"
+        if not isinstance(row, Block):
+            raise ConfigError(where, f"must be a row with keys {', '.join(ROW_KEYS[arch])}, got {_show(row)}")
+        check_int(row.c, f"{where}.c", 1, MAX_CHANNELS)
+        check_int(row.n, f"{where}.n", 1, MAX_REPEATS)
+        if isinstance(row.s, bool) or row.s not in (1, 2) or not isinstance(row.s, int):
+            raise ConfigError(f"{where}.s", f"stride must be 1 or 2, got {_show(row.s)}")
+        if arch == "mobilenet_v2":
+            check_int(row.t, f"{where}.t", 1, MAX_EXPANSION)
+        elif row.t is not None:
+            raise ConfigError(f"{where}.t", "unknown key (V1 rows have no expansion factor)")
+    return tuple(blocks)
+
+
+def _parse_blocks(rows: Any, arch: str) -> Any:
+    """Rows given as dicts (a JSON table) become :class:`Block` s; their values are checked by the config."""
+    if not isinstance(rows, (list, tuple)):
+        return rows  # _check_blocks names the problem
+    keys = ROW_KEYS.get(arch, ())
     blocks = []
     for i, row in enumerate(rows):
+        if isinstance(row, Block):
+            blocks.append(row)
+            continue
         where = f"blocks[{i}]"
         if not isinstance(row, dict):
             raise ConfigError(where, f"must be an object with keys {', '.join(keys)}, got {_show(row)}")
@@ -225,14 +225,8 @@ def _parse_blocks(rows: Any, arch: str) -> tuple[Block, ...]:
         for key in keys:
             if key not in row:
                 raise ConfigError(f"{where}.{key}", "missing")
-        c = _int(row["c"], f"{where}.c", 1, MAX_CHANNELS)
-        n = _int(row["n"], f"{where}.n", 1, MAX_REPEATS)
-        s = row["s"]
-        if isinstance(s, bool) or s not in (1, 2) or not isinstance(s, int):
-            raise ConfigError(f"{where}.s", f"stride must be 1 or 2, got {_show(s)}")
-        t = _int(row["t"], f"{where}.t", 1, MAX_EXPANSION) if arch == "mobilenet_v2" else None
-        blocks.append(Block(c, n, s, t))
-    return tuple(blocks)
+        blocks.append(Block(row["c"], row["n"], row["s"], row.get("t")))
+    return blocks
 
 
 def parse_config(data: Any) -> MobileNetConfig:
@@ -251,34 +245,18 @@ def parse_config(data: Any) -> MobileNetConfig:
         raise ConfigError("arch", f"must be one of {', '.join(ARCHS)}, got {_show(arch)}")
     family = FAMILY_DEFAULTS[arch]
     for key in data:
-        if key not in _COMMON_KEYS and key not in family:
+        if key not in ("schema_version", "arch", "blocks", *COMMON_DEFAULTS) and key not in family:
             other = [a for a in ARCHS if key in FAMILY_DEFAULTS[a]]
             hint = f" (only for {other[0]})" if other else ""
             raise ConfigError(key, f"unknown key{hint}")
-
-    kwargs: dict[str, Any] = {"arch": arch}
-    kwargs["width_multiplier"] = _float(data.get("width_multiplier", 1.0), "width_multiplier", 0.0, MAX_WIDTH_MULTIPLIER, lo_open=True)
-    kwargs["resolution"] = _int(data.get("resolution", 224), "resolution", MIN_RESOLUTION, MAX_RESOLUTION)
-    kwargs["num_classes"] = _int(data.get("num_classes", 1000), "num_classes", 1, MAX_CLASSES)
-    activation = data.get("activation", family["activation"])
-    if activation not in ACTIVATIONS:
-        raise ConfigError("activation", f"must be one of {', '.join(ACTIVATIONS)}, got {_show(activation)}")
-    kwargs["activation"] = activation
-    # Dropout 1.0 would zero every feature in training: a probability in [0, 1).
-    kwargs["dropout"] = _float(data.get("dropout", family["dropout"]), "dropout", 0.0, 0.99)
-    for key in ("depthwise_separable", "linear_bottleneck", "residual"):
-        if key in family:
-            kwargs[key] = _bool(data.get(key, family[key]), key)
-    kwargs["blocks"] = _parse_blocks(data["blocks"], arch) if "blocks" in data else PAPER_BLOCKS[arch]
-    config = MobileNetConfig(**kwargs)
-    _check_size(config)
-    return config
+    values = {**dict.fromkeys(SWITCHES, True), **COMMON_DEFAULTS, **family}
+    values.update((key, value) for key, value in data.items() if key != "schema_version")
+    values["blocks"] = _parse_blocks(data["blocks"], arch) if "blocks" in data else PAPER_BLOCKS[arch]
+    return MobileNetConfig(**values)
 
 
 def _check_size(config: MobileNetConfig) -> None:
     """Reject configs beyond the resource caps, from the analytic counts (nothing is built)."""
-    from .counting import count  # counting depends on plan, which depends on this module
-
     cost = count(config)
     if cost.macs > MAX_MACS:
         raise ConfigError("config", f"{cost.macs / 1e9:.1f} GMACs is over the limit of {MAX_MACS / 1e9:g} GMACs; reduce width, resolution or blocks")

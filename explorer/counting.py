@@ -16,9 +16,13 @@ Every function here is a pure function of shapes, so sweeps and tests can call t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from .config import MobileNetConfig
 from .plan import ConvPlan, ModelPlan, make_plan
+
+if TYPE_CHECKING:  # config.py imports this module to check its size limits
+    from .config import MobileNetConfig
 
 
 def conv_macs(in_channels: int, out_channels: int, kernel_size: int, out_size: int, groups: int = 1) -> int:
@@ -75,9 +79,9 @@ class Cost:
     params: int
     weight_params: int
     macs: int
-    buffers: int  # batch-norm running mean and variance (and one int64 counter per BN)
-    batch_norms: int
-    largest_activation: int  # elements of the largest feature map, for the memory cap
+    buffers: int  # batch-norm running mean and variance, 2 per channel (fp32)
+    batch_norms: int  # one int64 num_batches_tracked counter each, counted apart in fp32_bytes
+    largest_activation: int  # elements of the largest tensor the forward pass makes, for the memory cap
 
     @property
     def fp32_bytes(self) -> int:
@@ -107,7 +111,9 @@ def plan_cost(plan: ModelPlan) -> Cost:
         LayerCost("head", "head", (1, classes), linear_params(plan.features, classes),
                   linear_params(plan.features, classes, bias=False), linear_macs(plan.features, classes))
     )  # fmt: skip
-    largest = max([3 * plan.config.resolution**2] + [c.out_channels * max(c.in_size, c.out_size) ** 2 for c in convs])
+    # Every conv's input is the image or an earlier conv's output, so the largest feature map is
+    # the image or the largest conv output (an expansion's output in V2).
+    largest = max([3 * plan.config.resolution**2] + [c.out_channels * c.out_size**2 for c in convs])
     return Cost(
         layers=tuple(layers),
         params=sum(layer.params for layer in layers),
@@ -119,6 +125,7 @@ def plan_cost(plan: ModelPlan) -> Cost:
     )
 
 
+@lru_cache(maxsize=1024)  # a pure function of a frozen config: validation and every view share one count
 def count(config: MobileNetConfig) -> Cost:
     """Analytic per-layer and total counts of ``config``; nothing is built or traced."""
     return plan_cost(make_plan(config))

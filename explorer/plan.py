@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from .config import MobileNetConfig
-
-# Layer kinds, used for colours and for the per-kind split of the V1 paper's Table 2.
-KINDS = ("stem", "conv", "depthwise", "pointwise", "expand", "project", "pool", "head")
+if TYPE_CHECKING:  # the config validates itself by counting its plan: at run time plan needs only its attributes
+    from .config import MobileNetConfig
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -56,10 +55,6 @@ class ConvPlan:
     out_size: int
     activation: str | None  # None: linear (V2's projection)
     row: int | None = None  # which row of the blocks table produced it
-
-    @property
-    def is_depthwise(self) -> bool:
-        return self.groups == self.in_channels == self.out_channels and self.groups > 1
 
 
 @dataclass(frozen=True)

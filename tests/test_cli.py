@@ -38,6 +38,12 @@ def test_profile_flags():
     assert round(out["macs"] / 1e6) == 77  # TF-slim MobileNet_v1_0.50_160: 77M
 
 
+def test_arch_accepts_long_names():
+    # Regression: `--arch mobilenet_v1` was offered by --help but crashed with a KeyError.
+    out = json.loads(cli("profile", "--arch", "mobilenet_v1", "--json", check_rc=0).stdout)
+    assert (out["config"]["arch"], out["macs"]) == ("mobilenet_v1", 568_740_352)
+
+
 def test_expansion_sets_rows_whose_paper_t_is_not_1():
     out = json.loads(cli("profile", "--arch", "v2", "--expansion", "4", "--json", check_rc=0).stdout)
     assert [b["t"] for b in out["config"]["blocks"]] == [1, 4, 4, 4, 4, 4, 4]

@@ -1,11 +1,12 @@
 """Schema v1 validation: every rule, each rejection naming its field (and row)."""
 
+import dataclasses
 import json
 import math
 
 import pytest
 
-from explorer import ConfigError, load_config, loads_config, paper_config, parse_config
+from explorer import Block, ConfigError, MobileNetConfig, count, load_config, loads_config, paper_config, parse_config
 from explorer.config import MAX_FILE_BYTES, V1_PAPER_BLOCKS, V2_PAPER_BLOCKS
 
 V1 = {"schema_version": 1, "arch": "mobilenet_v1"}
@@ -173,3 +174,58 @@ def test_replace_revalidates():
     assert config.replace(resolution=192).resolution == 192
     with pytest.raises(ConfigError, match="blocks\\[0\\].s"):
         config.replace(blocks=[{"t": 1, "c": 16, "n": 1, "s": 5}])
+
+
+# --- a valid config is the only kind there is (issue 9) ------------------------------------------
+
+
+def test_the_constructor_has_no_defaults_that_make_half_a_config():
+    with pytest.raises(TypeError):
+        MobileNetConfig("mobilenet_v2")  # used to build a V2 with no blocks and ReLU
+
+
+def test_the_constructor_validates_every_field():
+    fields = paper_config("v2").__dict__
+    with pytest.raises(ConfigError) as info:
+        MobileNetConfig(**{**fields, "blocks": ()})
+    assert info.value.field == "blocks"
+    with pytest.raises(ConfigError) as info:
+        MobileNetConfig(**{**fields, "activation": "gelu"})
+    assert info.value.field == "activation"
+    with pytest.raises(ConfigError) as info:
+        MobileNetConfig(**{**fields, "blocks": (Block(16, 1, 1),)})  # a V1 row in a V2 table
+    assert info.value.field == "blocks[0].t"
+    with pytest.raises(ConfigError) as info:
+        MobileNetConfig(**{**paper_config("v1").__dict__, "residual": False})
+    assert info.value.field == "residual" and "mobilenet_v2" in str(info.value)
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"width_multiplier": 0}, "width_multiplier"),
+    ({"resolution": 4096}, "resolution"),
+    ({"width_multiplier": 4.0, "resolution": 1024}, "config"),  # over the MAC limit
+    ({"blocks": (Block(16, 1, 3, 1),)}, "blocks[0].s"),
+])
+def test_dataclasses_replace_validates_too(changes, field):
+    with pytest.raises(ConfigError) as info:
+        dataclasses.replace(paper_config("v2"), **changes)
+    assert info.value.field == field
+
+
+def test_replace_rejects_unknown_keys_and_accepts_rows():
+    with pytest.raises(ConfigError) as info:
+        paper_config("v1").replace(expansion=6)
+    assert info.value.field == "expansion"
+    config = paper_config("v2").replace(blocks=[{"t": 1, "c": 16, "n": 1, "s": 1}])
+    assert config.blocks == (Block(16, 1, 1, 1),)
+
+
+def test_largest_feature_map_is_the_real_one():
+    # Regression: the cap used out_channels × max(in, out)², 1,605,632 for V1 at 224 px.
+    assert count(paper_config("v1")).largest_activation == 64 * 112 * 112  # blocks.0.pointwise
+    assert count(paper_config("v2")).largest_activation == 96 * 112 * 112  # blocks.1.expand
+    # A valid 5.2-GMAC config that the old formula rejected as "264M elements" (real: 66M).
+    config = paper_config("v1", depthwise_separable=False, resolution=520,
+                          blocks=[{"c": 8, "n": 1, "s": 1}, {"c": 4096, "n": 1, "s": 2}])
+    assert count(config).largest_activation == 4096 * 130 * 130
+    assert count(config).macs == 5_202_265_600
