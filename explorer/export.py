@@ -51,7 +51,7 @@ def python_snippet(config: MobileNetConfig) -> str:
     cost = count(config)
     return f'''"""Rebuild a {config.arch} (α={config.width_multiplier:g}, {config.resolution} px) exported by MobileNet Explorer.
 
-Run it where the explorer package is importable (the project's root, or an install):
+Run it where the explorer package is importable (the project's root, or after `pip install .`):
     python this_file.py
 Expected: {cost.params:,} parameters and {cost.macs:,} MACs.
 """

@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from .config import V1_PAPER_BLOCKS, MobileNetConfig, paper_config
+from .locations import assets_dir
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = assets_dir()
 PUBLISHED_RESULTS = ASSETS / "published_results.csv"
 DEVICE_LATENCY = ASSETS / "device_latency.csv"
 
