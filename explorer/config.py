@@ -359,3 +359,22 @@ def load_config(path: str | Path) -> MobileNetConfig:
     except OSError as err:
         raise ConfigError("file", f"cannot be read: {err.strerror or err}") from None
     return loads_config(raw)
+
+
+# --- the same rules for inputs that are not config fields -------------------------------------
+
+
+def check_int(value: Any, name: str, lo: int, hi: int) -> int:
+    """The schema's integer rule for other inputs (a layer shape, a table row, a batch size): an
+    int, not a bool, in [lo, hi]; else a :class:`ConfigError` naming ``name``."""
+    return _int(value, name, lo, hi)
+
+
+def check_positive(value: Any, name: str) -> float:
+    """A positive, finite number (int or float, not a bool), e.g. a budget; else a
+    :class:`ConfigError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"must be a number, got {_show(value)}")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(name, f"must be a positive number, got {value:g}")
+    return float(value)
