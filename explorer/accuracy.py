@@ -38,14 +38,6 @@ class AccuracyEstimate:
     low: float | None = None  # estimates: the lowest and highest of the corners interpolated
     high: float | None = None
 
-    @property
-    def label(self) -> str:
-        if self.kind == "published":
-            return f"{self.value:.1f}% (published)"
-        if self.kind == "estimate":
-            return f"≈{self.value:.1f}% (estimate)"
-        return "no published accuracy"
-
 
 def _arch_key(config: MobileNetConfig) -> tuple:
     """What decides a trained network's accuracy here: every field but the class count (1000 vs
