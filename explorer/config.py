@@ -62,7 +62,7 @@ from .schema import (
 __all__ = [
     "ACTIVATIONS", "ALIASES", "ARCHS", "FAMILY_DEFAULTS", "MAX_CHANNELS", "MAX_EXPANSION", "MAX_RESOLUTION", "PAPER_BLOCKS",
     "ROW_KEYS", "SCHEMA_VERSION", "V1_PAPER_BLOCKS", "V2_PAPER_BLOCKS", "Block", "ConfigError", "MobileNetConfig",
-    "check_float", "check_int", "load_config", "loads_config", "paper_config", "parse_config", "with_expansion",
+    "check_float", "check_int", "check_positive", "load_config", "loads_config", "paper_config", "parse_config", "with_expansion",
 ]
 
 
@@ -337,3 +337,13 @@ def load_config(path: str | Path) -> MobileNetConfig:
     except OSError as err:
         raise ConfigError("file", f"cannot be read: {err.strerror or err}") from None
     return loads_config(raw)
+
+
+def check_positive(value: Any, name: str) -> float:
+    """A positive, finite number (int or float, not a bool), e.g. a budget; else a
+    :class:`ConfigError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"must be a number, got {_show(value)}")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(name, f"must be a positive number, got {value:g}")
+    return float(value)
