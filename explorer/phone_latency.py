@@ -680,7 +680,7 @@ class PhoneLatencyModel:
             other = FAMILY_TITLES[source.family]
             basis = f"the {other} model of this platform: {source.describe()}"
             base_reasons.append(f"no {name} row published here: predicted by the {other} model of this platform "
-                                f"(the features do not depend on the family). {check.describe()}")  # fmt: skip
+                                f"(its features do not depend on the family); {check.describe()}")  # fmt: skip
 
         out = []
         for config, value, row in zip(configs, ms, F):
