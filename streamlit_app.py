@@ -11,5 +11,6 @@ PAGES = [
     st.Page("pages/tradeoffs.py", title="Trade-offs", url_path="tradeoffs", icon=":material/scatter_plot:"),
     st.Page("pages/compare.py", title="Compare V1 vs V2", url_path="compare", icon=":material/compare_arrows:"),
     st.Page("pages/separable.py", title="Why depthwise separable is cheap", url_path="separable", icon=":material/school:"),
+    st.Page("pages/phone_latency.py", title="Predicted phone latency", url_path="phones", icon=":material/smartphone:"),
 ]
 st.navigation(PAGES).run()

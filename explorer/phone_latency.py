@@ -120,14 +120,18 @@ class Candidate:
     def n_params(self) -> int:
         return len(self.columns) + self.intercept
 
-    def _design(self, F: np.ndarray) -> np.ndarray:
+    def design(self, F: np.ndarray) -> np.ndarray:
+        """The regression matrix: the candidate's feature columns (logs for a power law), and a
+        column of ones for the intercept."""
         X = F[:, [FEATURES.index(c) for c in self.columns]]
         X = np.log(X) if self.log else X
         return np.column_stack([np.ones(len(F)), X]) if self.intercept else X
 
     def fit(self, F: np.ndarray, y: np.ndarray) -> np.ndarray | None:
         """Least-squares coefficients, or None when the fit is degenerate or implausible."""
-        X = self._design(F)
+        return self.fit_design(self.design(F), y)
+
+    def fit_design(self, X: np.ndarray, y: np.ndarray) -> np.ndarray | None:
         if self.log:
             coef, _, rank, _ = np.linalg.lstsq(X, np.log(y), rcond=None)
             slopes = coef[1:] if self.intercept else coef
@@ -136,12 +140,19 @@ class Candidate:
             # on a 6 ms model, not on a 140 ms one. Σ((y − Xb)/y)² = Σ(1 − (X/y)·b)².
             coef, _, rank, _ = np.linalg.lstsq(X / y[:, None], np.ones(len(y)), rcond=None)
             slopes = coef  # an intercept is a fixed overhead: negative is implausible too
-        if rank < X.shape[1] or np.any(slopes < 0) or not np.all(np.isfinite(coef)):
+        if rank < X.shape[1] or not np.isfinite(coef).all():
             return None
+        # Negative beyond rounding noise: implausible. Rounding noise (an exact fit's −1e-17) is zeroed.
+        if slopes.min() < -1e-9 * np.abs(coef).max():
+            return None
+        slopes[slopes < 0] = 0.0  # a view into coef
         return coef
 
     def predict(self, F: np.ndarray, coef: np.ndarray) -> np.ndarray:
-        out = self._design(F) @ coef
+        return self.predict_design(self.design(F), coef)
+
+    def predict_design(self, X: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        out = X @ coef
         return np.exp(out) if self.log else out
 
 
@@ -165,12 +176,12 @@ def _groups(ids: Sequence[Any]) -> list[np.ndarray]:
 
 def _loo_log_errors(candidate: Candidate, F: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> np.ndarray | None:
     """log(predicted / measured) of every row, each predicted by a fit without its config."""
-    out = np.empty(len(y))
+    X, out = candidate.design(F), np.empty(len(y))
     for mask in groups:
-        coef = candidate.fit(F[~mask], y[~mask])
+        coef = candidate.fit_design(X[~mask], y[~mask])
         if coef is None:
             return None
-        out[mask] = np.log(candidate.predict(F[mask], coef) / y[mask])
+        out[mask] = np.log(candidate.predict_design(X[mask], coef) / y[mask])
     return out
 
 
@@ -413,17 +424,19 @@ def fit_platform(samples: Sequence[Sample]) -> Fitted | None:
     return Fitted(samples[0].platform, samples[0].family, samples, choice, tuple(loo), Range.of(samples))
 
 
-def _donor_score(target: Platform, donor: Fitted) -> tuple:
+def _donor_score(family: str, target: Platform, donor: Fitted) -> tuple:
     p = donor.platform
     threading = (target.thread_count == 1) == (p.thread_count == 1)
-    return (p.processor == target.processor, p.quantized == target.quantized, threading, donor.n_configs)
+    return (p.processor == target.processor, p.quantized == target.quantized, threading, donor.family == family, donor.n_configs)
 
 
 def choose_donor(family: str, target: Platform, fitted: Sequence[Fitted]) -> Fitted | None:
-    """The fitted platform of ``family`` whose shape suits ``target`` best: same processor kind,
-    then same precision, then same threading (single core or not), then the most configs."""
-    pool = [f for f in fitted if f.family == family and f.platform != target]
-    return max(pool, key=lambda f: _donor_score(target, f), default=None)
+    """The fitted model whose shape suits ``family`` on ``target`` best: same processor kind, then
+    same precision, then same threading (single core or not), then the same family, then the most
+    configs. The processor comes first: a GPU's fixed overhead flattens the curve whatever the
+    network, so V2 on the Pixel 3 GPU takes the shape of that GPU's V1 model, not of a CPU's V2."""
+    pool = [f for f in fitted if (f.platform, f.family) != (target, family)]
+    return max(pool, key=lambda f: _donor_score(family, target, f), default=None)
 
 
 @dataclass(frozen=True)
@@ -445,7 +458,8 @@ class Anchored:
 
     def describe(self) -> str:
         rows = "; ".join(f"α {s.row.width_multiplier:g} at {s.row.resolution} px: {s.latency_ms:g} ms" for s in self.anchors)
-        return (f"the shape of {self.donor.platform.label} ({self.donor.choice.candidate.name}), scaled ×{self.scale:.3g} "
+        return (f"the shape of the {FAMILY_TITLES[self.donor.family]} model of {self.donor.platform.label} "
+                f"({self.donor.choice.candidate.name}), scaled ×{self.scale:.3g} "
                 f"to the published {rows}")  # fmt: skip
 
 
