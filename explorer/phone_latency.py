@@ -51,7 +51,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -330,6 +330,15 @@ class Range:
         return (f"α {span(*self.widths, lambda v: f'{v:g}')}, {span(*self.resolutions, str)} px, "
                 f"{span(*self.macs, lambda v: f'{v:,.0f}M')} MACs")  # fmt: skip
 
+    def distances(self, configs: Sequence[MobileNetConfig], macs_m: np.ndarray) -> list[float]:
+        """:meth:`outside`'s distance for many configs at once (0.0 inside)."""
+        values = np.column_stack([[c.width_multiplier for c in configs], [c.resolution for c in configs], macs_m])
+        lo = np.array([self.widths[0], self.resolutions[0], self.macs[0]]) * (1 - 1e-9)
+        hi = np.array([self.widths[1], self.resolutions[1], self.macs[1]]) * (1 + 1e-9)
+        above = np.log(np.maximum(values / hi, 1.0))
+        below = np.log(np.maximum(lo / values, 1.0))
+        return np.maximum(above, below).max(axis=1).tolist()
+
     def outside(self, config: MobileNetConfig, macs_m: float) -> tuple[float, list[str]]:
         """How far outside (largest log ratio; 0 inside) and why, in words."""
         reasons, distance = [], 0.0
@@ -376,19 +385,19 @@ class Fitted:
     def n_configs(self) -> int:
         return len({s.config_key for s in self.samples})
 
-    @property
+    @cached_property
     def log_errors(self) -> list[float]:
         return [math.log(p.predicted_ms / p.sample.latency_ms) for p in self.loo]
 
-    @property
+    @cached_property
     def half_width(self) -> float:
         return jackknife_half_width(self.log_errors)
 
-    @property
+    @cached_property
     def loo_median_pct(self) -> float:
         return 100 * float(np.median([abs(p.error) for p in self.loo]))
 
-    @property
+    @cached_property
     def loo_max_pct(self) -> float:
         return 100 * max(abs(p.error) for p in self.loo)
 
@@ -490,15 +499,15 @@ class Check:
     def n(self) -> int:
         return len(self.log_errors)
 
-    @property
+    @cached_property
     def median_pct(self) -> float | None:
         return None if not self.n else 100 * float(np.median(np.expm1(np.abs(self.log_errors))))
 
-    @property
+    @cached_property
     def max_pct(self) -> float | None:
         return None if not self.n else 100 * float(np.max(np.expm1(np.abs(self.log_errors))))
 
-    @property
+    @cached_property
     def half_width(self) -> float:
         return jackknife_half_width(self.log_errors)
 
@@ -587,7 +596,8 @@ class Prediction:
         }  # fmt: skip
 
 
-def departures(config: MobileNetConfig) -> list[str]:
+@lru_cache(maxsize=8192)
+def departures(config: MobileNetConfig) -> tuple[str, ...]:
     """How ``config`` departs from what the latency sources ran: the paper's table and options,
     an ImageNet classifier. (Dropout is a training setting: it costs nothing at inference.)"""
     out = []
@@ -604,7 +614,7 @@ def departures(config: MobileNetConfig) -> list[str]:
         out.append("no residual connections")
     if config.num_classes not in IMAGENET_CLASSES:
         out.append(f"{config.num_classes} classes (the sources ran ImageNet's 1000/1001)")
-    return out
+    return tuple(out)
 
 
 def _sentence(parts: Sequence[str]) -> str:
@@ -636,21 +646,35 @@ class PhoneLatencyModel:
             return "other family"
         return "declined"
 
+    def predict_grid(self, configs: Sequence[MobileNetConfig], platforms: Sequence[Platform] | None = None) -> list[list[Prediction]]:
+        """Every config on every platform (or those given): ``[platform][config]``. Features and
+        architecture checks are computed once per config, then each platform's model is applied to
+        all of them at once: the sweep's entry point."""
+        platforms = self.platforms if platforms is None else platforms
+        for platform in platforms:
+            if platform not in self.platforms:
+                raise ValueError(f"platform: unknown {platform.label!r}; see PhoneLatencyModel.platforms")
+        F = feature_matrix(configs)
+        changes = [departures(c) for c in configs]
+        families = {f: [i for i, c in enumerate(configs) if c.arch == f] for f in ARCHS}
+        grid = []
+        for platform in platforms:
+            out: list[Prediction | None] = [None] * len(configs)
+            for family, idx in families.items():
+                if idx:
+                    predicted = self._predict_family([configs[i] for i in idx], F[idx], [changes[i] for i in idx], platform, family)
+                    for i, p in zip(idx, predicted):
+                        out[i] = p
+            grid.append(out)
+        return grid  # type: ignore[return-value]
+
     def predict_many(self, configs: Sequence[MobileNetConfig], platform: Platform) -> list[Prediction]:
-        """Predictions for many configs on one platform: the sweep's entry point (vectorized)."""
-        if platform not in self.platforms:
-            raise ValueError(f"platform: unknown {platform.label!r}; see PhoneLatencyModel.platforms")
-        out: list[Prediction | None] = [None] * len(configs)
-        for family in ARCHS:
-            idx = [i for i, c in enumerate(configs) if c.arch == family]
-            if idx:
-                for i, p in zip(idx, self._predict_family([configs[i] for i in idx], platform, family)):
-                    out[i] = p
-        return out  # type: ignore[return-value]
+        """Many configs on one platform (vectorized)."""
+        return self.predict_grid(configs, [platform])[0]
 
     def predict(self, config: MobileNetConfig, platforms: Sequence[Platform] | None = None) -> list[Prediction]:
         """``config`` on every platform (or those given), in file order."""
-        return [self.predict_many([config], p)[0] for p in (platforms or self.platforms)]
+        return [row[0] for row in self.predict_grid([config], platforms)]
 
     def _source(self, platform: Platform, family: str) -> tuple[str, Any]:
         method = self.method_for(platform, family)
@@ -663,7 +687,8 @@ class PhoneLatencyModel:
             return method, self.fitted[(platform, other)]
         return method, None
 
-    def _predict_family(self, configs: Sequence[MobileNetConfig], platform: Platform, family: str) -> list[Prediction]:
+    def _predict_family(self, configs: Sequence[MobileNetConfig], F: np.ndarray, changes: Sequence[tuple[str, ...]],
+                        platform: Platform, family: str) -> list[Prediction]:  # fmt: skip
         method, source = self._source(platform, family)
         name = FAMILY_TITLES[family]
         if source is None:
@@ -673,7 +698,6 @@ class PhoneLatencyModel:
                       f"of the other family, too few for a model of its own.")  # fmt: skip
             return [Prediction(platform, family, None, None, None, method, "", None, None, 0, True, reason) for _ in configs]
 
-        F = feature_matrix(configs)
         ms = source.predict_ms(F)
         published = self.published.get(platform, {})
         base_reasons: list[str] = []
@@ -696,19 +720,25 @@ class PhoneLatencyModel:
             base_reasons.append(f"no {name} row published here: predicted by the {other} model of this platform "
                                 f"(its features do not depend on the family); {check.describe()}")  # fmt: skip
 
-        out = []
-        for config, value, row in zip(configs, ms, F):
+        out, data_text = [], data_range.describe()
+        distances = data_range.distances(configs, F[:, 0])
+        for config, value, row, departs, distance in zip(configs, ms, F, changes, distances):
+            if not (departs or distance or base_reasons):  # the common case, kept cheap for sweeps
+                value = float(value)
+                pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ())
+                out.append(Prediction(platform, family, value, value * math.exp(-base_hw), value * math.exp(base_hw), method, basis,
+                                      *loo, False, "", pub))  # fmt: skip
+                continue
             reasons = list(base_reasons)
             distance, outside = data_range.outside(config, float(row[0]))
-            changes = departures(config)
             hw = base_hw + distance
-            if changes:
-                reasons.append("departs from the architecture the sources ran: " + ", ".join(changes))
+            if departs:
+                reasons.append("departs from the architecture the sources ran: " + ", ".join(departs))
                 hw = max(hw, self.cross_family_check.half_width + distance)
             if outside:
-                reasons.append(f"outside the rows behind the model ({data_range.describe()}): " + ", ".join(outside)
+                reasons.append(f"outside the rows behind the model ({data_text}): " + ", ".join(outside)
                                + "; the interval widens by that distance")  # fmt: skip
-            pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ()) if not changes else ()
+            pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ()) if not departs else ()
             if distance > math.log(DECLINE_FACTOR):
                 reasons.append(f"more than {DECLINE_FACTOR:g}× beyond the data: no prediction")
                 out.append(Prediction(platform, family, None, None, None, "declined", basis, *loo, True, _sentence(reasons), pub))
