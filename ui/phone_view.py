@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -24,6 +25,7 @@ METHOD_TITLES = {
     "declined": "no prediction",
 }
 METHOD_SYMBOLS = {"fitted": "circle", "anchored": "square", "other family": "diamond"}
+PALETTE = list(plotly.colors.qualitative.D3) + list(plotly.colors.qualitative.Dark2)
 
 
 def _platform_columns(platform) -> dict:
@@ -49,7 +51,14 @@ def prediction_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
             "published (ms)": ", ".join(f"{v:g}" for v in p.published_ms),
             "how": ("⚠ " if p.extrapolating else "") + METHOD_TITLES[p.method],
         })  # fmt: skip
-    return pd.DataFrame(rows)
+    return _nullable_threads(pd.DataFrame(rows))
+
+
+def _nullable_threads(frame: pd.DataFrame) -> pd.DataFrame:
+    """Threads are blank where a source names an accelerator: a nullable integer, not "None"."""
+    if "threads" in frame:
+        frame["threads"] = frame["threads"].astype("Int64")
+    return frame
 
 
 PREDICTION_COLUMNS = {
@@ -59,7 +68,8 @@ PREDICTION_COLUMNS = {
                                                      "widened where the config extrapolates."),
     "LOO median error (%)": st.column_config.NumberColumn("LOO median", format="%.1f%%",
                                                           help="Leave-one-out: each published config predicted by the model "
-                                                               "chosen and fitted without it. Empty: not measurable here."),
+                                                               "chosen and fitted without it. None: not measurable here (the platform "
+                                                               "has one or two published rows; see the reasons below)."),
     "LOO worst error (%)": st.column_config.NumberColumn("LOO worst", format="%.1f%%"),
     "LOO rows": st.column_config.NumberColumn("n", format="%d", help="Published rows behind the leave-one-out figures."),
     "published (ms)": st.column_config.TextColumn("published", help="Published for this very config on this platform."),
@@ -113,7 +123,7 @@ def loo_frame() -> pd.DataFrame:
         "rows": r["rows"], "configs": r["configs"], "model": r["model"],
         "LOO median error (%)": r["loo_median_error_pct"], "LOO worst error (%)": r["loo_max_error_pct"],
         "90% interval (±%)": r["interval_pct"],
-    } for r in rows])  # fmt: skip
+    } for r in rows]).pipe(_nullable_threads)  # fmt: skip
 
 
 def validation_frame(rows: Sequence[ValidationRow]) -> pd.DataFrame:
@@ -125,7 +135,7 @@ def validation_frame(rows: Sequence[ValidationRow]) -> pd.DataFrame:
         "90% interval (ms)": None if v.predicted_ms is None else f"{v.low_ms:.3g}–{v.high_ms:.3g}",
         "inside": None if v.inside is None else ("yes" if v.inside else "no"),
         "how": METHOD_TITLES[v.method], "predicted with": v.model, "source": v.sample.row.source,
-    } for v in rows])  # fmt: skip
+    } for v in rows]).pipe(_nullable_threads)  # fmt: skip
 
 
 def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
@@ -141,12 +151,15 @@ def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
     groups: dict[tuple, list[ValidationRow]] = {}
     for v in predicted:
         groups.setdefault((v.sample.platform.label, v.method), []).append(v)
-    for (label, method), vs in groups.items():
-        name = label if method == "fitted" else f"{label} ({method})"
+    # One colour per platform, whatever the method; the marker says how it was predicted.
+    colors = dict(zip(dict.fromkeys(label for label, _ in groups), PALETTE * 3))
+    for (label, method), vs in sorted(groups.items(), key=lambda kv: kv[0][1] != "fitted"):
+        name = label if method == "fitted" else f"{label}: {METHOD_TITLES[method]}"
         fig.add_trace(go.Scatter(
             x=[v.sample.latency_ms for v in vs], y=[v.predicted_ms for v in vs], mode="markers", name=name,
-            marker=dict(symbol=METHOD_SYMBOLS[method], size=8, line=dict(width=0.5, color="white")),
-            error_y=dict(type="data", symmetric=False, array=[v.high_ms - v.predicted_ms for v in vs],
+            marker=dict(symbol=METHOD_SYMBOLS[method], size=8 if method == "fitted" else 11, color=colors[label],
+                        line=dict(width=0.5 if method == "fitted" else 1.5, color="white" if method == "fitted" else "black")),
+            error_y=dict(type="data", symmetric=False, array=[v.high_ms - v.predicted_ms for v in vs], color=colors[label],
                          arrayminus=[v.predicted_ms - v.low_ms for v in vs], thickness=0.8, width=0),
             customdata=[[v.sample.row.model, label, f"{v.error_pct:+.1f}%", v.model] for v in vs],
             hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]}<br>published %{x:.3g} ms, predicted %{y:.3g} ms "
