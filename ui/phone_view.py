@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import MobileNetConfig
-from explorer.phone_latency import CANDIDATES, MIN_CONFIGS, Prediction, ValidationRow, phone_model
+from explorer.phone_latency import CANDIDATES, FAMILY_TITLES, MIN_CONFIGS, Prediction, ValidationRow, phone_model
 
 VALIDATION_PAGE = "pages/phone_latency.py"
 METHOD_TITLES = {
@@ -119,7 +119,7 @@ def loo_frame() -> pd.DataFrame:
     rows = [r for r in phone_model().loo_table() if r["method"] == "fitted"]
     return pd.DataFrame([{
         "device": r["device"], "backend": r["backend"], "threads": r["threads"],
-        "precision": "int8" if r["quantized"] else "float", "family": r["family"].replace("mobilenet_", "MobileNet "),
+        "precision": "int8" if r["quantized"] else "float", "family": "MobileNet " + FAMILY_TITLES[r["family"]],
         "rows": r["rows"], "configs": r["configs"], "model": r["model"],
         "LOO median error (%)": r["loo_median_error_pct"], "LOO worst error (%)": r["loo_max_error_pct"],
         "90% interval (±%)": r["interval_pct"],
@@ -197,7 +197,7 @@ def validation_section() -> None:
         "90% interval (±%)": st.column_config.NumberColumn("90% interval", format="±%.0f%%"),
     }, key="phones.loo")  # fmt: skip
     st.markdown("**Borrowed predictions, checked where data allow:**\n"
-                + "\n".join(f"- {c.describe()}." for c in (model.anchor_check_same, model.anchor_check_other, model.cross_family_check)))  # fmt: skip
+                + "\n".join(f"- {c.describe()[:1].upper()}{c.describe()[1:]}." for c in (model.anchor_check_same, model.anchor_check_other, model.cross_family_check)))  # fmt: skip
 
     st.subheader("Predicted against published, every bundled row")
     st.caption(
