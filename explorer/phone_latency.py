@@ -87,7 +87,7 @@ def features(config: MobileNetConfig) -> tuple[float, ...]:
     dense = depthwise = activations = weights = 0
     for layer in plan.conv_layers():
         macs = conv_macs(layer.in_channels, layer.out_channels, layer.kernel_size, layer.out_size, layer.groups)
-        if layer.is_depthwise:
+        if layer.kind == "depthwise":
             depthwise += macs
         else:
             dense += macs
