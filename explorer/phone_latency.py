@@ -56,7 +56,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import ARCHS, FAMILY_DEFAULTS, PAPER_BLOCKS, MobileNetConfig, paper_config
+from .config import ARCHS, MobileNetConfig, architecture_changes, paper_config
 from .counting import conv_macs, conv_weights
 from .plan import make_plan
 from .reference import DeviceLatency, load_all_device_latency
@@ -600,18 +600,7 @@ class Prediction:
 def departures(config: MobileNetConfig) -> tuple[str, ...]:
     """How ``config`` departs from what the latency sources ran: the paper's table and options,
     an ImageNet classifier. (Dropout is a training setting: it costs nothing at inference.)"""
-    out = []
-    if config.blocks != PAPER_BLOCKS[config.arch]:
-        out.append("a custom block table")
-    defaults = FAMILY_DEFAULTS[config.arch]
-    if config.activation != defaults["activation"]:
-        out.append(f"activation {config.activation} (the paper's is {defaults['activation']})")
-    if not config.depthwise_separable:
-        out.append("full convolutions instead of depthwise-separable ones")
-    if config.is_v2 and not config.linear_bottleneck:
-        out.append("a non-linear bottleneck")
-    if config.is_v2 and not config.residual:
-        out.append("no residual connections")
+    out = architecture_changes(config)
     if config.num_classes not in IMAGENET_CLASSES:
         out.append(f"{config.num_classes} classes (the sources ran ImageNet's 1000/1001)")
     return tuple(out)
