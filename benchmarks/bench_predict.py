@@ -1,7 +1,7 @@
 """Speed of the phone-latency predictor (issue 12: "predicting 1,000 configs on every device
 takes < 1 s", so it can run inside the budget finder's sweep).
 
-* fit: a fresh interpreter imports explorer.phone_latency and builds every platform's model
+* fit: a fresh interpreter imports explorer.phones and builds every platform's model
   (model choice and nested leave-one-out, once per process).
 * sweep, cold features: 1,000 configs (V1 and V2, α 0.25–1.4, 96–320 px; built beforehand, as a
   sweep has them) predicted on every published platform, with the plan and feature caches
@@ -21,13 +21,13 @@ import time
 from _common import ROOT, fmt, report, summary
 
 from explorer import paper_config
-from explorer.phone_latency import features, phone_model
+from explorer.phones import features, phone_model
 from explorer.plan import make_plan
 
 FIT = """
 import time
 start = time.perf_counter()
-from explorer.phone_latency import phone_model
+from explorer.phones import phone_model
 imported = time.perf_counter()
 phone_model()
 print(imported - start, time.perf_counter() - imported)
@@ -75,7 +75,7 @@ if __name__ == "__main__":
     cold, n = time_sweep(configs, args.rounds, cold=True)
     warm, _ = time_sweep(configs, args.rounds, cold=False)
     platforms = len(phone_model().platforms)
-    print(f"import explorer.phone_latency:           {fmt(imports, 'ms', 1e3)}")
+    print(f"import explorer.phones:                  {fmt(imports, 'ms', 1e3)}")
     print(f"fit every platform (once per process):   {fmt(fit, 'ms', 1e3)}")
     print(f"{len(configs):,} configs × {platforms} platforms, cold:  {fmt(cold, 'ms', 1e3)}   target < 1 s ({n:,} predictions)")
     print(f"{len(configs):,} configs × {platforms} platforms, warm:  {fmt(warm, 'ms', 1e3)}")

@@ -270,11 +270,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- predicted phone latency (explorer.phone_latency) ---------------------------------------------
+# --- predicted phone latency (explorer.phones) --------------------------------------------------
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .phone_latency import phone_model  # numpy and the fits: loaded only for this command
+    from .phones import phone_model  # numpy and the fits: loaded only for this command
 
     if args.files and args.arch:
         raise UsageError("CONFIG files cannot be combined with --arch; give one or the other")

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import paper_config
-from explorer.phone_latency import (
+from explorer.phones import (
     CANDIDATES,
     Candidate,
     choose,

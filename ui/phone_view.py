@@ -1,6 +1,6 @@
 """Predicted phone latency in the app: the panel of the V1/V2 pages and the validation page.
 
-The predictor is ``explorer.phone_latency``; every predicted number here is shown with its
+The predictor is ``explorer.phones``; every predicted number here is shown with its
 interval, the leave-one-out error of the model behind it, and a warning when it extrapolates.
 """
 
@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import MobileNetConfig
-from explorer.phone_latency import CANDIDATES, FAMILY_TITLES, MIN_CONFIGS, Prediction, ValidationRow, phone_model
+from explorer.phones import CANDIDATES, FAMILY_TITLES, MIN_CONFIGS, Prediction, ValidationRow, phone_model
 
 VALIDATION_PAGE = "pages/phone_latency.py"
 METHOD_TITLES = {
