@@ -68,3 +68,20 @@ def test_exported_python_snippet_runs_outside_the_checkout(installed):
     script.write_text(python_snippet(config))
     out = run([sys.executable, str(script)], installed).stdout
     assert f"{count(config).params:,} params" in out and f"{count(config).macs:,} MACs" in out
+
+
+def test_every_subpackage_of_the_checkout_is_installed(installed):
+    """pyproject.toml lists the packages by name: a new subpackage left out of the list would be
+    missing from every install while the checkout's tests pass."""
+    target = installed[0]
+    ours = {p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "explorer").rglob("__init__.py")}
+    theirs = {p.parent.relative_to(target).as_posix() for p in (target / "explorer").rglob("__init__.py")}
+    assert ours - theirs == set(), "add them to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_installed_phone_latency_prediction_runs(installed):
+    out = run([sys.executable, "-m", "explorer", "predict", "--arch", "v2", "--width", "0.6", "--resolution", "200",
+               "--device", "Pixel 1", "--json"], installed)  # fmt: skip
+    predictions = json.loads(out.stdout)[0]["predictions"]
+    assert predictions and all(p["device"] == "Pixel 1" for p in predictions)
+    assert any(p["ms"] is not None and p["low_ms"] < p["ms"] < p["high_ms"] for p in predictions)
