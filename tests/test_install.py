@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
+    # Build from a copy of the sources: setuptools builds in the source tree's build/, and a stale
+    # build/lib there from an earlier run could hide a package missing from pyproject.toml.
+    source = tmp_path_factory.mktemp("source") / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", ".data", "test-artifacts", "__pycache__"))
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check", "--target", str(target), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check", "--target", str(target), str(source)],
                    check=True, capture_output=True, timeout=300)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     # Only the installed copy on the path: the checkout is neither the working folder nor on PYTHONPATH.
