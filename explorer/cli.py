@@ -3,15 +3,18 @@
 JSON goes to stdout, errors to stderr. Any invalid input exits with code 2 and one line naming
 the file and field; no traceback reaches the user. Counting is analytic, so ``profile`` and
 ``sweep`` never import torch and a 1,000-config sweep takes about a second; only
-``profile --latency`` builds and times models (torch is imported there, on demand).
+``profile --latency`` and ``sweep --latency`` build and time models (torch is imported there, on demand).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .config import (
@@ -222,23 +225,133 @@ def _csv_of(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    if args.latency:
+        return cmd_sweep_latency(args)
     widths = _csv_of(args.widths, float, "--widths")
     resolutions = _csv_of(args.resolutions, int, "--resolutions")
-    arch = ALIASES.get(args.arch, args.arch)
+    archs = list(dict.fromkeys(ALIASES.get(a, a) for a in args.arch))
     results = []
-    for w in widths:
-        for r in resolutions:
-            try:
-                config = paper_config(arch, width_multiplier=w, resolution=r, num_classes=args.num_classes)
-            except ConfigError as err:
-                raise UsageError(f"width {w:g}, resolution {r}: {err}") from None
-            results.append(profile(config))
+    for arch in archs:
+        for w in widths:
+            for r in resolutions:
+                try:
+                    config = paper_config(arch, width_multiplier=w, resolution=r, num_classes=args.num_classes)
+                except ConfigError as err:
+                    raise UsageError(f"width {w:g}, resolution {r}: {err}") from None
+                results.append(profile(config))
     if args.json:
         emit([p.to_dict(layers=False) for p in results])
     else:
         rows = [(f"{p.config.width_multiplier:g}", p.config.resolution, f"{p.params:,}", f"{p.macs:,}", human(p.macs)) for p in results]
-        print(format_table(("width", "resolution", "params", "MACs", ""), rows))
+        headers = ("width", "resolution", "params", "MACs", "")
+        if len(archs) > 1:  # one arch keeps the table it always had
+            rows = [(p.config.arch, *row) for p, row in zip(results, rows)]
+            headers = ("arch", *headers)
+        print(format_table(headers, rows))
     return 0
+
+
+# --- measured sweeps (sweep --latency) ------------------------------------------------------------
+
+_SWEEP_FLAG = {"batch": "--batch", "threads": "--threads", "device": "--device", "budget_s": "--budget", "runtime": "--runtime",
+               "ray": "--ray", "grid": "--widths/--resolutions"}
+
+
+def cmd_sweep_latency(args: argparse.Namespace) -> int:
+    # Imported here: measuring needs torch, the analytic sweep does not.
+    from .latency import LatencyError
+    from .sweep import FAILED, MEASURED, REUSED, SweepError, SweepJob, check_settings, grid, ray_backend
+
+    runtimes = list(dict.fromkeys(v.strip() for text in args.runtime or ["eager"] for v in text.split(",") if v.strip()))
+    if not runtimes:
+        raise UsageError("--runtime: expected at least one runtime name")
+    threads = _csv_of(args.threads, int, "--threads") if args.threads is not None else [None]
+    batches = _csv_of(args.batch, int, "--batch") if args.batch is not None else [1]
+    try:
+        points = grid(args.arch, _csv_of(args.widths, float, "--widths"), _csv_of(args.resolutions, int, "--resolutions"),
+                      runtimes=runtimes, batches=batches, threads=threads, num_classes=args.num_classes,
+                      device=args.device or "cpu", budget_s=2.0 if args.budget is None else args.budget)
+        check_settings(points, local=args.ray is None)
+        backend = ray_backend(args.ray) if args.ray else None
+    except (SweepError, LatencyError) as err:
+        raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
+    store = open_store(args.store)
+    where = f"on the Ray cluster at {args.ray}, one at a time per node" if args.ray else "one at a time on this machine"
+    print(f"sweep: {len(points)} grid points; the store's good measurements are reused, the rest measured {where}; store {store.path}", file=sys.stderr)
+    announced_reuse = False
+
+    def on_result(result, progress) -> None:
+        nonlocal announced_reuse
+        if result.status == REUSED:
+            return
+        if not announced_reuse and progress.reused:
+            print(f"sweep: {progress.reused} point{'s' if progress.reused != 1 else ''} already in the store as good "
+                  "measurements: reused", file=sys.stderr)
+        announced_reuse = True
+        if result.status == MEASURED:
+            r = result.report
+            quality = getattr(r, "quality", None)
+            what = f"{r.median_ms:.2f} ms" + (f" ({quality})" if quality else "") + f" on {r.machine}"
+        else:
+            what = f"failed: {result.error}"
+        print(f"[{progress.done}/{progress.total}] {result.point.label}: {what} | {progress.line()}", file=sys.stderr, flush=True)
+
+    job = SweepJob(points, store, backend=backend, on_result=on_result,
+                   on_message=lambda message: print(f"sweep: {message}", file=sys.stderr, flush=True))
+    with _terminate_as_interrupt() as signals:
+        try:
+            results = job.run()
+        except KeyboardInterrupt:
+            p = job.progress
+            print(f"sweep interrupted: {p.measured} measured and stored, {p.reused} reused, {p.remaining} not measured; "
+                  "run the same command again to measure only what is missing", file=sys.stderr)
+            return 128 + signals[-1] if signals else 130
+        except SweepError as err:  # the cluster could not be used (no latency slot, connection lost)
+            raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
+        finally:
+            warn_store(store)
+    if not announced_reuse and job.progress.reused:
+        print(f"sweep: all {job.progress.reused} points were already in the store as good measurements: reused", file=sys.stderr)
+    if args.json:
+        emit([r.to_dict() for r in results])
+    else:
+        print(sweep_table(results))
+    failed = sum(r.status == FAILED for r in results)
+    if failed:
+        print(f"sweep: {failed} point{'s' if failed != 1 else ''} failed (see the table)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def sweep_table(results: Sequence[Any]) -> str:
+    rows = []
+    for r in results:
+        c, m = r.point.config, r.report
+        threads = m.threads if m is not None else (r.point.threads or "all")
+        latency = ("", "", "", r.error or "") if m is None else (f"{m.median_ms:.2f}", f"{m.iqr_ms:.2f}",
+                                                                getattr(m, "quality", None) or "-", m.machine)
+        rows.append((f"{c.arch} α={c.width_multiplier:g} {c.resolution}px", r.point.runtime, r.point.batch, threads,
+                     human(profile(c).macs), *latency, r.status))
+    return format_table(("model", "runtime", "batch", "threads", "MACs", "median ms", "IQR ms", "quality", "machine", "result"), rows)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (a scheduler, `kill`) stops a sweep like Ctrl-C: what is stored stays, the exit says which signal."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -353,12 +466,23 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
     p.set_defaults(func=cmd_profile)
 
-    p = sub.add_parser("sweep", help="analytic counts over a width × resolution grid")
-    p.add_argument("--arch", choices=ARCH_CHOICES, required=True)
+    p = sub.add_parser("sweep", help="analytic counts over a width × resolution grid; --latency measures every point")
+    p.add_argument("--arch", choices=ARCH_CHOICES, required=True, action="append", help="repeat for several (--arch v1 --arch v2)")
     p.add_argument("--widths", required=True, help="comma-separated, e.g. 0.35,0.5,0.75,1.0")
     p.add_argument("--resolutions", required=True, help="comma-separated, e.g. 96,128,160,192,224")
     p.add_argument("--num-classes", dest="num_classes", type=int, default=1000)
     p.add_argument("--json", action="store_true")
+    lat = p.add_argument_group("measured sweep", "measure every grid point the store does not hold as a good measurement, "
+                               "one at a time per machine; interrupt and rerun to resume")
+    lat.add_argument("--latency", action="store_true", help="measure latency of every point (results go to the store)")
+    lat.add_argument("--runtime", action="append", metavar="NAME", help="runtime(s), repeated or comma-separated (default eager)")
+    lat.add_argument("--threads", metavar="N[,N]", help="torch threads, comma-separated for several (default: all cores)")
+    lat.add_argument("--batch", metavar="B[,B]", help="batch size(s), comma-separated (default 1)")
+    lat.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default cpu")
+    lat.add_argument("--budget", type=float, default=None, help="seconds per measurement (default 2)")
+    lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
+    lat.add_argument("--ray", metavar="ADDRESS", help="measure on this Ray cluster (host:6379, ray://host:10001, or 'local' "
+                     "to start one here); each node needs the latency_slot resource")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("validate", help="check config files; exit 2 if any is invalid")
@@ -397,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _LATENCY_OPTIONS = ("--threads", "--batch", "--device", "--budget", "--remeasure", "--store")
+_SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--budget", "--store", "--ray")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -406,6 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--config cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
     if args.command == "profile" and not args.latency:
         given = [flag for flag in _LATENCY_OPTIONS if getattr(args, flag.lstrip("-").replace("-", "_")) not in (None, False)]
+        if given:
+            parser.error(f"{given[0]} needs --latency")
+    if args.command == "sweep" and not args.latency:
+        given = [flag for flag in _SWEEP_LATENCY_OPTIONS if getattr(args, flag.lstrip("-"), None) is not None]
         if given:
             parser.error(f"{given[0]} needs --latency")
     if args.command == "profile" and args.latency:  # defaults here, so "given without --latency" stays detectable
