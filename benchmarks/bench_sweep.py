@@ -52,12 +52,12 @@ def main() -> None:
     parser.add_argument("--resolutions", default="96,128,160,224")
     args = parser.parse_args()
 
-    from explorer.sweep_ray import RayBackend
+    from explorer.sweep_ray import ray_backend
 
     points = grid(["v2"], [float(w) for w in args.widths.split(",")], [int(r) for r in args.resolutions.split(",")],
                   runtimes=[args.runtime], threads=[args.threads], budget_s=args.budget)
     start = time.perf_counter()
-    with RayBackend("local") as on_ray:  # one local cluster (a node with one latency slot) for every repeat
+    with ray_backend("local") as on_ray:  # one local cluster (a node with one latency slot) for every repeat
         cluster_start = time.perf_counter() - start
         backends = {"local": None, "ray": on_ray}
         for backend in backends.values():  # warm-up, untimed: torch imported, the Ray worker started

@@ -9,12 +9,12 @@ the file and field; no traceback reaches the user. Counting is analytic, so ``pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .config import (
@@ -260,8 +260,10 @@ _SWEEP_FLAG = {"batch": "--batch", "threads": "--threads", "device": "--device",
 def cmd_sweep_latency(args: argparse.Namespace) -> int:
     # Imported here: measuring needs torch, the analytic sweep does not.
     from .latency import LatencyError
-    from .sweep import FAILED, MEASURED, REUSED, SweepError, SweepJob, check_settings, grid, ray_backend
+    from .sweep import FAILED, SweepError, SweepJob, check_settings, grid
 
+    if args.every_node and not args.ray:
+        raise UsageError("--every-node: needs --ray ADDRESS (the nodes of a cluster)")
     runtimes = list(dict.fromkeys(v.strip() for text in args.runtime or ["eager"] for v in text.split(",") if v.strip()))
     if not runtimes:
         raise UsageError("--runtime: expected at least one runtime name")
@@ -272,54 +274,87 @@ def cmd_sweep_latency(args: argparse.Namespace) -> int:
                       runtimes=runtimes, batches=batches, threads=threads, num_classes=args.num_classes,
                       device=args.device or "cpu", budget_s=2.0 if args.budget is None else args.budget)
         check_settings(points, local=args.ray is None)
-        backend = ray_backend(args.ray) if args.ray else None
+        backend = None
+        if args.ray:
+            from .sweep_ray import ray_backend
+
+            backend = ray_backend(args.ray)
     except (SweepError, LatencyError) as err:
         raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
     store = open_store(args.store)
-    where = f"on the Ray cluster at {args.ray}, one at a time per node" if args.ray else "one at a time on this machine"
-    print(f"sweep: {len(points)} grid points; the store's good measurements are reused, the rest measured {where}; store {store.path}", file=sys.stderr)
-    announced_reuse = False
-
-    def on_result(result, progress) -> None:
-        nonlocal announced_reuse
-        if result.status == REUSED:
-            return
-        if not announced_reuse and progress.reused:
-            print(f"sweep: {progress.reused} point{'s' if progress.reused != 1 else ''} already in the store as good "
-                  "measurements: reused", file=sys.stderr)
-        announced_reuse = True
-        if result.status == MEASURED:
-            r = result.report
-            quality = getattr(r, "quality", None)
-            what = f"{r.median_ms:.2f} ms" + (f" ({quality})" if quality else "") + f" on {r.machine}"
-        else:
-            what = f"failed: {result.error}"
-        print(f"[{progress.done}/{progress.total}] {result.point.label}: {what} | {progress.line()}", file=sys.stderr, flush=True)
-
-    job = SweepJob(points, store, backend=backend, on_result=on_result,
-                   on_message=lambda message: print(f"sweep: {message}", file=sys.stderr, flush=True))
+    printer = _SweepPrinter()
+    job = None
     with _terminate_as_interrupt() as signals:
         try:
-            results = job.run()
+            # One connection for the whole sweep (and, with --every-node, for asking the cluster its nodes first).
+            with backend if backend is not None else contextlib.nullcontext():
+                if args.every_node:
+                    from .sweep_ray import every_node
+
+                    nodes = backend.nodes()
+                    points = every_node(points, nodes)
+                    print(f"sweep: every point on each of {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
+                          + "; ".join(f"{n['machine']} ({n['cpu']}, {n['cores']} cores)" for n in nodes), file=sys.stderr)
+                where = f"on the Ray cluster at {args.ray}, one at a time per node" if args.ray else "one at a time on this machine"
+                print(f"sweep: {len(points)} points; the store's good measurements are reused, the rest measured {where}; "
+                      f"store {store.path}", file=sys.stderr)
+                job = SweepJob(points, store, backend=backend, on_result=printer.on_result, on_message=printer.on_message)
+                results = job.run()
         except KeyboardInterrupt:
-            p = job.progress
-            print(f"sweep interrupted: {p.measured} measured and stored, {p.reused} reused, {p.remaining} not measured; "
-                  "run the same command again to measure only what is missing", file=sys.stderr)
+            p = job.progress if job is not None else None
+            done = (f"{p.measured} measured and stored, {p.reused} reused, {p.remaining} not measured" if p is not None
+                    else "nothing measured")
+            print(f"sweep interrupted: {done}; run the same command again to measure only what is missing", file=sys.stderr)
             return 128 + signals[-1] if signals else 130
-        except SweepError as err:  # the cluster could not be used (no latency slot, connection lost)
+        except SweepError as err:  # the cluster could not be used (connection, no latency slot)
             raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
         finally:
             warn_store(store)
-    if not announced_reuse and job.progress.reused:
-        print(f"sweep: all {job.progress.reused} points were already in the store as good measurements: reused", file=sys.stderr)
+    printer.finished(job.progress)
     if args.json:
         emit([r.to_dict() for r in results])
     else:
         print(sweep_table(results))
     failed = sum(r.status == FAILED for r in results)
     if failed:
-        print(f"sweep: {failed} point{'s' if failed != 1 else ''} failed (see the table)", file=sys.stderr)
+        print(f"sweep: {failed} point{'s' if failed != 1 else ''} failed (see the {'JSON' if args.json else 'table'})", file=sys.stderr)
     return 1 if failed else 0
+
+
+class _SweepPrinter:
+    """Progress of a measured sweep on stderr: a line per point measured or failed, one line for the reused."""
+
+    def __init__(self) -> None:
+        self.announced_reuse = False
+
+    def on_result(self, result: Any, progress: Any) -> None:
+        from .sweep import MEASURED, REUSED
+
+        if result.status == REUSED:
+            return  # reused points are counted in one line, not listed
+        self._announce_reuse(progress.reused)
+        if result.status == MEASURED:
+            r = result.report
+            quality = getattr(r, "quality", None)
+            what = f"{r.median_ms:.2f} ms" + (f" ({quality})" if quality else "") + ("" if result.point.node_machine else f" on {r.machine}")
+        else:
+            what = f"failed: {result.error}"
+        print(f"[{progress.done}/{progress.total}] {result.point.label}: {what} | {progress.line()}", file=sys.stderr, flush=True)
+
+    def on_message(self, message: str) -> None:
+        print(f"sweep: {message}", file=sys.stderr, flush=True)
+
+    def finished(self, progress: Any) -> None:
+        if not self.announced_reuse and progress.reused == progress.total:
+            print(f"sweep: all {progress.total} points were already in the store as good measurements: reused", file=sys.stderr)
+        else:
+            self._announce_reuse(progress.reused)
+
+    def _announce_reuse(self, reused: int) -> None:
+        if not self.announced_reuse and reused:
+            print(f"sweep: {reused} point{'s' if reused != 1 else ''} already in the store as good measurements: reused",
+                  file=sys.stderr)
+        self.announced_reuse = True
 
 
 def sweep_table(results: Sequence[Any]) -> str:
@@ -334,7 +369,7 @@ def sweep_table(results: Sequence[Any]) -> str:
     return format_table(("model", "runtime", "batch", "threads", "MACs", "median ms", "IQR ms", "quality", "machine", "result"), rows)
 
 
-@contextmanager
+@contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[list[int]]:
     """SIGTERM (a scheduler, `kill`) stops a sweep like Ctrl-C: what is stored stays, the exit says which signal."""
     received: list[int] = []
@@ -481,8 +516,10 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default cpu")
     lat.add_argument("--budget", type=float, default=None, help="seconds per measurement (default 2)")
     lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
-    lat.add_argument("--ray", metavar="ADDRESS", help="measure on this Ray cluster (host:6379, ray://host:10001, or 'local' "
+    lat.add_argument("--ray", metavar="ADDRESS", help="measure on this Ray cluster (host:6379, 'auto' on a node of it, or 'local' "
                      "to start one here); each node needs the latency_slot resource")
+    lat.add_argument("--every-node", action="store_true", help="with --ray: measure every point on every node (one result "
+                     "per machine), instead of each point once on any node")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("validate", help="check config files; exit 2 if any is invalid")
@@ -521,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _LATENCY_OPTIONS = ("--threads", "--batch", "--device", "--budget", "--remeasure", "--store")
-_SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--budget", "--store", "--ray")
+_SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--budget", "--store", "--ray", "--every-node")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -534,7 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if given:
             parser.error(f"{given[0]} needs --latency")
     if args.command == "sweep" and not args.latency:
-        given = [flag for flag in _SWEEP_LATENCY_OPTIONS if getattr(args, flag.lstrip("-"), None) is not None]
+        given = [flag for flag in _SWEEP_LATENCY_OPTIONS if getattr(args, flag.lstrip("-").replace("-", "_"), None) not in (None, False)]
         if given:
             parser.error(f"{given[0]} needs --latency")
     if args.command == "profile" and args.latency:  # defaults here, so "given without --latency" stays detectable

@@ -1,7 +1,7 @@
 """The Ray backend of measured sweeps: points go to a Ray cluster, results come back to the driver's store.
 
-Imported only when a sweep is given ``--ray`` (Ray is an optional extra:
-``pip install mobilenet-explorer[distributed]``).
+Ray is an optional extra (``pip install mobilenet-explorer[distributed]``): this module imports
+without it, and :func:`ray_backend` then raises a :class:`SweepError` with the install command.
 
 * **One measurement at a time per node**: every task asks for one unit of the custom resource
   ``latency_slot``, and each node offers one (``ray start ... --resources='{"latency_slot": 1}'``;
@@ -34,10 +34,14 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ray
-from ray.exceptions import GetTimeoutError, RayError
+from .sweep import FAILED, MEASURED, REUSED, SweepError, SweepJob, SweepPoint, SweepResult, error_text, machine_lock, measure, now_iso
 
-from .sweep import FAILED, MEASURED, REUSED, SweepError, SweepJob, SweepPoint, SweepResult, _error_text, machine_lock, measure, now_iso
+try:
+    import ray
+    from ray.exceptions import GetTimeoutError, RayError
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+except ImportError:  # the optional extra is not installed: ray_backend() says how to install it
+    ray = None
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,6 +54,20 @@ NO_SLOT_GRACE_S = 60.0  # a cluster without any latency slot for this long canno
 START_COMMAND = 'ray start --address=HEAD:6379 --resources=\'{"latency_slot": 1}\''
 
 
+INSTALL = ("Ray is not installed: pip install 'mobilenet-explorer[distributed]' "
+           "(or, in a checkout, pip install -r requirements-distributed.txt)")
+
+
+def ray_backend(address: str = "local", **options: Any) -> RayBackend:
+    """A backend that measures on the Ray cluster at ``address`` (``"local"`` starts one on this machine).
+
+    Raises :class:`SweepError` (field ``ray``) with the install command when Ray is not installed.
+    """
+    if ray is None:
+        raise SweepError("ray", INSTALL)
+    return RayBackend(address, **options)
+
+
 def measure_task(point: SweepPoint) -> dict[str, Any]:
     """Run on a Ray worker: measure one point; returns the report or the error (never raises for it)."""
     started, started_at = time.monotonic(), now_iso()
@@ -59,10 +77,17 @@ def measure_task(point: SweepPoint) -> dict[str, Any]:
         envelope["report"] = measure(point.config, settings, lock=machine_lock())
         envelope["settings"] = settings
     except Exception as err:
-        envelope["error"] = _error_text(err)
+        envelope["error"] = error_text(err)
     envelope["finished_at"] = now_iso()
     envelope["duration_s"] = time.monotonic() - started
     return envelope
+
+
+def describe_node() -> dict[str, Any]:
+    """Run on a node: its id and machine, named as the latency store names machines."""
+    from .latency import cpu_model, machine_name
+
+    return {"node": ray.get_runtime_context().get_node_id(), "machine": machine_name(), "cpu": cpu_model(), "cores": _cores()}
 
 
 class RayBackend:
@@ -137,8 +162,18 @@ class RayBackend:
             hint = "" if self.address == "local" else (
                 " (is Ray running there, the same version? A cluster with token authentication needs RAY_AUTH_MODE=token "
                 "and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN; on a node of the cluster, --ray auto finds both)")
-            raise SweepError("ray", f"cannot connect to the Ray cluster at {self.address!r}: {_error_text(err)}{hint}") from None
+            raise SweepError("ray", f"cannot connect to the Ray cluster at {self.address!r}: {error_text(err)}{hint}") from None
         return True
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """The alive nodes that offer a latency slot, each described by itself (``node``, ``machine``, ``cpu``, ``cores``).
+
+        Call inside ``with backend:`` (the connection must be open). For :func:`every_node` sweeps.
+        """
+        ids = [n["NodeID"] for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get(SLOT, 0) >= 1]
+        probe = ray.remote(num_cpus=0)(describe_node)
+        refs = [probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False)).remote() for node_id in ids]
+        return sorted(ray.get(refs, timeout=120), key=lambda n: (n["machine"], n["node"]))
 
     def _slots(self) -> int:
         return int(ray.cluster_resources().get(SLOT, 0))
@@ -161,7 +196,10 @@ class RayBackend:
                     job.record(SweepResult(index, job.points[index], REUSED, report=stored))
                     continue
                 point = job.points[index]
-                inflight[task.options(name=f"measure {point.label}").remote(point)] = index
+                options: dict[str, Any] = {"name": f"measure {point.label}"}
+                if point.node is not None:  # this node's measurement: never retried elsewhere
+                    options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(point.node, soft=False)
+                inflight[task.options(**options).remote(point)] = index
                 job.measuring(index, True)
             if not inflight:
                 continue
@@ -184,7 +222,7 @@ class RayBackend:
         try:
             envelope = ray.get(ref, timeout=60)
         except (RayError, GetTimeoutError) as err:  # the worker or node died, and the retries are spent
-            job.record(SweepResult(index, point, FAILED, error=f"{_error_text(err)} (after {self.max_retries} retries)"))
+            job.record(SweepResult(index, point, FAILED, error=f"{error_text(err)} (after {self.max_retries} retries)"))
             return
         common = {"node": envelope["node"], "pid": envelope["pid"], "started_at": envelope["started_at"],
                   "finished_at": envelope["finished_at"], "duration_s": envelope["duration_s"]}
@@ -197,6 +235,14 @@ class RayBackend:
     def _fail_all(job: SweepJob, indices: Sequence[int], reason: str) -> None:
         for index in indices:
             job.record(SweepResult(index, job.points[index], FAILED, error=reason))
+
+
+def every_node(points: Sequence[SweepPoint], nodes: Sequence[dict[str, Any]]) -> list[SweepPoint]:
+    """Each point once per node, pinned to it: the grid measured on every machine of the cluster.
+
+    Ordered point by point (all nodes of a point, then the next), so every node has work from the start.
+    """
+    return [p.on(n["node"], n["machine"]) for p in points for n in nodes]
 
 
 def _cores() -> int:

@@ -235,6 +235,7 @@ def test_cli_rejects_bad_sweep_input_with_one_line(capsys, tmp_path):
         (["--batch", "0"], "--batch"),
         (["--budget", "-1"], "--budget"),
         (["--widths", "9"], "width 9"),
+        (["--every-node"], "--every-node"),
     ]
     for extra, named in cases:
         argv = ["sweep", "--latency", "--arch", "v2", "--widths", "1.0", "--resolutions", "32", "--store", store, *extra]
@@ -283,9 +284,9 @@ def ray_cluster():
 
 
 def ray_backend(**options):
-    from explorer.sweep_ray import RayBackend
+    from explorer.sweep_ray import ray_backend
 
-    return RayBackend("local", **options)  # the fixture's cluster is already initialized: it is used as is
+    return ray_backend("local", **options)  # the fixture's cluster is already initialized: it is used as is
 
 
 def assert_one_at_a_time_per_node(results):
@@ -336,6 +337,20 @@ def test_cli_on_an_existing_ray_cluster(ray_cluster, tmp_path):
     tasks = sorted((when(o["task"]["started_at"]), when(o["task"]["finished_at"])) for o in out)
     assert len({o["task"]["node"] for o in out}) == 1 and all(a[1] <= b[0] for a, b in zip(tasks, tasks[1:]))
     assert len(LatencyStore(tmp_path / "s.sqlite3").list_results()) == 4
+
+
+def test_every_node_pins_each_point_to_each_node(ray_cluster, tmp_path):
+    from explorer.sweep_ray import every_node
+
+    store = LatencyStore(tmp_path / "s.sqlite3")
+    with ray_backend() as backend:
+        nodes = backend.nodes()
+        assert [n["machine"] for n in nodes] == [machine_name()] and nodes[0]["cores"] >= 1
+        pinned = every_node(points(widths=[0.5]), nodes)
+        results = SweepJob(pinned, store, backend=backend).run()
+    assert statuses(results) == [MEASURED] * 2
+    assert {r.node for r in results} == {nodes[0]["node"]} and all(machine_name() in r.point.label for r in results)
+    assert statuses(SweepJob(pinned, store, backend=ray_backend()).run()) == reuse_expected(results)
 
 
 def test_a_killed_ray_worker_loses_nothing_and_its_point_is_retried(ray_cluster, tmp_path):
