@@ -167,9 +167,9 @@ def latency_dict(report: LatencyReport, runtime: str, started_at: str | None, fi
     out = report.to_dict()
     out.setdefault("runtime", runtime)
     out.setdefault("quality", None)
-    if not report.from_store:  # a reused report keeps its own times, or none
-        out.setdefault("started_at", started_at)
-        out.setdefault("finished_at", finished_at)
+    # A reused report keeps its own times; one stored without them has none (null), never the task's.
+    out.setdefault("started_at", None if report.from_store else started_at)
+    out.setdefault("finished_at", None if report.from_store else finished_at)
     return out
 
 
@@ -299,7 +299,7 @@ class SweepProgress:
     measured: int
     reused: int
     failed: int
-    running: tuple[str, ...]  # labels of the points being measured now
+    running: tuple[str, ...]  # labels of the points being measured now (on a cluster: sent to it, measuring or queued)
     message: str  # the latest word from the running measurement ("timing the whole model", "waiting ...")
     elapsed_s: float
     eta_s: float | None  # None until one point has been measured

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 SLOT = "latency_slot"
 MAX_RETRIES = 2  # runs of a point after its worker or node died, beyond the first
 IN_FLIGHT_PER_SLOT = 2  # one measuring and one queued behind it, per slot: a freed slot never idles
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Ray colours task names in its error messages
 WAIT_S = 0.5  # ray.wait timeout: keeps Ctrl-C and stop() responsive
 NO_SLOT_GRACE_S = 60.0  # a cluster without any latency slot for this long cannot finish: fail what is left
 START_COMMAND = 'ray start --address=HEAD:6379 --resources=\'{"latency_slot": 1}\''
@@ -147,8 +149,8 @@ class RayBackend:
             return False
         options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": False}
         if self.address == "local":
-            # Ray's notice that the new local cluster uses token authentication is not news to a sweep user.
-            # address="local" always starts a new cluster, even if one is running here already.
+            # address="local" always starts a new cluster, even if one is running here already. Ray's
+            # notice that a new local cluster uses token authentication is not news to a sweep user.
             options.update(address="local", num_cpus=self.num_cpus or _cores(), resources={SLOT: 1}, logging_level=logging.ERROR)
         else:
             options["address"] = self.address
@@ -212,6 +214,8 @@ class RayBackend:
                 job.set_parallelism(slots)
                 no_slot_since = None if slots else (no_slot_since or checked)
                 if no_slot_since is not None and checked - no_slot_since > NO_SLOT_GRACE_S:
+                    for ref in inflight:
+                        ray.cancel(ref, force=True)
                     self._fail_all(job, [*inflight.values(), *pending], f"no node with a {SLOT!r} is left in the cluster")
                     inflight.clear()
                     pending.clear()
@@ -221,8 +225,8 @@ class RayBackend:
         point = job.points[index]
         try:
             envelope = ray.get(ref, timeout=60)
-        except (RayError, GetTimeoutError) as err:  # the worker or node died, and the retries are spent
-            job.record(SweepResult(index, point, FAILED, error=f"{error_text(err)} (after {self.max_retries} retries)"))
+        except (RayError, GetTimeoutError) as err:  # the worker or node died and the retries are spent, or Ray failed
+            job.record(SweepResult(index, point, FAILED, error=self._ray_error(err)))
             return
         common = {"node": envelope["node"], "pid": envelope["pid"], "started_at": envelope["started_at"],
                   "finished_at": envelope["finished_at"], "duration_s": envelope["duration_s"]}
@@ -230,6 +234,16 @@ class RayBackend:
             job.record(SweepResult(index, point, FAILED, error=envelope["error"], **common))
         else:
             job.record(SweepResult(index, point, MEASURED, report=envelope["report"], **common), envelope["settings"])
+
+    def _ray_error(self, err: Exception) -> str:
+        from ray.exceptions import NodeDiedError, WorkerCrashedError
+
+        cause = getattr(err, "cause", None)  # a RayTaskError wraps what went wrong
+        text = ANSI.sub("", error_text(cause if isinstance(cause, BaseException) else err))
+        if isinstance(err, (WorkerCrashedError, NodeDiedError)):
+            tries = self.max_retries + 1
+            text += f" (tried {tries} time{'s' if tries != 1 else ''})"
+        return text
 
     @staticmethod
     def _fail_all(job: SweepJob, indices: Sequence[int], reason: str) -> None:
