@@ -26,8 +26,9 @@ from pathlib import Path
 
 from _common import fmt, report, summary
 
+from explorer.latency import LatencyError
 from explorer.store import LatencyStore
-from explorer.sweep import MEASURED, SweepJob, grid
+from explorer.sweep import MEASURED, SweepJob, check_settings, grid
 
 
 def timed_sweep(points, backend) -> float:
@@ -56,6 +57,10 @@ def main() -> None:
 
     points = grid(["v2"], [float(w) for w in args.widths.split(",")], [int(r) for r in args.resolutions.split(",")],
                   runtimes=[args.runtime], threads=[args.threads], budget_s=args.budget)
+    try:
+        check_settings(points)  # an unknown or missing runtime stops here, with the latency lab's message
+    except LatencyError as err:
+        raise SystemExit(f"error: {err}") from None
     start = time.perf_counter()
     with ray_backend("local") as on_ray:  # one local cluster (a node with one latency slot) for every repeat
         cluster_start = time.perf_counter() - start

@@ -157,6 +157,11 @@ def stored_good(store: LatencyStore, config: MobileNetConfig, settings: LatencyS
     return report
 
 
+def store_result(store: LatencyStore, config: MobileNetConfig, settings: LatencySettings, report: LatencyReport) -> bool:
+    """Keep a new measurement (the store keys it by the machine recorded in the report); False if not saved."""
+    return store.put(config, settings, report)
+
+
 def latency_dict(report: LatencyReport, runtime: str, started_at: str | None, finished_at: str | None) -> dict[str, Any]:
     """``report.to_dict()`` with every field of the sweep's JSON contract present.
 
@@ -485,7 +490,7 @@ class SweepJob:
     def record(self, result: SweepResult, settings: LatencySettings | None = None) -> None:
         """Keep a point's result; a new measurement goes into the store first, so it is never lost."""
         if result.status == MEASURED and result.report is not None:
-            self.store.put(result.point.config, settings or result.point.settings(), result.report)
+            store_result(self.store, result.point.config, settings or result.point.settings(), result.report)
         with self._lock:
             self._results[result.index] = result
             self._running.pop(result.index, None)
