@@ -20,8 +20,14 @@ def routed_pages() -> list[str]:
     ]
 
 
+def test_no_pages_folder_next_to_the_entry_file():
+    # A pages/ folder makes Streamlit route the server's first session by file names, so the first
+    # visitor of a deep link gets a "Page not found" dialog (see streamlit_app.py's docstring).
+    assert not (ROOT / "pages").exists()
+
+
 def test_every_page_file_is_routed():
-    assert sorted(routed_pages()) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+    assert sorted(routed_pages()) == sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
 
 
 @pytest.mark.parametrize("page", routed_pages())

@@ -19,13 +19,13 @@ with left, st.container(border=True):
     st.markdown("Depthwise separable convolutions: a 3×3 depthwise filter per channel, then a 1×1 "
                 "pointwise convolution. Width multiplier α and resolution multiplier ρ trade accuracy for cost.")
     st.markdown(f"α = 1, 224 px: **{human(v1.params)}** params, **{human(v1.macs)}** MACs.")
-    st.page_link("pages/mobilenet_v1.py", label="Explore MobileNet V1", icon=":material/arrow_forward:")
+    st.page_link("app_pages/mobilenet_v1.py", label="Explore MobileNet V1", icon=":material/arrow_forward:")
 with right, st.container(border=True):
     st.subheader("MobileNet V2")
     st.markdown("Inverted residuals with linear bottlenecks: expand by t with a 1×1 conv, filter with a 3×3 "
                 "depthwise conv, project back linearly; residuals join the thin ends.")
     st.markdown(f"α = 1, 224 px: **{human(v2.params)}** params, **{human(v2.macs)}** MACs.")
-    st.page_link("pages/mobilenet_v2.py", label="Explore MobileNet V2", icon=":material/arrow_forward:")
+    st.page_link("app_pages/mobilenet_v2.py", label="Explore MobileNet V2", icon=":material/arrow_forward:")
 
 st.caption(
     "MACs count the multiply-accumulates of convolutions and the final linear layer for one image, as "
