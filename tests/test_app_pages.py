@@ -33,6 +33,7 @@ def test_every_page_file_is_routed():
 @pytest.mark.parametrize("page", routed_pages())
 def test_page_runs_without_exception(page):
     at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]

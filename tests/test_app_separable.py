@@ -16,6 +16,7 @@ TINY = {"kernel_size": 3, "in_channels": 8, "out_channels": 16, "feature_size": 
 
 def open_page():
     at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, at.exception
