@@ -1,4 +1,4 @@
-"""Landing page: what the explorer does, and where to start."""
+"""Landing page: what the explorer does, and a way into every page."""
 
 import streamlit as st
 
@@ -27,8 +27,23 @@ with right, st.container(border=True):
     st.markdown(f"α = 1, 224 px: **{human(v2.params)}** params, **{human(v2.macs)}** MACs.")
     st.page_link("app_pages/mobilenet_v2.py", label="Explore MobileNet V2", icon=":material/arrow_forward:")
 
+st.subheader("Then")
+PAGES = (
+    ("app_pages/tradeoffs.py", "Trade-offs", ":material/scatter_plot:",
+     "Published ImageNet accuracy against MACs, parameters and device latency, with your configs placed among them, "
+     "and a budget finder."),
+    ("app_pages/compare.py", "Compare V1 vs V2", ":material/compare_arrows:",
+     "Both families side by side: cost per layer kind and per stage, shapes through depth, matched budgets."),
+    ("app_pages/separable.py", "Why depthwise separable is cheap", ":material/school:",
+     "The V1 paper's arithmetic on a layer of your model, measured on this machine."),
+)  # fmt: skip
+for col, (page, label, icon, text) in zip(st.columns(len(PAGES)), PAGES):
+    with col, st.container(border=True):
+        st.page_link(page, label=label, icon=icon)
+        st.caption(text)
+
 st.caption(
     "MACs count the multiply-accumulates of convolutions and the final linear layer for one image, as "
-    "the papers do (no batch norm, activations, pooling or residual adds). Params are PyTorch's count; "
-    "the conv+linear weights-only count, which the TF-slim tables publish, is shown next to it."
+    "the papers do (no batch norm, activations, pooling or residual adds); FLOPs = 2 × MACs. Params are "
+    "PyTorch's count; the conv+linear weights-only count, which the TF-slim tables publish, is shown next to it."
 )
