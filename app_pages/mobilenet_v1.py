@@ -17,7 +17,7 @@ with size_col:
 with resolution_col:
     resolution = controls.resolution_control(ARCH)
 with design_col:
-    separable = st.toggle("Depthwise separable layers", key=controls.key(ARCH, "depthwise_separable"),
+    separable = st.toggle("Depthwise separable", key=controls.key(ARCH, "depthwise_separable"),
                           help="Off: every layer is a full 3×3 convolution, the baseline of the paper's Table 4.")
 with classifier_col:
     options = controls.classifier_options(ARCH)

@@ -332,7 +332,7 @@ def test_flops_switch_doubles_every_count_and_is_kept_across_pages():
 def test_layer_table_has_kernel_stride_groups_and_input_shape():
     at = open_page("mobilenet_v2")
     table = layer_table(at).set_index("layer")
-    assert list(table.columns[:6]) == ["kind", "kernel", "stride", "groups", "input", "output"]
+    assert list(table.columns[:9]) == ["kind", "params", "MACs", "share (%)", "kernel", "stride", "groups", "input", "output"]
     assert table.loc["stem", ["kernel", "stride", "groups", "input", "output"]].tolist() == ["3×3", 2, 1, "3×224×224", "32×112×112"]
     assert table.loc["blocks.1.depthwise", ["kernel", "stride", "groups", "input"]].tolist() == ["3×3", 2, 96, "96×112×112"]
     assert table.loc["head", "input"] == "1280" and table.loc["pool", "input"] == "1280×7×7"

@@ -52,20 +52,25 @@ def architecture_dot(config: MobileNetConfig) -> str:
         '  edge [color="#5f6368", arrowsize=0.5];',
     ]
     stem = plan.stem
-    lines.append(_node("input", [f"<b>input</b> {_shape(config.resolution, 3)}"], fill="#ffffff"))
-    lines.append(_node("stem", [f"<b>stem</b> conv 3×3 s{stem.stride}", _shape(stem.out_size, stem.out_channels)]))
+    lines.append(_node("input", [f"<b>input</b>&#160;{_shape(config.resolution, 3)}"], fill="#ffffff"))
+    lines.append(_node("stem", [f"<b>stem</b>&#160;conv 3×3 s{stem.stride}", _shape(stem.out_size, stem.out_channels)]))
     edges = ["  input -> stem;"]
     previous = "stem"
-    ranks: dict[int, list[str]] = {}
+    lines_of_picture: list[list[str]] = [["input"], ["stem"]]  # left to right, one list per line
     for block in plan.blocks:
         first, last = block.layers[0], block.layers[-1]
         stride = max(layer.stride for layer in block.layers)
         node = f"b{block.index}"
-        title = f"<b>block {block.index}</b> · row {block.row + 1} · s{stride}"
+        title = f"<b>block {block.index}</b>&#160;· row {block.row + 1} · s{stride}"
         lines.append(_node(node, [title, f"{_shape(first.in_size, first.in_channels)} → {_shape(last.out_size, last.out_channels)}",
                                   " · ".join(_layer_text(layer) for layer in block.layers)]))
-        edges.append(f"  {previous} -> {node};")
-        ranks.setdefault(block.row, []).append(node)
+        new_line = block.index == 0 or block.row != plan.blocks[block.index - 1].row
+        # Within a line the edge is laid out straight; from one line to the next it has weight 0,
+        # so it does not drag the next line to the right (the spine below aligns the lines).
+        edges.append(f"  {previous} -> {node}" + (" [weight=0];" if new_line else ";"))
+        if new_line:
+            lines_of_picture.append([])
+        lines_of_picture[-1].append(node)
         if block.residual:
             join = f"add{block.index}"
             lines.append(f'  {join} [shape=circle, label="+", width=0.22, height=0.22, fixedsize=true, fillcolor="#ffffff", fontsize=11];')
@@ -73,20 +78,27 @@ def architecture_dot(config: MobileNetConfig) -> str:
             # The skip edge: the block's input joins its output. constraint=false keeps it from
             # pushing the join onto another line of the picture.
             edges.append(f'  {previous} -> {join} [style=dashed, color="#d62728", constraint=false];')
-            ranks[block.row].append(join)
+            lines_of_picture[-1].append(join)
             node = join
         previous = node
     if plan.last_conv is not None:
         last = plan.last_conv
-        lines.append(_node("last_conv", [f"<b>last conv</b> 1×1 → {last.out_channels}", _shape(last.out_size, last.out_channels)]))
-        edges.append(f"  {previous} -> last_conv;")
+        lines.append(_node("last_conv", [f"<b>last conv</b>&#160;1×1 → {last.out_channels}", _shape(last.out_size, last.out_channels)]))
+        edges.append(f"  {previous} -> last_conv [weight=0];")
+        lines_of_picture.append(["last_conv"])
         previous = "last_conv"
-    head = [f"<b>classifier</b> avg pool {plan.final_size}×{plan.final_size} → {plan.features}"]
+    head = [f"<b>classifier</b>&#160;avg pool {plan.final_size}×{plan.final_size} → {plan.features}"]
     head.append(f"dropout {config.dropout:g} · linear {plan.features} → {config.num_classes}")
     lines.append(_node("head", head, fill="#fdecea"))
-    edges.append(f"  {previous} -> head;")
-    for nodes in ranks.values():
-        lines.append("  { rank=same; " + " ".join(f"{n};" for n in nodes) + " }")
+    edges.append(f"  {previous} -> head [weight=0];")
+    lines_of_picture.append(["head"])
+    for nodes in lines_of_picture:
+        if len(nodes) > 1:
+            lines.append("  { rank=same; " + " ".join(f"{n};" for n in nodes) + " }")
+    # An invisible, heavy spine through the first node of every line keeps the lines left-aligned
+    # (without it each line starts under the previous line's end: a staircase).
+    spine = [nodes[0] for nodes in lines_of_picture]
+    edges += [f"  {a} -> {b} [style=invis, weight=100];" for a, b in zip(spine, spine[1:])]
     return "\n".join(lines + edges + ["}"]) + "\n"
 
 

@@ -157,7 +157,7 @@ def _preset_pills(arch: str, name: str, presets: list, fmt: Callable[[Any], str]
     # Derived from the slider on every run: moving the slider off a preset un-highlights it, so
     # the next click on any pill selects it (no deselect-then-select double click).
     ss[pill] = _matching(presets, ss.get(slider))
-    st.pills(label, presets, format_func=fmt, key=pill, on_change=apply)
+    st.pills(label, presets, format_func=fmt, key=pill, on_change=apply, wrap=True)
 
 
 def _snap(value: float, step: float) -> float:
@@ -188,6 +188,16 @@ def width_and_resolution(arch: str) -> tuple[float, int]:
 
 
 def classifier_options(arch: str) -> dict[str, Any]:
+    """Classes, activation and dropout: rarely changed, so they sit in an expander (the page stays
+    short on a phone), with their current values written under it."""
+    with st.expander("Classifier and activation"):
+        options = _classifier_widgets(arch)
+    st.caption(f"{options['num_classes']} classes, {'ReLU6' if options['activation'] == 'relu6' else 'ReLU'}, "
+               f"dropout {options['dropout']:g}")
+    return options
+
+
+def _classifier_widgets(arch: str) -> dict[str, Any]:
     options = {}
     options["num_classes"] = st.number_input("Classes", 1, MAX_CLASSES, step=1, key=key(arch, "classes"),
                                              help="1000 for ImageNet; the TF-slim checkpoints use 1001 (with background).")
@@ -270,8 +280,9 @@ def expansion_control(arch: str) -> None:
         ss[control] = shown
     elif control not in ss:
         ss[control] = 6
-    st.number_input("Expansion factor t (all rows with t ≠ 1)", 1, MAX_EXPANSION, step=1, key=control, on_change=apply,
-                    help="The V2 paper uses 6; its first row keeps t = 1. Editing t in the table updates this value.")
+    st.number_input("Expansion factor t", 1, MAX_EXPANSION, step=1, key=control, on_change=apply,
+                    help="Sets t on every row of the table whose t is not 1. The V2 paper uses 6; its first row keeps "
+                         "t = 1. Editing t in the table updates this value.")
     if len(expanding) > 1:
         st.caption(f"The rows use t = {', '.join(map(str, expanding))}; a new value here sets all of them.")
 

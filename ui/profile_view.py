@@ -74,14 +74,14 @@ def layer_frame(config: MobileNetConfig, latency=None, unit: str = "MACs") -> pd
         {
             "layer": [r.name for r in p.layers],
             "kind": [r.kind for r in p.layers],
+            "params": [r.params for r in p.layers],
+            unit: [scale * r.macs for r in p.layers],
+            "share (%)": [100 * r.macs / p.macs for r in p.layers],
             "kernel": kernel,
             "stride": pd.array(stride, dtype="Int64"),
             "groups": pd.array(groups, dtype="Int64"),
             "input": inputs,
             "output": ["×".join(map(str, r.output_shape[1:])) for r in p.layers],
-            "params": [r.params for r in p.layers],
-            unit: [scale * r.macs for r in p.layers],
-            "share (%)": [100 * r.macs / p.macs for r in p.layers],
         }
     )
     if latency is not None:
@@ -104,20 +104,22 @@ def metrics(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
     """Headline numbers, each with its change against the paper's default model of the family."""
     p, ref = profile(config), profile(paper_config(config.arch, num_classes=config.num_classes))
     scale = per_mac(unit)
-    cols = st.columns(5)
-    cols[0].metric("Params", human(p.params), _delta(p.params, ref.params, human), delta_color="inverse",
+    # A wrapping row rather than st.columns: on a phone the five numbers flow two or three to a line
+    # instead of stacking into five screen-wide rows.
+    row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium")
+    row.metric("Params", human(p.params), _delta(p.params, ref.params, human), delta_color="inverse", width=150,
                    help=f"{p.params:,} parameters, as PyTorch counts them (batch-norm scale and shift included).")
-    cols[1].metric("Weights only", human(p.weight_params), _delta(p.weight_params, ref.weight_params, human), delta_color="inverse",
+    row.metric("Weights only", human(p.weight_params), _delta(p.weight_params, ref.weight_params, human), delta_color="inverse", width=150,
                    help=f"{p.weight_params:,} conv + linear weights: what the papers and TF-slim tables publish.")
     what = "multiply-accumulates of convolutions and the classifier, one image"
-    cols[2].metric(unit, human(scale * p.macs), _delta(scale * p.macs, scale * ref.macs, human), delta_color="inverse",
+    row.metric(unit, human(scale * p.macs), _delta(scale * p.macs, scale * ref.macs, human), delta_color="inverse", width=150,
                    help=f"{p.macs:,} {what}." if unit == "MACs" else f"{scale * p.macs:,} FLOPs = 2 × {p.macs:,} {what}.")
-    cols[3].metric("fp32 size", mebibytes(p.cost.fp32_bytes), _delta(p.cost.fp32_bytes, ref.cost.fp32_bytes, mebibytes), delta_color="inverse",
+    row.metric("fp32 size", mebibytes(p.cost.fp32_bytes), _delta(p.cost.fp32_bytes, ref.cost.fp32_bytes, mebibytes), delta_color="inverse", width=150,
                    help="Size of the fp32 state dict: parameters and batch-norm running statistics.")
     if latency is None:
-        cols[4].metric("Latency", "—", help="Press “Measure latency” below to time this model on this machine.")
+        row.metric("Latency", "—", width=150, help="Press “Measure latency” below to time this model on this machine.")
     else:
-        cols[4].metric("Latency", milliseconds(latency.median_ms),
+        row.metric("Latency", milliseconds(latency.median_ms), width=150,
                        help=f"median of {latency.runs} runs, IQR {latency.iqr_ms:.2f} ms, batch {latency.batch}, "
                             f"{latency.threads} thread(s), {latency.device}")
     st.caption(f"Deltas against the paper's {ARCH_TITLES[config.arch]} (α = 1, 224 px, paper table): "
@@ -126,6 +128,7 @@ def metrics(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
 
 def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None, unit: str = "MACs") -> None:
     column_config = {
+        "layer": st.column_config.TextColumn("layer", pinned=True, help="module name in the PyTorch model"),
         "kernel": st.column_config.TextColumn("kernel", help="kernel height × width"),
         "groups": st.column_config.NumberColumn("groups", help="groups = channels: a depthwise convolution"),
         "input": st.column_config.TextColumn("input", help="input shape, channels × height × width"),
