@@ -1,5 +1,7 @@
 """Pure UI helpers: shareable-link codec, block-table conversion, error wording."""
 
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 
 from explorer import ConfigError, paper_config, parse_config
 from ui import links
-from ui.state import apply_editor_state, error_text, incomplete_row, parse_cell, parse_rows, rows_from_frame
+from ui.state import apply_editor_state, error_text, incomplete_row, parse_cell, parse_rows
 
 
 @pytest.mark.parametrize(
@@ -51,13 +53,10 @@ def test_tampered_links_name_the_field(params, field):
     assert info.value.field == field
 
 
-def test_rows_from_frame_keeps_empty_cells_as_none():
-    frame = pd.DataFrame([{"c": 64, "n": 1, "s": 1}, {"c": None, "n": 2, "s": 2}]).astype("Int64")
-    assert rows_from_frame(frame) == [{"c": 64, "n": 1, "s": 1}, {"c": None, "n": 2, "s": 2}]
-    floats = pd.DataFrame([{"c": 64.0, "n": 1.0, "s": 1.5}])
-    assert rows_from_frame(floats) == [{"c": 64, "n": 1, "s": 1.5}]
-    text = pd.DataFrame([{"c": "64", "n": " 2", "s": "abc"}, {"c": "", "n": None, "s": "3"}], dtype=object)
-    assert rows_from_frame(text) == [{"c": 64, "n": 2, "s": "abc"}, {"c": None, "n": None, "s": 3}]
+def test_typed_rows_are_parsed_cell_by_cell():
+    rows = [{"c": "64", "n": " 2", "s": "abc"}, {"c": "", "n": None, "s": "3"}, {"c": 64.0, "n": 1.5, "s": 2}]
+    assert parse_rows(rows, ["c", "n", "s"]) == [{"c": 64, "n": 2, "s": "abc"}, {"c": None, "n": None, "s": 3},
+                                                 {"c": 64, "n": 1.5, "s": 2}]
 
 
 # --- issue 9, bug 2: shared links wrote floats with :g ---------------------------------------
@@ -168,3 +167,13 @@ def test_error_text_names_row_and_column():
     with pytest.raises(ConfigError) as info:
         parse_config({"schema_version": 1, "arch": "mobilenet_v1", "blocks": [{"c": None, "n": 1, "s": 1}]})
     assert error_text(info.value) == "Block table, row 1, channels c: is empty"
+
+
+def test_explorer_pages_are_the_routed_ones():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    entry = (root / "streamlit_app.py").read_text()
+    for arch, file in links.PAGE_FILE.items():
+        assert (root / file).exists()
+        assert re.search(rf'st\.Page\("{re.escape(file)}".*url_path="{links.PAGE_OF_ARCH[arch]}"', entry), arch

@@ -183,10 +183,6 @@ def resolution_control(arch: str) -> int:
     return resolution
 
 
-def width_and_resolution(arch: str) -> tuple[float, int]:
-    return width_control(arch), resolution_control(arch)
-
-
 def classifier_options(arch: str) -> dict[str, Any]:
     """Classes, activation and dropout: rarely changed, so they sit in an expander (the page stays
     short on a phone), with their current values written under it."""

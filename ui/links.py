@@ -11,8 +11,9 @@ read the same everywhere.
   writes ``a.width_multiplier=…`` and ``decode(arch, params, prefix="a.")`` reads only those keys.
 - Page settings that are not a config (a chart's axis, a toggle) are :class:`Setting` s, written
   by :func:`encode_settings` and read back, validated, by :func:`decode_settings`.
-- :func:`explorer_link` is the relative URL of the explorer page that shows a config, and
-  :func:`config_from_link` reads any such link back (a pasted URL or just its query string).
+- :func:`explorer_link` is the relative URL of the explorer page that shows a config (or, inside
+  the app, ``st.page_link(PAGE_FILE[arch], query_params=encode(config))``), and
+  :func:`config_from_link` reads any such link back (a pasted URL or just its path and query).
 
 Floats are written with ``repr`` (the shortest text that reads back to the same bits): α =
 0.12499999 stays 0.12499999, where ``:g`` formatting made it 0.125, a different model.
@@ -35,9 +36,11 @@ _FLOAT_FIELDS = ("width_multiplier", "dropout")
 _BOOL_FIELDS = ("depthwise_separable", "linear_bottleneck", "residual")
 MAX_PARAM_LENGTH = 2000  # a paper-sized table encodes in ~100 characters
 
-# The explorer page of each family (streamlit_app.py's url_path), and back.
+# The explorer page of each family: its URL path (streamlit_app.py's url_path) and its script, for
+# st.page_link(PAGE_FILE[arch], query_params=encode(config)), which opens that config there.
 PAGE_OF_ARCH = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 ARCH_OF_PAGE = {page: arch for arch, page in PAGE_OF_ARCH.items()}
+PAGE_FILE = {"mobilenet_v1": "app_pages/mobilenet_v1.py", "mobilenet_v2": "app_pages/mobilenet_v2.py"}
 
 
 def number_text(value: float) -> str:

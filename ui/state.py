@@ -137,11 +137,6 @@ def parse_rows(rows: list[dict], columns: list[str]) -> list[dict]:
     return [{c: parse_cell(row.get(c)) for c in columns} for row in rows]
 
 
-def rows_from_frame(frame: pd.DataFrame) -> list[dict]:
-    """Editor frame → schema rows, cells parsed as :func:`parse_cell` reads them."""
-    return [{key: parse_cell(value) for key, value in record.items()} for record in frame.to_dict("records")]
-
-
 def incomplete_row(rows: list[dict]) -> str | None:
     """'Block table, row 10 is incomplete: stride s is empty' for the first row with empty cells."""
     for i, row in enumerate(rows):
