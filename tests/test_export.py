@@ -156,14 +156,20 @@ for schema in (
     "_deform_conv2d_backward(Tensor grad, Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, SymInt stride_h, SymInt stride_w, SymInt pad_h, SymInt pad_w, SymInt dilation_h, SymInt dilation_w, SymInt groups, SymInt offset_groups, bool use_mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)",
 ):
     lib.define(schema)
-import torchvision
+try:
+    import torchvision
+except Exception as err:  # reported as a skip, with the reason
+    print("IMPORT-FAILED:", repr(err)[:300])
+    raise SystemExit(0)
 """
 
+# Small inputs: the architecture does not depend on the resolution, and the check stays quick.
 TORCHVISION_CONFIGS = {
-    "v2": paper_config("v2"),
-    "v2-0.75-192": paper_config("v2", width_multiplier=0.75, resolution=192),
+    "v2": paper_config("v2", resolution=128),
+    "v2-0.75": paper_config("v2", width_multiplier=0.75, resolution=96),
     "v2-0.35-odd": paper_config("v2", width_multiplier=0.35, resolution=97, num_classes=10, dropout=0.0),
-    "v2-1.4-t4": paper_config("v2", width_multiplier=1.4, blocks=[dict(b.to_dict(), t=4 if b.t != 1 else 1) for b in paper_config("v2").blocks]),
+    "v2-1.4-t4": paper_config("v2", width_multiplier=1.4, resolution=64,
+                              blocks=[dict(b.to_dict(), t=4 if b.t != 1 else 1) for b in paper_config("v2").blocks]),
     "v2-custom": paper_config("v2", width_multiplier=1.3, blocks=[{"t": 1, "c": 16, "n": 1, "s": 1}, {"t": 3, "c": 40, "n": 2, "s": 2},
                                                                  {"t": 1, "c": 40, "n": 2, "s": 1}]),
 }  # fmt: skip
@@ -196,12 +202,11 @@ def test_torchvision_variant_is_the_same_architecture():
     except metadata.PackageNotFoundError:
         pytest.skip("torchvision is not installed (requirements-test.txt installs it)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    probe = subprocess.run([sys.executable, "-c", _TORCHVISION_IMPORT], env=env, capture_output=True, text=True, timeout=300)
-    if probe.returncode != 0:
-        pytest.skip(f"torchvision cannot be imported beside this torch: {probe.stderr.strip().splitlines()[-1]}")
     texts = [config_json(c) for c in TORCHVISION_CONFIGS.values()]
     done = subprocess.run([sys.executable, "-c", _TORCHVISION_IMPORT + _TORCHVISION_CHECK], input=json.dumps(texts), env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if done.stdout.startswith("IMPORT-FAILED:"):
+        pytest.skip(f"torchvision cannot be imported beside this torch: {done.stdout.strip()}")
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("same") == len(TORCHVISION_CONFIGS)
 
