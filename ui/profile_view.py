@@ -135,7 +135,7 @@ def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None, unit
         "output": st.column_config.TextColumn("output", help="output shape, channels × height × width"),
         "params": st.column_config.NumberColumn("params", format="localized"),
         unit: st.column_config.NumberColumn(unit, format="localized", help=COUNT_HELP),
-        "share (%)": st.column_config.NumberColumn(f"{unit} share", format="%.2f%%"),
+        "share (%)": st.column_config.NumberColumn(f"share of {unit}", format="%.2f%%"),
         "latency (ms)": st.column_config.NumberColumn("latency", format="%.3f ms"),
         "latency share (%)": st.column_config.NumberColumn("latency share", format="%.2f%%"),
         "GMAC/s": st.column_config.NumberColumn("GMAC/s", format="%.1f"),
