@@ -24,5 +24,6 @@ PAGES = [
     st.Page("app_pages/tradeoffs.py", title="Trade-offs", url_path="tradeoffs", icon=":material/scatter_plot:"),
     st.Page("app_pages/compare.py", title="Compare V1 vs V2", url_path="compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/separable.py", title="Why depthwise separable is cheap", url_path="separable", icon=":material/school:"),
+    st.Page("app_pages/phone_latency.py", title="Predicted phone latency", url_path="phones", icon=":material/smartphone:"),
 ]
 st.navigation(PAGES).run()

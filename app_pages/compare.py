@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from explorer.config import ARCHS
 from ui import compare_view as view
 from ui import tradeoff_charts as charts
 from ui.state import ARCH_TITLES
@@ -11,13 +12,13 @@ st.caption("Both paper architectures (1000 classes) at the width and resolution 
            "Counts are exact; latency is measured on this machine when you ask.")
 
 configs = {}
-for col, arch in zip(st.columns(2, gap="large"), view.FAMILIES):
+for col, arch in zip(st.columns(2, gap="large"), ARCHS):
     with col:
         st.subheader(ARCH_TITLES[arch])
         configs[arch] = view.settings_widgets(arch)
-for col, arch in zip(st.columns(2, gap="large"), view.FAMILIES):
+for col, arch in zip(st.columns(2, gap="large"), ARCHS):
     with col:
-        view.totals(configs[arch], configs["mobilenet_v2" if arch == "mobilenet_v1" else "mobilenet_v1"])
+        view.totals(configs[arch], next(configs[other] for other in ARCHS if other != arch))
 
 view.measure_button(configs)
 reports = {arch: r for arch, r in ((a, view.stored_latency(c)) for a, c in configs.items()) if r is not None}

@@ -36,6 +36,8 @@ PAGES = (
      "Both families side by side: cost per layer kind and per stage, shapes through depth, matched budgets."),
     ("app_pages/separable.py", "Why depthwise separable is cheap", ":material/school:",
      "The V1 paper's arithmetic on a layer of your model, measured on this machine."),
+    ("app_pages/phone_latency.py", "Predicted phone latency", ":material/smartphone:",
+     "How the explorer predicts a config's latency on published phones, and how good the prediction is."),
 )  # fmt: skip
 for col, (page, label, icon, text) in zip(st.columns(len(PAGES)), PAGES):
     with col, st.container(border=True):

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from explorer import ConfigError
-from explorer import separable as sep
-from explorer.config import MAX_CHANNELS, MAX_RESOLUTION
+from explorer.config import ARCHS, MAX_CHANNELS, MAX_RESOLUTION
+from explorer.inverted_residual import inverted_residual_costs
+from explorer.separable import MAX_KERNEL_SIZE, STRIDES, ConvShape, default_layer, layer_shapes
 from explorer.timing import available_cores
 from ui import separable_view as view
 from ui.state import ARCH_TITLES, remembered_config
@@ -28,9 +29,9 @@ with st.sidebar:
     if source == "layer":
         arch = st.radio("Model", list(ARCH_TITLES), format_func=ARCH_TITLES.get, horizontal=True, key="separable.arch")
         config = remembered_config(arch)
-        choices = sep.layer_shapes(config)
+        choices = layer_shapes(config)
         labels = [label for label, _ in choices]
-        label = st.selectbox("Layer (depthwise + its 1×1)", labels, index=labels.index(sep.default_layer(config)[0]),
+        label = st.selectbox("Layer (depthwise + its 1×1)", labels, index=labels.index(default_layer(config)[0]),
                              key=f"separable.layer.{arch}",
                              help="Defaults to the shape the model repeats most. V2: the depthwise and the projection.")
         st.caption(f"From your current {view.config_label(config)}: change it on the {ARCH_TITLES[arch]} page.")
@@ -39,15 +40,15 @@ with st.sidebar:
         for name, default in view.CUSTOM_DEFAULTS.items():
             st.session_state.setdefault(f"separable.{name}", default)  # no value=: _seed_custom may set them
         fields = {
-            "kernel_size": st.number_input("D_K, kernel size", 1, sep.MAX_KERNEL_SIZE, key="separable.kernel_size",
+            "kernel_size": st.number_input("D_K, kernel size", 1, MAX_KERNEL_SIZE, key="separable.kernel_size",
                                            help="odd: 1, 3, 5, …"),
             "in_channels": st.number_input("M, input channels", 1, MAX_CHANNELS, key="separable.in_channels"),
             "out_channels": st.number_input("N, output channels", 1, MAX_CHANNELS, key="separable.out_channels"),
             "feature_size": st.number_input("D_F, output feature size", 1, MAX_RESOLUTION, key="separable.feature_size"),
-            "stride": st.radio("Stride", sep.STRIDES, horizontal=True, key="separable.stride"),
+            "stride": st.radio("Stride", STRIDES, horizontal=True, key="separable.stride"),
         }
         try:
-            shape, problem = sep.ConvShape(**{k: int(v) for k, v in fields.items()}), None
+            shape, problem = ConvShape(**{k: int(v) for k, v in fields.items()}), None
         except ConfigError as err:
             shape, problem = None, view.problem_text(err)
 
@@ -73,7 +74,7 @@ else:
     view.sweep_section(shape, threads, batch)
 
 st.header("3. The whole model")
-view.whole_model([remembered_config("mobilenet_v1"), remembered_config("mobilenet_v2")])
+view.whole_model([remembered_config(arch) for arch in ARCHS])
 
 st.header("4. V2's inverted residual block")
 v2 = remembered_config("mobilenet_v2")
@@ -83,4 +84,4 @@ row = cols[0].selectbox("Row of your V2 block table", range(len(v2.blocks)), for
 repeats = v2.blocks[row].n
 later = cols[1].toggle("Show a later repeat" + (" (with residual)" if v2.residual else ""), key="separable.v2_repeat", disabled=repeats < 2,
                        help="The first block of a row changes stride or channels; its repeats add their input.")
-view.inverted_residual(v2, sep.inverted_residual_costs(v2, row, 1 if later and repeats > 1 else 0))
+view.inverted_residual(v2, inverted_residual_costs(v2, row, 1 if later and repeats > 1 else 0))

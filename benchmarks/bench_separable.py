@@ -1,6 +1,6 @@
 """Standard vs depthwise-separable convolution, measured (issue 6).
 
-Three implementations of the same function (explorer.separable): a dense k×k conv, grouped
+Three implementations of the same function (explorer.separable_timing): a dense k×k conv, grouped
 depthwise (groups = M) + 1×1, and a per-channel Python loop depthwise + 1×1, on two real V1
 layers, with 1 and 2 threads. For each: time per call, speedup over the dense conv, and the
 fraction of the MAC reduction realized as speed (speedup / MAC reduction; 1.0 = all of it).
@@ -20,7 +20,8 @@ import statistics
 
 from _common import fmt, report, summary
 
-from explorer.separable import IMPLEMENTATIONS, ConvShape, compare_outputs, factorization, measure_implementations
+from explorer.separable import ConvShape, factorization
+from explorer.separable_timing import IMPLEMENTATIONS, compare_outputs, measure_implementations
 
 LAYERS = {
     "V1 blocks.6 14×14, 512→512": ConvShape(3, 512, 512, 14),  # five of V1's thirteen layers

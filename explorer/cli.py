@@ -270,6 +270,58 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- predicted phone latency (explorer.phones) --------------------------------------------------
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .phones import phone_model  # numpy and the fits: loaded only for this command
+
+    if args.files and args.arch:
+        raise UsageError("CONFIG files cannot be combined with --arch; give one or the other")
+    if args.files and any(getattr(args, k) is not None for k in ("width", "resolution", "num_classes", "activation", "expansion")):
+        raise UsageError("CONFIG files cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
+    if not args.files and not args.arch:
+        raise UsageError("give CONFIG.json file(s) or --arch v1|v2")
+    configs = load_configs(args.files) if args.files else [config_from_args(args)]
+    model = phone_model()
+    platforms = model.platforms
+    if args.device is not None:
+        platforms = tuple(p for p in platforms if p.device == args.device)
+        if not platforms:
+            known = ", ".join(dict.fromkeys(repr(p.device) for p in model.platforms))
+            raise UsageError(f"--device: no published latency on {args.device!r}; known: {known}")
+    names = args.files or [None]
+    results = [(name, config, model.predict(config, platforms)) for name, config in zip(names, configs)]
+    if args.json:
+        emit([{"config": name, "model": describe(config), "predictions": [p.to_dict() for p in preds]} for name, config, preds in results])
+    else:
+        print("\n\n".join(predict_text(name, config, preds) for name, config, preds in results))
+    return 0
+
+
+def predict_text(name: str | None, config: MobileNetConfig, predictions: Sequence[Any]) -> str:
+    notes: dict[str, int] = {}
+    rows = []
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1f}%"
+
+    for p in predictions:
+        note = f"[{notes.setdefault(p.reason, len(notes) + 1)}]" if p.reason else ""
+        rows.append([
+            p.device, p.backend, "" if p.platform.threads is None else p.platform.threads, p.platform.precision, p.method,
+            "—" if p.ms is None else f"{p.ms:.3g}", "—" if p.ms is None else f"{p.low_ms:.3g}–{p.high_ms:.3g}",
+            pct(p.loo_median_error_pct), pct(p.loo_max_error_pct), p.loo_n or "", ", ".join(f"{v:g}" for v in p.published_ms),
+            ("⚠ " if p.extrapolating else "") + note,
+        ])  # fmt: skip
+    headers = ["device", "backend", "threads", "precision", "method", "ms", "90% interval", "LOO median", "LOO worst", "n",
+               "published ms", "note"]  # fmt: skip
+    title = f"{name}: {describe(config)}" if name else describe(config)
+    footnotes = "\n".join(f"[{i}] {reason}" for reason, i in notes.items())
+    return (f"predicted single-image latency, {title}\n{format_table(headers, rows)}\n"
+            "LOO: leave-one-out error of the platform's own model (choice and fit redone without each config); "
+            "⚠: extrapolating\n" + footnotes).rstrip()  # fmt: skip
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 
@@ -333,6 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="json: the normalized config (schema v1); python: a runnable snippet; csv: the per-layer profile")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write; '-' or none: stdout")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("predict", help="predicted latency on every published phone platform, with its error")
+    p.add_argument("files", nargs="*", metavar="CONFIG.json", help="schema-v1 JSON config file(s)")
+    p.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), help="start from the paper's config instead")
+    _add_arch_options(p)
+    p.add_argument("--device", help="only this device, spelled as in assets/device_latency*.csv (e.g. 'Pixel 1')")
+    p.add_argument("--json", action="store_true", help="print a JSON array, one object per config")
+    p.set_defaults(func=cmd_predict)
     return parser
 
 

@@ -2,7 +2,17 @@
 
 The CSV files are copies of ``shared/reference/`` with their source and table columns; values are
 as published, typos included. Blank cells stay None, never 0. Where a published figure disagrees
-with what the architecture computes, :data:`KNOWN_DISCREPANCIES` says why, rather than editing it.
+with what the architecture computes, :data:`KNOWN_DISCREPANCIES` says why, rather than editing it
+(``fidelity.py`` does the comparing).
+
+Two columns are added to the copies, so provenance is data rather than a reading of ``source``:
+
+* ``num_classes``: the classifier of the published model: 1001 for TF-slim's checkpoints and the
+  TF-Lite models made from them (a background class), 1000 for torchvision's weights and for the
+  papers (the V1 paper's Table 1 ends in "FC 1024 × 1000"); blank for the reference networks.
+* ``params_convention`` (``published_results.csv``): how the source counted parameters:
+  ``weights_only`` (conv and linear weights, no batch norm, no bias: the papers, and TF-slim's V2
+  table) or ``all_parameters`` (TF-slim's V1 table, torchvision); blank for the reference networks.
 """
 
 from __future__ import annotations
@@ -12,15 +22,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .config import V1_PAPER_BLOCKS, MobileNetConfig, paper_config
+from .config import ARCHS, V1_PAPER_BLOCKS, MobileNetConfig, paper_config
+from .locations import assets_dir
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = assets_dir()
 PUBLISHED_RESULTS = ASSETS / "published_results.csv"
 DEVICE_LATENCY = ASSETS / "device_latency.csv"
 
-MACS_TOLERANCE = 0.03  # relative, or MACS_TOLERANCE_ABS_M millions, whichever is looser
-MACS_TOLERANCE_ABS_M = 1.0  # published MACs are rounded to 1M: 13.6M prints as 14M
-PARAMS_TOLERANCE = 0.02
+PARAMS_CONVENTIONS = ("weights_only", "all_parameters")
 
 _V1_SLIM = "TF-slim mobilenet_v1.md (2018_02_22 checkpoints; 1001 classes)"
 _V1_PAPER = "MobileNets paper arXiv:1704.04861"
@@ -65,45 +74,68 @@ class PublishedResult:
     quantized: bool
     source: str
     table: str
-
-    @property
-    def num_classes(self) -> int:
-        # TF-slim checkpoints add a background class; torchvision's weights and the papers' text
-        # use ImageNet's 1000. The source column says which.
-        return 1000 if "1000 classes" in self.source else 1001
+    num_classes: int | None  # the published model's classifier (None: a reference network)
+    params_convention: str | None  # one of PARAMS_CONVENTIONS (None: a reference network)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.model, self.source)
 
+    @property
+    def weights_only(self) -> bool:
+        """Whether the source counts conv and linear weights only (no batch norm, no bias)."""
+        return self.params_convention == "weights_only"
 
-def _num(text: str) -> float | None:
-    return float(text) if text.strip() else None
+
+def _num(text: str | None) -> float | None:
+    return float(text) if text and text.strip() else None
 
 
-def _int(text: str) -> int | None:
-    return int(text) if text.strip() else None
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.strip() else None
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() == "true"
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _check_provenance(path: Path, line: int, family: str, num_classes: int | None) -> None:
+    # A MobileNet row is computed from its config, so it must say which classifier it had.
+    if family in ARCHS and num_classes is None:
+        raise ValueError(f"{path.name}, line {line}: num_classes is blank for a {family} row")
 
 
 @lru_cache(maxsize=4)
 def load_published_results(path: Path = PUBLISHED_RESULTS) -> tuple[PublishedResult, ...]:
-    with open(path, newline="", encoding="utf-8") as f:
-        return tuple(
-            PublishedResult(
-                family=row["family"],
-                model=row["model"],
-                width_multiplier=_num(row["width_multiplier"]),
-                resolution=_int(row["resolution"]),
-                top1=_num(row["top1"]),
-                top5=_num(row["top5"]),
-                macs_m=_num(row["macs_m"]),
-                params_m=_num(row["params_m"]),
-                quantized=row["quantized"].strip().lower() == "true",
-                source=row["source"],
-                table=row["table"],
-            )
-            for row in csv.DictReader(f)
+    rows = []
+    for line, row in enumerate(_read(path), start=2):  # line 1 is the header
+        convention = row["params_convention"].strip() or None
+        if convention not in (None, *PARAMS_CONVENTIONS):
+            raise ValueError(f"{path.name}, line {line}: params_convention must be one of "
+                             f"{', '.join(PARAMS_CONVENTIONS)} or blank, got {convention!r}")  # fmt: skip
+        result = PublishedResult(
+            family=row["family"],
+            model=row["model"],
+            width_multiplier=_num(row["width_multiplier"]),
+            resolution=_int(row["resolution"]),
+            top1=_num(row["top1"]),
+            top5=_num(row["top5"]),
+            macs_m=_num(row["macs_m"]),
+            params_m=_num(row["params_m"]),
+            quantized=_bool(row["quantized"]),
+            source=row["source"],
+            table=row["table"],
+            num_classes=_int(row["num_classes"]),
+            params_convention=convention,
         )
+        _check_provenance(path, line, result.family, result.num_classes)
+        rows.append(result)
+    return tuple(rows)
 
 
 def config_for(result: PublishedResult) -> MobileNetConfig | None:
@@ -113,7 +145,7 @@ def config_for(result: PublishedResult) -> MobileNetConfig | None:
     full-convolution baseline (Table 4) and the shallow network without the five 14×14×512
     layers (Table 5).
     """
-    if result.family not in ("mobilenet_v1", "mobilenet_v2"):
+    if result.family not in ARCHS:
         return None
     overrides: dict = {
         "width_multiplier": result.width_multiplier,
@@ -125,70 +157,6 @@ def config_for(result: PublishedResult) -> MobileNetConfig | None:
     elif result.model.startswith("Shallow MobileNet"):
         overrides["blocks"] = [b.to_dict() for b in V1_PAPER_BLOCKS if not (b.c == 512 and b.n == 5)]
     return paper_config(result.family, **overrides)
-
-
-def counts_weights_only(result: PublishedResult) -> bool:
-    """Whether the source counts conv and linear weights only (no batch norm, no bias).
-
-    The papers and TF-slim's V2 table do (the V1 paper's Table 9 prints 1.32M for 0.5 MobileNet,
-    exactly its weights); TF-slim's V1 table and torchvision count every parameter.
-    """
-    paper = result.source.startswith(("MobileNets paper", "MobileNetV2 paper"))
-    return paper or (result.family == "mobilenet_v2" and result.source.startswith("TF-slim"))
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    """A published MobileNet row next to the project's computed figures."""
-
-    result: PublishedResult
-    config: MobileNetConfig
-    macs: int
-    params: int  # all parameters, as PyTorch counts them
-    weight_params: int  # conv + linear weights only
-
-    @property
-    def comparable_params(self) -> int:
-        """The count that matches how the source counted."""
-        return self.weight_params if counts_weights_only(self.result) else self.params
-
-    @property
-    def macs_error(self) -> float | None:
-        """Computed over published MACs, minus 1 (None when nothing was published)."""
-        return None if not self.result.macs_m else self.macs / (self.result.macs_m * 1e6) - 1
-
-    @property
-    def params_error(self) -> float | None:
-        return None if not self.result.params_m else self.comparable_params / (self.result.params_m * 1e6) - 1
-
-    @property
-    def macs_ok(self) -> bool:
-        if self.result.macs_m is None:
-            return True
-        diff_m = abs(self.macs / 1e6 - self.result.macs_m)
-        return diff_m <= MACS_TOLERANCE_ABS_M or abs(self.macs_error) <= MACS_TOLERANCE
-
-    @property
-    def params_ok(self) -> bool:
-        return self.params_error is None or abs(self.params_error) <= PARAMS_TOLERANCE
-
-    @property
-    def note(self) -> str:
-        """Why computed and published differ (empty when they agree within tolerance)."""
-        if self.result.key in KNOWN_DISCREPANCIES:
-            return KNOWN_DISCREPANCIES[self.result.key]
-        return ""
-
-
-def reconcile(result: PublishedResult) -> Reconciliation | None:
-    """Computed MACs and params for a published MobileNet row (None for other networks)."""
-    from .counting import count
-
-    config = config_for(result)
-    if config is None:
-        return None
-    cost = count(config)
-    return Reconciliation(result, config, cost.macs, cost.params, cost.weight_params)
 
 
 # --- published device latency -----------------------------------------------------------------
@@ -211,40 +179,44 @@ class DeviceLatency:
     model_size_mb: float | None
     source: str
     table: str
+    num_classes: int | None  # the measured model's classifier (None: a reference network)
 
     @property
     def platform(self) -> tuple[str, str]:
         """(device, backend): what a latency budget is stated on."""
         return (self.device, self.backend)
 
-    @property
-    def num_classes(self) -> int:
-        # Every latency source here runs the TF checkpoints, with their background class.
-        return 1001
+
+def device_latency_row(row: dict[str, str]) -> DeviceLatency:
+    """One CSV row as a :class:`DeviceLatency`. ``top1``, ``top5`` and ``model_size_mb`` may be
+    missing columns as well as blank cells, so a file of latencies alone reads the same way."""
+    return DeviceLatency(
+        family=row["family"],
+        model=row["model"],
+        width_multiplier=_num(row["width_multiplier"]),
+        resolution=_int(row["resolution"]),
+        quantized=_bool(row["quantized"]),
+        device=row["device"],
+        backend=row["backend"],
+        latency_ms=float(row["latency_ms"]),
+        top1=_num(row.get("top1")),
+        top5=_num(row.get("top5")),
+        model_size_mb=_num(row.get("model_size_mb")),
+        source=row["source"],
+        table=row["table"],
+        num_classes=_int(row["num_classes"]),
+    )
 
 
 @lru_cache(maxsize=4)
 def load_device_latency(path: Path = DEVICE_LATENCY) -> tuple[DeviceLatency, ...]:
-    """Every row of ``device_latency.csv``, in file order, with its source and table."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return tuple(
-            DeviceLatency(
-                family=row["family"],
-                model=row["model"],
-                width_multiplier=_num(row["width_multiplier"]),
-                resolution=_int(row["resolution"]),
-                quantized=row["quantized"].strip().lower() == "true",
-                device=row["device"],
-                backend=row["backend"],
-                latency_ms=float(row["latency_ms"]),
-                top1=_num(row["top1"]),
-                top5=_num(row["top5"]),
-                model_size_mb=_num(row["model_size_mb"]),
-                source=row["source"],
-                table=row["table"],
-            )
-            for row in csv.DictReader(f)
-        )
+    """Every row of a device-latency CSV (``device_latency.csv`` by default), in file order."""
+    rows = []
+    for line, row in enumerate(_read(path), start=2):
+        result = device_latency_row(row)
+        _check_provenance(path, line, result.family, result.num_classes)
+        rows.append(result)
+    return tuple(rows)
 
 
 def latency_platforms(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[tuple[str, str], ...]:
@@ -253,11 +225,36 @@ def latency_platforms(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[tu
     return tuple(dict.fromkeys(row.platform for row in rows))
 
 
-def latency_devices(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[str, ...]:
-    """The published devices, in file order."""
-    return tuple(dict.fromkeys(device for device, _ in latency_platforms(rows)))
+# --- more published device latency: device_latency_more.csv -------------------------------------
+# A second file in the same long format, with a thread count and without the accuracy and size
+# columns. Kept as its own loader (and its own record, a DeviceLatency with ``threads``) so the
+# bundled file's loader stays as it is. Note: ncnn publishes 1- and 4-thread runs under the same
+# backend name, so (device, backend) alone does not name one platform in this file: add threads.
+# Its copy gains the ``num_classes`` column like the others: 1001 for the TF-Lite models (made
+# from TF-slim's checkpoints), 1000 for ncnn's benchmark models (``fc7 0=1000`` in
+# benchmark/mobilenet.param and mobilenet_v2.param) and Qualcomm's (tonylins/pytorch-mobilenet-v2).
+
+DEVICE_LATENCY_MORE = ASSETS / "device_latency_more.csv"
 
 
-def latency_backends(device: str, rows: tuple[DeviceLatency, ...] | None = None) -> tuple[str, ...]:
-    """The backends published for ``device``, in file order (empty for an unknown device)."""
-    return tuple(backend for d, backend in latency_platforms(rows) if d == device)
+@dataclass(frozen=True)
+class ThreadedDeviceLatency(DeviceLatency):
+    """A row of ``device_latency_more.csv``: accuracy and size are not published there (None)."""
+
+    threads: int | None = None  # None where the source names an accelerator, not a thread count
+
+
+@lru_cache(maxsize=4)
+def load_device_latency_more(path: Path = DEVICE_LATENCY_MORE) -> tuple[ThreadedDeviceLatency, ...]:
+    """Every row of ``device_latency_more.csv``, in file order, with its thread count and source."""
+    rows = []
+    for line, row in enumerate(_read(path), start=2):
+        result = ThreadedDeviceLatency(**vars(device_latency_row(row)), threads=_int(row["threads"]))
+        _check_provenance(path, line, result.family, result.num_classes)
+        rows.append(result)
+    return tuple(rows)
+
+
+def load_all_device_latency() -> tuple[DeviceLatency, ...]:
+    """Both bundled device-latency files: ``device_latency.csv`` then ``device_latency_more.csv``."""
+    return load_device_latency() + load_device_latency_more()

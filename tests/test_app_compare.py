@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
-from explorer.tradeoffs import match_width
+from explorer.compare import match_width
 from explorer.units import human
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import paper_config
-from explorer import separable as sep
+from explorer.full_conv import V1_METHOD, full_conv_counterpart
+from explorer.inverted_residual import inverted_residual_costs
+from explorer.separable import ConvShape, default_layer, factorization
+from explorer.separable_timing import IMPLEMENTATION_LABELS, IMPLEMENTATIONS
+from ui.separable_view import FORMULA_KEYS, formula_latex, residual_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -43,12 +47,12 @@ def use_custom(at, **values):
 def test_default_run_shows_the_formulas_of_the_default_layer():
     at = open_page()
     assert not at.error
-    _, shape = sep.default_layer(paper_config("v1"))
-    assert at.selectbox(key="separable.layer.mobilenet_v1").value == sep.default_layer(paper_config("v1"))[0]
+    _, shape = default_layer(paper_config("v1"))
+    assert at.selectbox(key="separable.layer.mobilenet_v1").value == default_layer(paper_config("v1"))[0]
     shown = latex_text(at)
-    for formula in sep.formula_latex(shape).values():
+    for formula in formula_latex(shape).values():
         assert formula in shown
-    counts = sep.factorization(shape)
+    counts = factorization(shape)
     for number in (counts.standard_macs, counts.depthwise_macs, counts.pointwise_macs, counts.separable_macs,
                    counts.standard_params, counts.separable_params):
         assert f"{number:,}".replace(",", "{,}") in shown
@@ -56,12 +60,21 @@ def test_default_run_shows_the_formulas_of_the_default_layer():
     assert any(m.value == f"{counts.mac_reduction:.2f}×" for m in at.metric)
 
 
+def test_formulas_fill_in_the_numbers():
+    tex = formula_latex(ConvShape(3, 512, 512, 14))  # V1's blocks.6: 3·3·512·512·14·14 MACs
+    assert tuple(tex) == FORMULA_KEYS
+    assert tex["standard_macs"].endswith(r"3 \cdot 3 \cdot 512 \cdot 512 \cdot 14 \cdot 14 = 462{,}422{,}016")
+    assert tex["separable_macs"].endswith("= 903{,}168 + 51{,}380{,}224 = 52{,}283{,}392")
+    assert tex["separable_params"].endswith("= 4{,}608 + 262{,}144 = 266{,}752")
+    assert tex["ratio"].endswith(r"\frac{1}{512} + \frac{1}{9} = 0.1131")
+
+
 def test_v2_layer_choice():
     at = open_page()
     at.radio(key="separable.arch").set_value("mobilenet_v2").run()
-    label, shape = sep.default_layer(paper_config("v2"))
+    label, shape = default_layer(paper_config("v2"))
     assert at.selectbox(key="separable.layer.mobilenet_v2").value == label
-    assert sep.formula_latex(shape)["standard_macs"] in latex_text(at)
+    assert formula_latex(shape)["standard_macs"] in latex_text(at)
 
 
 def test_custom_values_update_the_formulas():
@@ -70,11 +83,11 @@ def test_custom_values_update_the_formulas():
     # switching starts from the layer shown
     assert at.number_input(key="separable.in_channels").value == 512
     use_custom(at, kernel_size=5, in_channels=32, out_channels=64, feature_size=28)
-    shape = sep.ConvShape(5, 32, 64, 28)
+    shape = ConvShape(5, 32, 64, 28)
     shown = latex_text(at)
-    for formula in sep.formula_latex(shape).values():
+    for formula in formula_latex(shape).values():
         assert formula in shown
-    assert f"{sep.factorization(shape).standard_macs:,}".replace(",", "{,}") in shown
+    assert f"{factorization(shape).standard_macs:,}".replace(",", "{,}") in shown
     assert not at.error
 
 
@@ -95,10 +108,10 @@ def test_measure_a_tiny_shape():
     assert not at.exception, at.exception
     assert not at.error
     table = at.dataframe[0].value
-    assert list(table["implementation"]) == [sep.IMPLEMENTATION_LABELS[name] for name in sep.IMPLEMENTATIONS]
+    assert list(table["implementation"]) == [IMPLEMENTATION_LABELS[name] for name in IMPLEMENTATIONS]
     assert (table["median (ms)"] > 0).all()
-    assert list(table["MACs"]) == [sep.factorization(sep.ConvShape(**TINY)).standard_macs] + \
-        [sep.factorization(sep.ConvShape(**TINY)).separable_macs] * 2
+    assert list(table["MACs"]) == [factorization(ConvShape(**TINY)).standard_macs] + \
+        [factorization(ConvShape(**TINY)).separable_macs] * 2
     assert any("are **equal**" in s.value for s in at.success)
     # kept across a rerun, dropped when the shape changes
     at.run()
@@ -130,21 +143,21 @@ def test_whole_model_shows_the_exact_full_convolution_counts():
     at = open_page()
     text = markdown_text(at)
     assert "**4,867,293,184 MACs** and **29,294,088 params**" in text
-    v2 = sep.full_conv_counterpart(paper_config("v2"))
+    v2 = full_conv_counterpart(paper_config("v2"))
     assert f"**{v2.full_macs:,} MACs** and **{v2.full_params:,} params**" in text
     table4 = at.dataframe[0].value
     assert list(table4["MACs"]) == ["4866M", "569M"] and list(table4["params"]) == ["29.3M", "4.2M"]
-    assert any(sep.V1_METHOD in c.value for c in at.caption)
+    assert any(V1_METHOD in c.value for c in at.caption)
 
 
 def test_inverted_residual_row_and_repeat():
     at = open_page()
     config = paper_config("v2")
     at.selectbox(key="separable.v2_row").set_value(2).run()
-    costs = sep.inverted_residual_costs(config, 2, 0)
+    costs = inverted_residual_costs(config, 2, 0)
     assert f"**Costs of {costs.block_name}**" in markdown_text(at) and "without residual" in markdown_text(at)
     at.toggle(key="separable.v2_repeat").set_value(True).run()
-    costs = sep.inverted_residual_costs(config, 2, 1)
+    costs = inverted_residual_costs(config, 2, 1)
     assert f"**Costs of {costs.block_name}**" in markdown_text(at) and "with residual" in markdown_text(at)
     block = at.dataframe[-2].value
     assert list(block["MACs"]) == [layer.macs for layer in costs.layers]
@@ -162,8 +175,5 @@ def test_inverted_residual_row_and_repeat():
     ],
 )
 def test_residual_sentence_fits_the_block(overrides, row, fragment):
-    from explorer import separable as sep
-    from ui.separable_view import residual_sentence
-
     config = paper_config("v2", **overrides)
-    assert fragment in residual_sentence(config, sep.inverted_residual_costs(config, row, 0))
+    assert fragment in residual_sentence(config, inverted_residual_costs(config, row, 0))

@@ -98,6 +98,12 @@ def test_published_vs_computed_flags_differences():
     frame = next(d for d in at.dataframe if "explanation" in d.value.columns).value
     assert set(frame[""]) <= {"✓", "⚠"} and (frame[""] == "⚠").any()
     assert frame["explanation"].str.len().min() > 0
+    # Each row says what it was computed with: the source's own classifier, from the data.
+    classes = dict(zip(frame["model"] + " | " + frame["source"], frame["computed with"]))
+    assert classes["1.0 MobileNet-224 | MobileNets paper arXiv:1704.04861, Table 6 / Table 7"] == "1000 classes"
+    assert classes["mobilenet_v2_1.0_224 | TF-slim mobilenet/README.md V2 checkpoints (1001 classes), checkpoint table"] == "1001 classes"
+    paper = frame[frame["source"].str.startswith("MobileNets paper") & (frame[""] == "✓")]
+    assert len(paper) > 0 and not paper["explanation"].str.contains("TF-slim's background class").any()
 
 
 def test_budget_finder_returns_fitting_rows():

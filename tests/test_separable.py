@@ -12,19 +12,16 @@ import pytest
 import torch
 
 from explorer import ConfigError, count, make_plan, paper_config
-from explorer.separable import (
-    FORMULA_KEYS,
+from explorer.full_conv import full_conv_counterpart
+from explorer.inverted_residual import inverted_residual_costs
+from explorer.separable import ConvShape, default_layer, factorization, layer_shapes
+from explorer.separable_timing import (
     IMPLEMENTATIONS,
-    ConvShape,
+    GroupedSeparable,
+    LoopSeparable,
+    StandardConv,
     build_implementations,
     compare_outputs,
-    default_layer,
-    factorization,
-    formula_latex,
-    formula_plain,
-    full_conv_counterpart,
-    inverted_residual_costs,
-    layer_shapes,
     make_input,
     measure_implementations,
     sweep,
@@ -145,8 +142,9 @@ def test_sweep_structure_and_validation():
     rows = sweep(shape, "N", [4, 8], threads=1, budget_s=0.01)
     assert [row.value for row in rows] == [4, 8]
     assert rows[0].factorization.shape.out_channels == 4
-    assert rows[1].to_dict()["mac_ratio"] == factorization(shape.replace(out_channels=8)).ratio
-    assert set(rows[0].to_dict()) >= {"N", "standard_ms", "grouped_ms", "loop_ms", "grouped_realized"}
+    assert rows[1].factorization == factorization(shape.replace(out_channels=8))
+    assert [t.name for t in rows[0].timings] == list(IMPLEMENTATIONS)
+    assert rows[0].timing("loop") is rows[0].timings[2] and rows[0].timing("loop").macs == rows[0].factorization.separable_macs
     assert sweep(shape, "D_F", [4], threads=1, budget_s=0.01)[0].factorization.shape.feature_size == 4
     with pytest.raises(ConfigError, match="vary: must be one of N, D_F"):
         sweep(shape, "M", [4])
@@ -168,17 +166,6 @@ def test_bad_shapes_name_the_field(changes, field):
 def test_unmeasurable_shapes_are_refused_before_building():
     with pytest.raises(ConfigError, match="GMACs"):
         measure_implementations(ConvShape(3, 4096, 4096, 64), budget_s=0.01)
-
-
-def test_formula_text_fills_in_the_numbers():
-    shape = ConvShape(3, 512, 512, 14)
-    plain, latex = formula_plain(shape), formula_latex(shape)
-    assert tuple(plain) == tuple(latex) == FORMULA_KEYS
-    assert plain["standard_macs"] == "D_K·D_K·M·N·D_F·D_F = 3·3·512·512·14·14 = 462,422,016"
-    assert plain["separable_macs"].endswith("= 903,168 + 51,380,224 = 52,283,392")
-    assert "1/512 + 1/9 = 0.1131" in plain["ratio"] and "8.84× fewer" in plain["ratio"]
-    assert latex["standard_macs"].endswith(r"= 462{,}422{,}016")
-    assert r"\frac{1}{512} + \frac{1}{9} = 0.1131" in latex["ratio"]
 
 
 def test_layer_shapes_cover_every_depthwise_layer():
@@ -222,6 +209,22 @@ def test_v1_full_conv_counterpart_is_the_papers_table_4_baseline():
     assert full_conv_counterpart(config.replace(depthwise_separable=False)) == result
 
 
+@pytest.mark.parametrize("overrides", [
+    {"width_multiplier": 0.25, "resolution": 128}, {"width_multiplier": 0.6, "resolution": 200},
+    {"width_multiplier": 1.3, "resolution": 96, "num_classes": 10},
+    {"blocks": [{"c": 16, "n": 2, "s": 2}, {"c": 40, "n": 1, "s": 1}, {"c": 72, "n": 3, "s": 2}]},
+])  # fmt: skip
+def test_v1_twins_counted_from_the_plan_equal_the_planned_configs(overrides):
+    # The twins are derived from one plan's layers; where both configs are valid, the planner's
+    # own full-convolution and separable configs must give the very same counts.
+    separable = paper_config("v1", **overrides)
+    full = separable.replace(depthwise_separable=False)
+    for config in (separable, full):
+        result = full_conv_counterpart(config)
+        assert (result.full_macs, result.full_params) == (count(full).macs, count(full).params)
+        assert (result.separable_macs, result.separable_params) == (count(separable).macs, count(separable).params)
+
+
 def test_v1_full_conv_counterpart_beyond_the_build_limits():
     # The full-conv twin of V1 2.0/512 is ~100 GMACs, over the 20 GMAC build limit: still counted.
     result = full_conv_counterpart(paper_config("v1", width_multiplier=2.0, resolution=512))
@@ -241,7 +244,12 @@ def test_v2_full_conv_counterpart_replaces_only_the_depthwise_convs():
             extra_params += layer.weight_params * (channels - 1)
     assert result.full_macs == cost.macs + extra_macs
     assert result.full_params == cost.params + extra_params
+    assert (result.full_macs, result.full_params) == (5_549_139_968, 44_050_952)
     assert "dense 3×3" in result.method
+
+
+def kinds(costs):
+    return {layer.kind: layer for layer in costs.layers}
 
 
 @pytest.mark.parametrize("row", range(7))
@@ -251,7 +259,7 @@ def test_inverted_residual_memory_ratio_is_t(row):
     t = config.blocks[row].t
     assert costs.t == t and costs.expansion_memory_ratio == t
     assert [layer.kind for layer in costs.layers] == (["depthwise", "project"] if t == 1 else ["expand", "depthwise", "project"])
-    assert costs.layer("expand") is None if t == 1 else costs.layer("expand").macs > 0
+    assert "expand" not in kinds(costs) if t == 1 else kinds(costs)["expand"].macs > 0
     by_name = {layer.name: layer for layer in count(config).layers}
     assert all(by_name[layer.name] == layer for layer in costs.layers)  # the layer table's own rows
     assert costs.macs == sum(layer.macs for layer in costs.layers)
@@ -265,24 +273,25 @@ def test_inverted_residual_example_numbers():
     costs = inverted_residual_costs(config, 2)  # (6, 32, 3, 2): 24 → 144 → 32 channels, 56 → 28 px
     assert [(t.channels, t.size) for t in costs.tensors] == [(24, 56), (144, 56), (144, 28), (32, 28)]
     assert costs.tensor("expanded").fp32_bytes == 4 * 144 * 56 * 56
-    assert costs.layer("expand").macs == 24 * 144 * 56 * 56
-    assert costs.layer("depthwise").macs == 9 * 144 * 28 * 28
-    assert costs.layer("project").macs == 144 * 32 * 28 * 28
+    layers = kinds(costs)
+    assert layers["expand"].macs == 24 * 144 * 56 * 56
+    assert layers["depthwise"].macs == 9 * 144 * 28 * 28
+    assert layers["project"].macs == 144 * 32 * 28 * 28
     assert not costs.residual and inverted_residual_costs(config, 2, repeat=1).residual
 
 
 def test_inverted_residual_errors():
     with pytest.raises(ConfigError, match="arch"):
         inverted_residual_costs(paper_config("v1"), 0)
-    with pytest.raises(ConfigError, match="row: must be a row of the blocks table, 0 to 6, got 7"):
+    with pytest.raises(ConfigError, match="row: must be between 0 and 6, got 7"):
         inverted_residual_costs(paper_config("v2"), 7)
-    with pytest.raises(ConfigError, match=r"blocks\[0\].n"):
+    with pytest.raises(ConfigError, match="repeat: must be between 0 and 0, got 1"):
         inverted_residual_costs(paper_config("v2"), 0, repeat=1)
+    with pytest.raises(ConfigError, match="row: must be an integer"):
+        inverted_residual_costs(paper_config("v2"), True)
 
 
-def test_module_classes_are_importable_by_name():
-    from explorer.separable import GroupedSeparable, LoopSeparable, StandardConv
-
+def test_the_implementations_are_the_named_module_classes():
     built = build_implementations(ConvShape(3, 4, 4, 4))
     assert [type(built[name]) for name in IMPLEMENTATIONS] == [StandardConv, GroupedSeparable, LoopSeparable]
 

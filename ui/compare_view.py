@@ -1,4 +1,4 @@
-"""The Compare page's sections: V1 and V2 side by side. Counts come from ``explorer.tradeoffs``
+"""The Compare page's sections: V1 and V2 side by side. Counts come from ``explorer.compare``
 (stage_summary, depth_profile, match_width); latency comes from the local store or is measured
 on request with the shared models (never mutated: the latency lab times a private copy)."""
 
@@ -8,13 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from explorer import MobileNetConfig, count, paper_config
-from explorer.tradeoffs import depth_profile, match_width, stage_summary
+from explorer.compare import depth_profile, match_width, stage_summary
+from explorer.config import ARCHS
 from explorer.units import human
 
 from .controls import RESOLUTION_PRESETS, RESOLUTION_RANGE, WIDTH_RANGE
 from .state import ARCH_TITLES, latency_store, shared_model, show_store_status
-
-FAMILIES = ("mobilenet_v1", "mobilenet_v2")
 
 
 def _key(arch: str, name: str) -> str:
@@ -109,14 +108,14 @@ def _use_width(arch: str, width: float) -> None:
 def budget_matching(configs: dict[str, MobileNetConfig]) -> None:
     """The width of one family whose MACs match the other's, at its own resolution."""
     cols = st.columns(2)
-    for col, (source, target) in zip(cols, (("mobilenet_v1", "mobilenet_v2"), ("mobilenet_v2", "mobilenet_v1"))):
+    for col, (source, target) in zip(cols, (ARCHS, ARCHS[::-1])):
         src, tgt = configs[source], configs[target]
         match = match_width(count(src).macs, target, resolution=tgt.resolution)
         with col:
             st.markdown(f"**{ARCH_TITLES[target]} matching {ARCH_TITLES[source]}'s MACs** "
                         f"(α = {src.width_multiplier:g}, {src.resolution} px: {human(count(src).macs)} MACs)")
             st.markdown(f"At {tgt.resolution} px, α = **{match.width_multiplier:g}** gives {human(match.macs)} MACs "
-                        f"({(match.macs - match.target_macs) / match.target_macs:+.2%}), "
+                        f"({match.relative_error:+.2%}), "
                         f"{human(count(match.config).params)} params.")
             st.button(f"Set {ARCH_TITLES[target]} to α = {match.width_multiplier:g}", key=f"compare.match.{target}",
                       on_click=_use_width, args=(target, match.width_multiplier),

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from . import controls, export_panel, profile_view
+from . import controls, export_panel, phone_view, profile_view
 
 
 def settings_columns() -> list:
@@ -44,6 +44,7 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
         profile_view.metrics(config, latency, unit)
     with latency_slot:
         profile_view.render(config, latency, unit)
+    phone_view.predicted_panel(config, latency)  # predicted on each published phone, below this machine's
 
     with st.expander("Export / import config", icon=":material/import_export:"):
         export_panel.export_import_panel(config)

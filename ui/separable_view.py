@@ -1,4 +1,6 @@
-"""Renderers of the "Why depthwise separable is cheap" page. The logic is ``explorer.separable``.
+"""Renderers of the "Why depthwise separable is cheap" page. The logic is ``explorer.separable``
+(counts), ``explorer.separable_timing`` (measured), ``explorer.full_conv`` (whole model) and
+``explorer.inverted_residual`` (V2 block); the formulas are typeset here.
 
 Each function draws one section from library values. Measurements are kept in session state
 under a key made of the shape and the settings, so a rerun shows them again and a change of shape
@@ -13,7 +15,21 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from explorer import ConfigError, MobileNetConfig
-from explorer import separable as sep
+from explorer.full_conv import V1_TABLE4, full_conv_counterpart
+from explorer.inverted_residual import InvertedResidualCosts
+from explorer.separable import ConvShape, factorization
+from explorer.separable_timing import (
+    IMPLEMENTATIONS,
+    MAX_SWEEP_POINTS,
+    SWEEP_FIELDS,
+    ImplementationTiming,
+    SweepRow,
+    check_measurable,
+    compare_outputs,
+    default_sweep_values,
+    measure_implementations,
+    sweep,
+)
 from explorer.units import human, mebibytes
 
 from . import charts
@@ -44,18 +60,46 @@ def config_label(config: MobileNetConfig) -> str:
     return f"{ARCH_TITLES[config.arch]} (α = {config.width_multiplier:g}, {config.resolution} px)"
 
 
-def shape_text(shape: sep.ConvShape) -> str:
+def shape_text(shape: ConvShape) -> str:
     stride = f", stride {shape.stride}" if shape.stride != 1 else ""
     return f"D_K = {shape.kernel_size}, M = {shape.in_channels}, N = {shape.out_channels}, D_F = {shape.feature_size}{stride}"
 
 
 # --- 1. the formulas ---------------------------------------------------------------------------
 
+FORMULA_KEYS = ("standard_macs", "depthwise_macs", "pointwise_macs", "separable_macs", "standard_params",
+                "separable_params", "ratio")  # fmt: skip
 
-def formulas(shape: sep.ConvShape) -> None:
+
+def _tex(value: int) -> str:
+    return f"{value:,}".replace(",", "{,}")  # a bare comma in TeX math mode adds a space after it
+
+
+def formula_latex(shape: ConvShape) -> dict[str, str]:
+    """The paper's formulas with the user's numbers, as LaTeX for ``st.latex``, keyed by ``FORMULA_KEYS``."""
+    k, m, n, f = shape.kernel_size, shape.in_channels, shape.out_channels, shape.feature_size
+    c = factorization(shape)
+    return {
+        "standard_macs": (rf"D_K \cdot D_K \cdot M \cdot N \cdot D_F \cdot D_F = {k} \cdot {k} \cdot {m} \cdot {n} "
+                          rf"\cdot {f} \cdot {f} = {_tex(c.standard_macs)}"),
+        "depthwise_macs": (rf"D_K \cdot D_K \cdot M \cdot D_F \cdot D_F = {k} \cdot {k} \cdot {m} \cdot {f} \cdot {f} "
+                           rf"= {_tex(c.depthwise_macs)}"),
+        "pointwise_macs": rf"M \cdot N \cdot D_F \cdot D_F = {m} \cdot {n} \cdot {f} \cdot {f} = {_tex(c.pointwise_macs)}",
+        "separable_macs": (rf"D_K \cdot D_K \cdot M \cdot D_F \cdot D_F + M \cdot N \cdot D_F \cdot D_F = "
+                           rf"{_tex(c.depthwise_macs)} + {_tex(c.pointwise_macs)} = {_tex(c.separable_macs)}"),
+        "standard_params": rf"D_K \cdot D_K \cdot M \cdot N = {k} \cdot {k} \cdot {m} \cdot {n} = {_tex(c.standard_params)}",
+        "separable_params": (rf"D_K \cdot D_K \cdot M + M \cdot N = {_tex(c.depthwise_params)} + {_tex(c.pointwise_params)} "
+                             rf"= {_tex(c.separable_params)}"),
+        "ratio": (rf"\frac{{D_K \cdot D_K \cdot M \cdot D_F \cdot D_F + M \cdot N \cdot D_F \cdot D_F}}"
+                  rf"{{D_K \cdot D_K \cdot M \cdot N \cdot D_F \cdot D_F}} = \frac{{1}}{{N}} + \frac{{1}}{{D_K^2}} "
+                  rf"= \frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}} = {c.formula_ratio:.4f}"),
+    }  # fmt: skip
+
+
+def formulas(shape: ConvShape) -> None:
     """The paper's formulas with the user's numbers, the counts side by side, and the ratio."""
-    c = sep.factorization(shape)
-    tex = sep.formula_latex(shape)
+    c = factorization(shape)
+    tex = formula_latex(shape)
     cols = st.columns(4)
     cols[0].metric("Standard conv MACs", human(c.standard_macs), help=f"{c.standard_macs:,}")
     cols[1].metric("Depthwise + pointwise MACs", human(c.separable_macs), help=f"{c.separable_macs:,}")
@@ -90,15 +134,15 @@ def formulas(shape: sep.ConvShape) -> None:
 # --- 2. measured latency -------------------------------------------------------------------------
 
 
-def _measurement_problem(shape: sep.ConvShape, batch: int) -> str | None:
+def _measurement_problem(shape: ConvShape, batch: int) -> str | None:
     try:
-        sep.check_measurable(shape, batch)
+        check_measurable(shape, batch)
     except ConfigError as err:
         return problem_text(err)
     return None
 
 
-def timing_frame(timings: list[sep.ImplementationTiming]) -> pd.DataFrame:
+def timing_frame(timings: list[ImplementationTiming]) -> pd.DataFrame:
     return pd.DataFrame({
         "implementation": [t.label for t in timings],
         "MACs": [t.macs for t in timings],
@@ -124,7 +168,7 @@ TIMING_COLUMNS = {
 }  # fmt: skip
 
 
-def latency_section(shape: sep.ConvShape, threads: int, budget_s: float, batch: int) -> None:
+def latency_section(shape: ConvShape, threads: int, budget_s: float, batch: int) -> None:
     """The "Measure" button, then the stored result for exactly this shape and these settings."""
     ss = st.session_state
     problem = _measurement_problem(shape, batch)
@@ -136,8 +180,8 @@ def latency_section(shape: sep.ConvShape, threads: int, budget_s: float, batch: 
                  help=f"About {3 * budget_s + 1:.0f} s: each implementation gets {budget_s:g} s after a warm-up."):
         try:
             with st.spinner(f"Checking the outputs agree, then timing each implementation for {budget_s:g} s…"):
-                agreement = sep.compare_outputs(shape, batch)
-                timings = sep.measure_implementations(shape, threads=threads, budget_s=budget_s, batch=batch)
+                agreement = compare_outputs(shape, batch)
+                timings = measure_implementations(shape, threads=threads, budget_s=budget_s, batch=batch)
         except ConfigError as err:
             st.error(problem_text(err))
             return
@@ -176,11 +220,11 @@ def latency_section(shape: sep.ConvShape, threads: int, budget_s: float, batch: 
                f"{budget_s:g} s per implementation, under torch.inference_mode.")
 
 
-def sweep_figure(rows: list[sep.SweepRow], vary: str) -> go.Figure:
+def sweep_figure(rows: list[SweepRow], vary: str) -> go.Figure:
     """ms of the three implementations against the swept value, and the MAC ratio on a second axis."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = [row.value for row in rows]
-    for name in sep.IMPLEMENTATIONS:
+    for name in IMPLEMENTATIONS:
         fig.add_scatter(x=x, y=[row.timing(name).median_ms for row in rows], name=SHORT_NAMES[name], mode="lines+markers",
                         line_color=IMPLEMENTATION_COLORS[name],
                         error_y=dict(type="data", array=[row.timing(name).iqr_ms for row in rows], thickness=1),
@@ -196,16 +240,16 @@ def sweep_figure(rows: list[sep.SweepRow], vary: str) -> go.Figure:
     return fig
 
 
-def sweep_section(shape: sep.ConvShape, threads: int, batch: int) -> None:
+def sweep_section(shape: ConvShape, threads: int, batch: int) -> None:
     ss = st.session_state
     cols = st.columns([1, 2.4, 1])
-    vary = cols[0].radio("Sweep", list(sep.SWEEP_FIELDS), horizontal=True, key="separable.vary",
+    vary = cols[0].radio("Sweep", list(SWEEP_FIELDS), horizontal=True, key="separable.vary",
                          format_func={"N": "N (output channels)", "D_F": "D_F (feature size)"}.get)
     own = shape.out_channels if vary == "N" else shape.feature_size
-    options = sorted(set(sep.default_sweep_values(shape, vary)) | {own})
-    measurable = [v for v in options if _measurement_problem(shape.replace(**{sep.SWEEP_FIELDS[vary]: v}), batch) is None]
+    options = sorted(set(default_sweep_values(shape, vary)) | {own})
+    measurable = [v for v in options if _measurement_problem(shape.replace(**{SWEEP_FIELDS[vary]: v}), batch) is None]
     values = cols[1].multiselect(f"Values of {vary}", options, default=measurable, key=f"separable.sweep_values.{vary}",
-                                 max_selections=sep.MAX_SWEEP_POINTS)
+                                 max_selections=MAX_SWEEP_POINTS)
     budget_s = cols[2].number_input("Seconds per point and implementation", 0.02, 1.0, value=0.15, step=0.05,
                                     key="separable.sweep_budget")
     skipped = [v for v in options if v not in measurable]
@@ -217,7 +261,7 @@ def sweep_section(shape: sep.ConvShape, threads: int, batch: int) -> None:
                       "version's warm-up calls alone take a while."):
         try:
             with st.spinner(f"Timing {len(values)} points × 3 implementations…"):
-                ss[result_key] = sep.sweep(shape, vary, sorted(values), threads=threads, budget_s=budget_s, batch=batch)
+                ss[result_key] = sweep(shape, vary, sorted(values), threads=threads, budget_s=budget_s, batch=batch)
         except ConfigError as err:
             st.error(problem_text(err))
             return
@@ -238,10 +282,10 @@ def sweep_section(shape: sep.ConvShape, threads: int, batch: int) -> None:
 
 def whole_model(configs: list[MobileNetConfig]) -> None:
     """Each current config against its full-convolution counterpart, with V1's Table 4 beside it."""
-    table4 = sep.V1_TABLE4
+    table4 = V1_TABLE4
     cols = st.columns([1] * len(configs) + [1.2], gap="medium")
     for col, config in zip(cols, configs):
-        c = sep.full_conv_counterpart(config)
+        c = full_conv_counterpart(config)
         with col:
             st.markdown(f"**{config_label(config)}**")
             st.markdown(f"This MobileNet with full convolutions would cost **{c.full_macs:,} MACs** and "
@@ -270,7 +314,7 @@ def block_row_label(config: MobileNetConfig, index: int) -> str:
     return f"row {index + 1}: t = {b.t}, c = {b.c}, n = {b.n}, s = {b.s}"
 
 
-def residual_sentence(config: MobileNetConfig, costs: sep.InvertedResidualCosts) -> str:
+def residual_sentence(config: MobileNetConfig, costs: InvertedResidualCosts) -> str:
     """Why this block does or does not add its input, for the cases that occur."""
     if costs.residual:
         return "This block adds its input to its output: the residual joins the thin ends."
@@ -280,7 +324,7 @@ def residual_sentence(config: MobileNetConfig, costs: sep.InvertedResidualCosts)
     return f"This block has no residual (its stride or channel count changes); {later}."
 
 
-def inverted_residual(config: MobileNetConfig, costs: sep.InvertedResidualCosts) -> None:
+def inverted_residual(config: MobileNetConfig, costs: InvertedResidualCosts) -> None:
     """Costs of expansion, depthwise and projection; memory of the four tensors."""
     layers = pd.DataFrame({
         "layer": [layer.name for layer in costs.layers],

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from explorer.config import ARCHS
 from explorer.tradeoffs import Candidate, pareto_front
 
 from .charts import KIND_COLORS, KIND_ORDER
@@ -46,7 +47,7 @@ def accuracy_scatter(
     frontier as a line, the reference networks, and the user's configs as stars (hollow and
     dashed-outlined when the accuracy is an estimate)."""
     fig = go.Figure()
-    for family in ("mobilenet_v1", "mobilenet_v2"):
+    for family in ARCHS:
         rows = [c for c in candidates if c.family == family and c.top1 is not None and x_of(c) is not None]
         if not rows:
             continue
@@ -87,7 +88,7 @@ def accuracy_scatter(
 def grouped_bars(frame: pd.DataFrame, group: str, value: str, title: str, order: Sequence[str] | None = None) -> go.Figure:
     """One bar per group and family, side by side (V1 and V2 in their family colours)."""
     fig = go.Figure()
-    for family in ("mobilenet_v1", "mobilenet_v2"):
+    for family in ARCHS:
         part = frame[frame["family"] == family]
         fig.add_bar(x=part[group], y=part[value], name=FAMILY_NAMES[family], marker_color=FAMILY_COLORS[family],
                     hovertemplate="%{x}<br>" + value + " %{y:,.4~s}<extra>" + FAMILY_NAMES[family] + "</extra>")
@@ -104,7 +105,7 @@ def kind_order(kinds: Sequence[str]) -> list[str]:
 def depth_lines(frame: pd.DataFrame, value: str, title: str, log_y: bool = False) -> go.Figure:
     """Feature-map size or channel count after every layer, V1 and V2 on one axis of depth."""
     fig = go.Figure()
-    for family in ("mobilenet_v1", "mobilenet_v2"):
+    for family in ARCHS:
         part = frame[frame["family"] == family]
         fig.add_scatter(x=part["index"], y=part[value], mode="lines+markers", name=FAMILY_NAMES[family],
                         line=dict(color=FAMILY_COLORS[family], shape="hv"), marker=dict(size=4),
@@ -119,10 +120,9 @@ def stage_bars(frame: pd.DataFrame, value: str) -> go.Figure:
     """One panel per family (stages differ between V1 and V2), on a shared y axis."""
     from plotly.subplots import make_subplots
 
-    families = ("mobilenet_v1", "mobilenet_v2")
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[f"{FAMILY_NAMES[f]}: {value} by stage" for f in families])
-    for i, family in enumerate(families, 1):
+                        subplot_titles=[f"{FAMILY_NAMES[f]}: {value} by stage" for f in ARCHS])
+    for i, family in enumerate(ARCHS, 1):
         part = frame[frame["family"] == family]
         fig.add_bar(x=part["stage"], y=part[value], name=FAMILY_NAMES[family], marker_color=FAMILY_COLORS[family],
                     customdata=part[["detail"]], hovertemplate="%{customdata[0]}<br>" + value + " %{y:,.4~s}<extra></extra>",

@@ -1,6 +1,7 @@
 """The Trade-offs page's sections: the scatters with the user's configs placed honestly, the
 published-against-computed table, and the budget finder. Everything is computed by
-``explorer.tradeoffs``; this module only arranges and renders it."""
+``explorer.tradeoffs`` (candidates, budget finder), ``explorer.accuracy`` and
+``explorer.fidelity``; this module only arranges and renders it."""
 
 from __future__ import annotations
 
@@ -12,16 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, count, parse_config
+from explorer.accuracy import accuracy_for
+from explorer.config import ARCHS
+from explorer.fidelity import published_vs_computed
 from explorer.reference import latency_platforms, load_published_results
-from explorer.tradeoffs import (
-    MEASURED,
-    Candidate,
-    accuracy_for,
-    device_candidates,
-    find_configs,
-    published_candidates,
-    published_vs_computed,
-)
+from explorer.tradeoffs import MEASURED, Candidate, device_candidates, find_configs, published_candidates
 
 from . import tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
@@ -48,7 +44,7 @@ def references(x: str) -> list[dict]:
 
 def user_configs() -> list[tuple[MobileNetConfig, object]]:
     """The V1 and V2 configs last shown on the explorer pages, each with its honest accuracy."""
-    return [(config, accuracy_for(config)) for config in (remembered_config(a) for a in ("mobilenet_v1", "mobilenet_v2"))]
+    return [(config, accuracy_for(config)) for config in map(remembered_config, ARCHS)]
 
 
 def user_points(x: str) -> list[dict]:
@@ -121,6 +117,7 @@ def published_table() -> None:
             "quantized": r.quantized, "MACs published (M)": r.macs_m, "MACs computed (M)": p.macs / 1e6,
             "Δ MACs (M)": p.macs_diff_m, "params published (M)": r.params_m,
             "params computed (M)": p.comparable_params / 1e6, "counted as": p.params_counted_as,
+            "computed with": f"{r.num_classes} classes",
             "Δ params (M)": p.params_diff_m, "explanation": p.explanation, "source": f"{r.source}, {r.table}",
         })  # fmt: skip
     frame = pd.DataFrame(rows)
@@ -184,7 +181,7 @@ def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
     source_label = cols[3].selectbox("Latency measured on", [MEASURED, *platforms], key="budget.source",
                                help="A published device and backend, or this machine's measurements from the latency store.")
     cols = st.columns([2, 1, 1, 1])
-    families = cols[0].multiselect("Families", ["mobilenet_v1", "mobilenet_v2"], default=["mobilenet_v1", "mobilenet_v2"],
+    families = cols[0].multiselect("Families", list(ARCHS), default=list(ARCHS),
                                    format_func=ARCH_TITLES.get, key="budget.families")
     include_quantized = cols[1].checkbox("Quantized rows", value=True, key="budget.quantized")
     include_sweep = cols[2].checkbox("Custom sweep", value=True, key="budget.sweep")
