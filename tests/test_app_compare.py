@@ -17,8 +17,9 @@ APP = str(ROOT / "streamlit_app.py")
 def open_page(tab="Cost by kind"):
     """Open the page with ``tab`` selected (tabs are lazy: only the open one renders)."""
     at = AppTest.from_file(APP, default_timeout=120)
+    at.run()  # the first run registers st.navigation's pages
     at.session_state["compare.view"] = tab
-    at.switch_page("pages/compare.py")
+    at.switch_page("app_pages/compare.py")
     at.run()
     assert not at.exception, at.exception
     return at

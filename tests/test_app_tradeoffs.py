@@ -16,12 +16,13 @@ APP = str(ROOT / "streamlit_app.py")
 def open_page(v1=None, v2=None, tab="Accuracy vs MACs"):
     """Open the page with ``tab`` selected (tabs are lazy: only the open one renders)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
     at.session_state["tradeoffs.view"] = tab
     if v1 is not None:
         at.session_state["config:mobilenet_v1"] = v1
     if v2 is not None:
         at.session_state["config:mobilenet_v2"] = v2
-    at.switch_page("pages/tradeoffs.py")
+    at.switch_page("app_pages/tradeoffs.py")
     at.run()
     assert not at.exception, at.exception
     return at
