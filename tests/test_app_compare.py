@@ -19,7 +19,7 @@ def open_page(tab="Cost by kind"):
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()  # the first run registers st.navigation's pages
     at.session_state["compare.view"] = tab
-    at.switch_page("app_pages/compare.py")
+    at.switch_page("pages/compare.py")
     at.run()
     assert not at.exception, at.exception
     return at
