@@ -24,7 +24,7 @@ from explorer.latency import measure_latency
 from explorer.lock import MeasurementLock
 from explorer.machine import available_cores
 from explorer.measurement import LatencySettings
-from explorer.quality import COVERAGE_RANGE, MAX_OTHERS_OVER_SPARE, MAX_RELATIVE_IQR, MIN_THREAD_CPU_SHARE, cpu_hogs
+from explorer.quality import COVERAGE_RANGE, MAX_OTHERS_CORES, MAX_RELATIVE_IQR, MIN_THREAD_CPU_SHARE, cpu_hogs
 from explorer.store import default_path
 
 SIGNALS = ("relative_iqr", "coverage", "others_cores", "thread_cpu_share", "median_ms")
@@ -52,7 +52,7 @@ if __name__ == "__main__":
     config, cores = paper_config("v2"), available_cores()
     lock = MeasurementLock.beside(default_path())
     print(f"thresholds: relative IQR <= {MAX_RELATIVE_IQR:.0%}, coverage {COVERAGE_RANGE[0]:.0%}-{COVERAGE_RANGE[1]:.0%}, "
-          f"others <= spare cores + {MAX_OTHERS_OVER_SPARE}, thread CPU share >= {MIN_THREAD_CPU_SHARE:.0%}; {cores} cores")
+          f"other processes <= {MAX_OTHERS_CORES} cores, thread CPU share >= {MIN_THREAD_CPU_SHARE:.0%}; {cores} cores")
     results = {}
     for load in args.loads:
         hogs = {"none": 0, "one": 1, "all": cores}[load]

@@ -327,7 +327,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         layer_sum = sum(row.latency_ms for row in layers)
         coverage = layer_sum / result.median_ms if layers and result.median_ms > 0 else None
         quality, reasons = verdict(median_ms=result.median_ms, iqr_ms=result.iqr_ms, samples=result.samples, coverage=coverage,
-                                   threads=threads, window=watch.window,
+                                   window=watch.window,
                                    check_thread_share=result.caller_computes and settings.device != "cuda")
         if quality == GOOD or attempt == max_attempts:
             break

@@ -166,12 +166,13 @@ def test_latency_button_measures_then_reuses_only_a_good_result():
     assert metric(at, "Latency").value == "—"
     at.button(key="mobilenet_v1.measure").click().run(timeout=120)
     assert not at.exception, at.exception
-    shown = metric(at, "Latency").value
+    shown = metric(at, "Latency")
     # Every result carries its verdict: good (green) or noisy (a warning with the reasons).
     good = [s.value for s in at.success if "measured just now" in s.value]
     noisy = [w.value for w in at.warning if "Noisy measurement" in w.value and "measured just now" in w.value]
     assert len(good) + len(noisy) == 1, (good, noisy)
-    assert ("Quality: **good**" in good[0] and shown.endswith("ms")) if good else shown.endswith("ms (noisy)")
+    assert shown.value.endswith("ms") and shown.delta == ("" if good else "noisy")  # the verdict next to the number
+    assert "Quality: **good**" in good[0] if good else "- " in noisy[0]  # a noisy one lists its reasons
     shown_text = (good or noisy)[0]  # with its conditions: batch, threads, device, runtime, torch
     assert "batch 1, " in shown_text and " thread" in shown_text and "cpu, eager, torch " in shown_text
     table = next(d.value for d in at.dataframe if "latency (ms)" in d.value.columns)

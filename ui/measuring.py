@@ -31,7 +31,7 @@ def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = Fals
         holder = waiting.holder
         detail = (f"{holder.what}: {holder.message}, {holder.fraction:.0%}" if holder else "it is starting")
         status.progress(holder.fraction if holder else 0.0,
-                        text=f"{label}{WAITING_TEXT} ({detail}). Waited {waiting.waited_s:.0f} s; yours starts when it ends.")
+                        text=f"{label}{WAITING_TEXT} ({detail}). Waited {waiting.waited_s:.1f} s; yours starts when it ends.")
 
     def progress(fraction: float, message: str) -> None:
         status.progress(min(max(fraction, 0.0), 1.0), text=f"{label}Measuring: {message}")

@@ -59,11 +59,12 @@ def metrics(config: MobileNetConfig, latency=None) -> None:
     if latency is None:
         cols[4].metric("Latency", "—", help="Press “Measure latency” below to time this model on this machine.")
     else:
-        # A noisy figure keeps its warning next to the number, not only in the panel below.
-        value = milliseconds(latency.median_ms) + ("" if latency.reusable else f" ({latency.quality})")
+        # A noisy figure keeps its verdict next to the number (grey, under it), not only in the panel below.
         per_image = f"; {latency.per_image_ms:.3f} ms per image, {latency.throughput_ips:,.0f} images/s" if latency.batch > 1 else ""
-        cols[4].metric("Latency", value, help=f"median of {latency.runs} runs, IQR {latency.iqr_ms:.2f} ms{per_image}; "
-                                              f"{conditions(latency)}; quality {latency.quality}")
+        cols[4].metric("Latency", milliseconds(latency.median_ms), None if latency.reusable else latency.quality,
+                       delta_color="off", delta_arrow="off",
+                       help=f"median of {latency.runs} runs, IQR {latency.iqr_ms:.2f} ms{per_image}; {conditions(latency)}; "
+                            f"quality {latency.quality}")
     st.caption(
         f"Deltas against the paper's {config.arch.replace('mobilenet_', 'MobileNet ').upper().replace('MOBILENET', 'MobileNet')} "
         f"(α = 1, 224 px, paper table): {human(ref.params)} params, {human(ref.macs)} MACs."
@@ -127,17 +128,20 @@ def render(config: MobileNetConfig, latency=None) -> None:
 
 
 def coverage_note(latency) -> None:
-    """Say how far the per-layer times add up to the whole; a warning when they do not."""
+    """Say how far the per-layer times add up to the whole; a warning when they do not, or are noisy."""
     low, high = COVERAGE_RANGE
-    if low <= latency.coverage <= high and latency.reusable:
+    sums = (f"their sum is {latency.layer_sum_ms:.2f} ms, {latency.coverage:.0%} of the whole-model median "
+            f"({latency.median_ms:.2f} ms)")
+    if not low <= latency.coverage <= high:
+        st.warning(f"**These per-layer times do not add up to the whole model**: {sums}; expected {low:.0%}–{high:.0%}. "
+                   "Read them as rough relative figures at most, not as a breakdown of the total.", icon=":material/warning:")
+    elif not latency.reusable:
+        st.warning(f"**These per-layer times come from a {latency.quality} measurement** ({sums}): read them as rough "
+                   "relative figures at most.", icon=":material/warning:")
+    else:
         st.caption(f"The per-layer times add up to {latency.layer_sum_ms:.2f} ms, {latency.coverage:.0%} of the "
                    f"whole-model median ({latency.median_ms:.2f} ms); the rest is Python and container overhead "
                    "and the residual adds.")
-    else:
-        st.warning(f"**These per-layer times do not add up to the whole model**: their sum is {latency.layer_sum_ms:.2f} ms, "
-                   f"{latency.coverage:.0%} of the whole-model median ({latency.median_ms:.2f} ms; expected "
-                   f"{low:.0%}–{high:.0%}), from a {latency.quality} measurement. Read them as rough relative "
-                   "figures at most, not as a breakdown of the total.", icon=":material/warning:")
 
 
 # --- latency on demand ----------------------------------------------------------------------------
