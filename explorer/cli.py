@@ -190,7 +190,8 @@ def measure_all(configs: Sequence[MobileNetConfig], args: argparse.Namespace) ->
         notice = WaitNotice()
         reports.append(store.get_or_measure(config, settings, measure=measure_latency, remeasure=args.remeasure, on_wait=notice))
         if notice.last is not None:
-            print(f"waited {reports[-1].waited_s:.1f} s; measured alone", file=sys.stderr)
+            then = "reused the good result it made" if reports[-1].from_store else "then measured alone"
+            print(f"waited {reports[-1].waited_s:.1f} s; {then}", file=sys.stderr)
     warn_store(store)
     return reports
 

@@ -77,6 +77,10 @@ FP32_BYTES = 4  # the project's one fp32 size (explorer.counting writes its lite
 
 Progress = Callable[[float, str], None]
 
+# Invalid settings raise explorer.config.ConfigError (it was an identical LatencyError class). The
+# old name stays an alias of the same class until ui/compare_view.py stops importing it.
+LatencyError = ConfigError
+
 
 # --- derived columns (pure functions of counts and timings) ------------------------------------
 

@@ -9,6 +9,9 @@ Two kinds of evidence, both over the measuring window itself:
   time, steal time included), and how much of the wall time the measuring thread actually ran
   (a thread that waits for a CPU shows as a share below 1).
 
+"Other processes" means other *processes*: in the app, other sessions' threads share the server
+process and count as its own CPU; if they compete with the measuring thread, its CPU share shows it.
+
 The thresholds below were chosen from measurements on a quiet and on loaded machines
 (``benchmarks/collect_quality_data.py``; the README's Latency section gives the data). A
 measurement is ``good`` only when every check passes. Torch-free.
