@@ -13,8 +13,9 @@ model and puts each layer's measured share next to its MAC share.
   overhead between leaves, so it covers about 85–100% of the whole-model median on a quiet
   machine; :attr:`LatencyReport.coverage` reports the ratio as measured.
 * **Verdict**: every attempt is judged by :func:`explorer.quality.verdict` (its own spread and
-  coverage, and what the machine did meanwhile); a noisy attempt is retried up to
-  :data:`MAX_ATTEMPTS` times, and the report says ``good`` or ``noisy`` with the reasons.
+  coverage, and what the machine did meanwhile); a noisy attempt is retried, up to
+  :data:`MAX_ATTEMPTS` attempts and no new one after :data:`RETRY_WITHIN_S`, and the report
+  says ``good`` or ``noisy`` with the reasons.
 * **Runtimes**: the timing itself is a runtime's measurer, looked up by name in
   :data:`MEASURERS` (``settings.runtime``). A measurer gets a :class:`MeasureJob` (a private eager
   model, an input, the thread count and budget) and returns a :class:`RuntimeResult`: whole-model
@@ -73,6 +74,9 @@ MAX_LAYER_RUNS = 500
 # attempts so that a short burst of other work can pass.
 MAX_ATTEMPTS = 3
 RETRY_PAUSE_S = 1.0
+# No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
+# needs ~15 s an attempt, and every other session waits for the lock meanwhile.
+RETRY_WITHIN_S = 30.0
 FP32_BYTES = 4  # the project's one fp32 size (explorer.counting writes its literal 4; see the notes)
 
 Progress = Callable[[float, str], None]
@@ -285,6 +289,8 @@ def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = 
     and reports ``waited_s``. A noisy attempt is retried, up to ``max_attempts`` in all.
     """
     settings = settings or LatencySettings()
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts: must be at least 1, got {max_attempts}")
     report_progress = progress or (lambda fraction, message: None)
     if lock is None:
         return _measure(config, settings, model, report_progress, max_attempts, retry_pause_s, waited_s=0.0)
@@ -333,7 +339,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         quality, reasons = verdict(median_ms=result.median_ms, iqr_ms=result.iqr_ms, samples=result.samples, coverage=coverage,
                                    window=watch.window,
                                    check_thread_share=result.caller_computes and settings.device != "cuda")
-        if quality == GOOD or attempt == max_attempts:
+        if quality == GOOD or attempt == max_attempts or time.perf_counter() - started > RETRY_WITHIN_S:
             break
         progress(1.0, f"attempt {attempt} was noisy ({reasons[0]}); measuring again")
         time.sleep(retry_pause_s)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from explorer import count, paper_config
-from explorer.latency import MAX_ATTEMPTS, layer_io_elements, layer_rows, measure_latency
+from explorer.latency import MAX_ATTEMPTS, RETRY_WITHIN_S, layer_io_elements, layer_rows, measure_latency
 from explorer.machine import available_cores, cpu_model, machine_name, torch_version
 from explorer.measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings
 from explorer.quality import cpu_hogs
@@ -200,7 +200,8 @@ def test_a_cpu_hog_on_every_core_makes_it_noisy_and_a_later_request_measures_aga
 
     with cpu_hogs(available_cores()):
         loaded = store.get_or_measure(config, settings, measure=measure)
-    assert loaded.quality == "noisy" and loaded.attempts == MAX_ATTEMPTS
+    assert loaded.quality == "noisy"
+    assert loaded.attempts == MAX_ATTEMPTS or loaded.elapsed_s > RETRY_WITHIN_S  # retried, within its bounds
     assert any("other processes used" in r or "measuring thread ran only" in r for r in loaded.quality_reasons), loaded.quality_reasons
     assert store.lookup(config, settings).quality == "noisy" and store.get(config, settings) is None
     later = store.get_or_measure(config, settings, measure=measure)

@@ -177,6 +177,10 @@ def latency_panel(config: MobileNetConfig):
         if report is not None:
             ss[report_key] = (config, settings, report)
     show_store_status()
+    lock = latency_store().lock
+    if lock.is_held() and (holder := lock.holder()) is not None:  # before pressing: say the wait ahead
+        st.caption(f"Another latency measurement is running on this machine ({holder.what}, {holder.fraction:.0%}): "
+                   "a new one waits for it to end.")
     stored = ss.get(report_key)
     if stored is None or stored[0] != config or stored[1] != settings:
         earlier = latency_store().lookup(config, settings)
