@@ -236,3 +236,15 @@ def test_messages_are_shown_above_the_metrics():
     inject_edit(at, "mobilenet_v2", edited_rows={0: {"c": None}})
     order = [node.type for node in at.main]
     assert order.index("error") < order.index("metric")  # the invalid edit's message
+
+
+def test_latency_panel_says_when_another_measurement_is_running():
+    from explorer.store import LatencyStore
+
+    with LatencyStore().lock.hold("mobilenet_v2 α=1 224px, batch 1, 2 threads, cpu, eager") as holding:  # the app's store
+        holding.report(0.4, "timing every leaf layer")
+        at = open_page("mobilenet_v1")
+        assert any("Another latency measurement is running on this machine (mobilenet_v2 α=1 224px" in c.value and "40%" in c.value
+                   for c in at.caption)
+    at.run()
+    assert not any("Another latency measurement is running" in c.value for c in at.caption)
