@@ -8,8 +8,8 @@ The notebook-sized API::
     p = explorer.profile(config)                            # analytic, instant, torch-free
     p.params, p.macs, p.layers[3]
     model = explorer.build_model(config)                    # a real torch.nn.Module
-    report = explorer.measure_latency(config, explorer.LatencySettings(threads=1),
-                                      store=explorer.LatencyStore())  # measured, remembered
+    settings = explorer.LatencySettings(threads=1)
+    report = explorer.LatencyStore().get_or_measure(config, settings, measure=explorer.measure_latency)
 
 The path is always config → plan → (counts | model): see ``plan.py``.
 torch is imported only when a model is built, so counting and sweeps start fast.
@@ -30,7 +30,7 @@ from .plan import make_divisible, make_plan
 from .profile import Profile, profile
 
 __all__ = [
-    "Block", "ConfigError", "LatencyError", "LatencyReport", "LatencySettings", "LatencyStore", "LayerLatency",
+    "Block", "ConfigError", "LatencyReport", "LatencySettings", "LatencyStore", "LayerLatency",
     "MobileNetConfig", "Profile", "build_model", "count", "load_config", "loads_config", "make_divisible",
     "make_plan", "measure_latency", "paper_config", "parse_config", "profile", "with_expansion",
 ]  # fmt: skip
@@ -38,8 +38,8 @@ __all__ = [
 # Names loaded on first use: `import torch` costs ~1 s, and only building and timing need it.
 _LAZY = {
     "build_model": "models",
-    "LatencyError": "latency", "LatencyReport": "latency", "LatencySettings": "latency",
-    "LayerLatency": "latency", "measure_latency": "latency",
+    "LatencyReport": "measurement", "LatencySettings": "measurement", "LayerLatency": "measurement",
+    "measure_latency": "latency",
     "LatencyStore": "store",
 }  # fmt: skip
 

@@ -303,8 +303,7 @@ _SWEEP_FLAG = {"batch": "--batch", "threads": "--threads", "device": "--device",
 
 def cmd_sweep_latency(args: argparse.Namespace) -> int:
     # Imported here: measuring needs torch, the analytic sweep does not.
-    from .latency import LatencyError
-    from .sweep import FAILED, SweepError, SweepJob, check_settings, grid
+    from .sweep import FAILED, SweepJob, check_settings, grid
 
     if args.every_node and not args.ray:
         raise UsageError("--every-node: needs --ray ADDRESS (the nodes of a cluster)")
@@ -323,7 +322,7 @@ def cmd_sweep_latency(args: argparse.Namespace) -> int:
             from .sweep_ray import ray_backend
 
             backend = ray_backend(args.ray)
-    except (SweepError, LatencyError) as err:
+    except ConfigError as err:
         raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
     store = open_store(args.store)
     printer = _SweepPrinter()
@@ -350,7 +349,7 @@ def cmd_sweep_latency(args: argparse.Namespace) -> int:
                     else "nothing measured")
             print(f"sweep interrupted: {done}; run the same command again to measure only what is missing", file=sys.stderr)
             return 128 + signals[-1] if signals else 130
-        except SweepError as err:  # the cluster could not be used (connection, no latency slot)
+        except ConfigError as err:  # the cluster could not be used (connection, no latency slot)
             raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
         finally:
             warn_store(store)

@@ -314,8 +314,12 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
     progress(0.0, "preparing a private copy of the model")
     if model is None:
         from .models import build_model
+        from .timing import torch_threads
 
-        private = build_model(config)
+        # Building calibrates batch norm with forwards: run them on the measurement's threads, not
+        # the process default (all cores here, one in a Ray worker), so every caller does the same work.
+        with torch_threads(threads):
+            private = build_model(config)
     else:
         private = copy.deepcopy(model)  # the shared model is never hooked, moved or mutated
     private = private.to(settings.device).eval()

@@ -19,22 +19,21 @@ of the time left, what is being measured) that a page can poll, and :meth:`Sweep
 cleanly.
 
 The "glue" section below is the only place that knows how ``explorer.latency`` and
-``explorer.store`` are called (settings, lock, quality); it adapts to the fields they have, so a
-change there is fixed here and nowhere else.
+``explorer.store`` are called (settings, lock, quality), so a change there is fixed here and
+nowhere else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import inspect
 import itertools
 import os
 import statistics
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import ALIASES, ConfigError, MobileNetConfig, paper_config
@@ -52,15 +51,6 @@ MEASURED, REUSED, FAILED = "measured", "reused", "failed"
 PENDING, RUNNING, STOPPING, STOPPED, FINISHED, ERROR = "pending", "running", "stopping", "stopped", "finished", "error"
 
 
-class SweepError(ValueError):
-    """Invalid sweep input or an unusable backend. ``field`` names the setting (``threads``, ``ray``, ...)."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
 class SweepStopped(Exception):
     """Raised inside a measurement (from its progress callback) when the job is asked to stop."""
 
@@ -74,47 +64,22 @@ def now_iso() -> str:
 
 
 def make_settings(runtime: str, batch: int, threads: int | None, device: str, budget_s: float) -> LatencySettings:
-    """The latency settings of one point; raises ``LatencyError`` naming the bad setting.
+    """The latency settings of one point; raises ``ConfigError`` naming the bad setting."""
+    from .measurement import LatencySettings
 
-    ``runtime`` is passed through as an opaque name; a ``LatencySettings`` without a ``runtime``
-    field (before the runtimes work landed) measures eager PyTorch only.
-    """
-    from .latency import LatencyError, LatencySettings
-
-    kwargs: dict[str, Any] = {"batch": batch, "threads": threads, "device": device, "budget_s": budget_s}
-    if any(f.name == "runtime" for f in fields(LatencySettings)):
-        kwargs["runtime"] = runtime
-    elif runtime != DEFAULT_RUNTIME:
-        raise LatencyError("runtime", f"this version measures only {DEFAULT_RUNTIME!r}, got {runtime!r}")
-    return LatencySettings(**kwargs)
+    return LatencySettings(batch=batch, threads=threads, device=device, budget_s=budget_s, runtime=runtime)
 
 
 def measure(config: MobileNetConfig, settings: LatencySettings, *, lock: Any = None,
             progress: Callable[[float, str], None] | None = None, on_wait: Callable[[str], None] | None = None) -> LatencyReport:
-    """One measurement, under the machine's measurement lock when ``measure_latency`` takes one.
+    """One measurement, under the machine's measurement lock when one is given.
 
     Never passes a store: the caller (the sweep's driver) decides what is kept.
     """
-    import torch
-
     from .latency import measure_latency
 
-    accepted = inspect.signature(measure_latency).parameters
-    kwargs: dict[str, Any] = {"progress": progress}
-    if lock is not None and "lock" in accepted:
-        kwargs["lock"] = lock
-        if on_wait is not None and "on_wait" in accepted:
-            kwargs["on_wait"] = lambda waiting: on_wait(_describe_wait(waiting))
-    # The timing sets its own thread count, but building the model (batch-norm calibration runs
-    # forwards) uses the process default: all cores here, one in a Ray worker (Ray sets
-    # OMP_NUM_THREADS=1). Building with the measurement's count makes every backend do the same
-    # work, and keeps an oversubscribed build on a busy machine from taking seconds per point.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(settings.resolved_threads)
-    try:
-        return measure_latency(config, settings, **kwargs)
-    finally:
-        torch.set_num_threads(previous)
+    wait = (lambda waiting: on_wait(_describe_wait(waiting))) if on_wait is not None else None
+    return measure_latency(config, settings, progress=progress, lock=lock, on_wait=wait)
 
 
 def _describe_wait(waiting: Any) -> str:
@@ -130,11 +95,8 @@ def store_lock(store: LatencyStore | None) -> Any:
 
 def machine_lock() -> Any:
     """This machine's measurement lock in the default data folder (used on Ray workers, which have no store)."""
-    try:
-        from .lock import LOCK_NAME, MeasurementLock
-    except ImportError:  # no machine-wide lock in this version: the latency_slot alone keeps a node to one
-        return None
     from .locations import data_dir
+    from .lock import LOCK_NAME, MeasurementLock
 
     return MeasurementLock(data_dir() / LOCK_NAME)
 
@@ -215,7 +177,7 @@ def grid(archs: Iterable[str], widths: Iterable[float], resolutions: Iterable[in
          budget_s: float = DEFAULT_BUDGET_S) -> list[SweepPoint]:
     """Every combination, in a stable order (arch, width, resolution, runtime, batch, threads).
 
-    Configs are validated here; a bad one raises :class:`SweepError` naming the grid point.
+    Configs are validated here; a bad one raises :class:`ConfigError` naming the grid point.
     Latency settings are validated when measured (or by :func:`check_settings`).
     """
     points = []
@@ -225,20 +187,18 @@ def grid(archs: Iterable[str], widths: Iterable[float], resolutions: Iterable[in
         try:
             config = paper_config(arch, width_multiplier=width, resolution=resolution, num_classes=num_classes)
         except ConfigError as err:
-            raise SweepError("grid", f"{arch} width {width:g}, resolution {resolution}: {err}") from None
+            raise ConfigError("grid", f"{arch} width {width:g}, resolution {resolution}: {err}") from None
         for runtime, batch, n in itertools.product(runtimes, batches, threads):
             points.append(SweepPoint(config, runtime, batch, n, device, budget_s))
     return points
 
 
 def check_settings(points: Sequence[SweepPoint], *, local: bool = True) -> None:
-    """Validate every distinct setting of ``points`` before anything is measured (``LatencyError``).
+    """Validate every distinct setting of ``points`` before anything is measured (``ConfigError``).
 
     ``local=False`` (a cluster): thread counts are checked against the cores of the node that
     measures, not this machine's, so only their type and sign are checked here.
     """
-    from .latency import LatencyError
-
     seen = set()
     for p in points:
         key = (p.runtime, p.batch, p.threads, p.device, p.budget_s)
@@ -247,7 +207,7 @@ def check_settings(points: Sequence[SweepPoint], *, local: bool = True) -> None:
         seen.add(key)
         if not local and p.threads is not None:
             if isinstance(p.threads, bool) or not isinstance(p.threads, int) or p.threads < 1:
-                raise LatencyError("threads", f"must be a positive integer, got {p.threads!r}")
+                raise ConfigError("threads", f"must be a positive integer, got {p.threads!r}")
             make_settings(p.runtime, p.batch, None, p.device, p.budget_s)
         else:
             make_settings(p.runtime, p.batch, p.threads, p.device, p.budget_s)
@@ -457,13 +417,13 @@ class SweepJob:
     def lookup(self, index: int) -> LatencyReport | None:
         """The store's good measurement of point ``index``, if it has one (checked again right before measuring)."""
         point = self.points[index]
-        from .latency import LatencyError, machine_name
+        from .machine import machine_name
 
         if point.node_machine is not None and point.node_machine != machine_name():
             return None  # see stored_good: the store answers for this machine only
         try:
             settings = point.settings()
-        except LatencyError:
+        except ConfigError:
             # Not measurable here as given (more threads than this machine has: only a cluster
             # node can; or a bad setting, which its measurement then reports as the point's failure).
             return None

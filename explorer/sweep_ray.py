@@ -1,7 +1,7 @@
 """The Ray backend of measured sweeps: points go to a Ray cluster, results come back to the driver's store.
 
 Ray is an optional extra (``pip install mobilenet-explorer[distributed]``): this module imports
-without it, and :func:`ray_backend` then raises a :class:`SweepError` with the install command.
+without it, and :func:`ray_backend` then raises a :class:`ConfigError` with the install command.
 
 * **One measurement at a time per node**: every task asks for one unit of the custom resource
   ``latency_slot``, and each node offers one (``ray start ... --resources='{"latency_slot": 1}'``;
@@ -35,7 +35,8 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .sweep import FAILED, MEASURED, REUSED, SweepError, SweepJob, SweepPoint, SweepResult, error_text, machine_lock, measure, now_iso
+from .config import ConfigError
+from .sweep import FAILED, MEASURED, REUSED, SweepJob, SweepPoint, SweepResult, error_text, machine_lock, measure, now_iso
 
 try:
     import ray
@@ -63,10 +64,10 @@ INSTALL = ("Ray is not installed: pip install 'mobilenet-explorer[distributed]' 
 def ray_backend(address: str = "local", **options: Any) -> RayBackend:
     """A backend that measures on the Ray cluster at ``address`` (``"local"`` starts one on this machine).
 
-    Raises :class:`SweepError` (field ``ray``) with the install command when Ray is not installed.
+    Raises :class:`ConfigError` (field ``ray``) with the install command when Ray is not installed.
     """
     if ray is None:
-        raise SweepError("ray", INSTALL)
+        raise ConfigError("ray", INSTALL)
     return RayBackend(address, **options)
 
 
@@ -164,7 +165,7 @@ class RayBackend:
             hint = "" if self.address == "local" else (
                 " (is Ray running there, the same version? A cluster with token authentication needs RAY_AUTH_MODE=token "
                 "and its token in ~/.ray/auth_token or RAY_AUTH_TOKEN; on a node of the cluster, --ray auto finds both)")
-            raise SweepError("ray", f"cannot connect to the Ray cluster at {self.address!r}: {error_text(err)}{hint}") from None
+            raise ConfigError("ray", f"cannot connect to the Ray cluster at {self.address!r}: {error_text(err)}{hint}") from None
         return True
 
     def nodes(self) -> list[dict[str, Any]]:
@@ -183,7 +184,7 @@ class RayBackend:
     def _run(self, job: SweepJob, todo: Sequence[int], inflight: dict[Any, int]) -> None:
         slots = self._slots()
         if slots == 0:
-            raise SweepError("ray", f"no node of the Ray cluster at {self.address!r} offers a {SLOT!r}: start every node with {START_COMMAND}")
+            raise ConfigError("ray", f"no node of the Ray cluster at {self.address!r} offers a {SLOT!r}: start every node with {START_COMMAND}")
         job.set_parallelism(slots)
         task = ray.remote(resources={SLOT: 1}, num_cpus=1, max_retries=self.max_retries, retry_exceptions=False)(measure_task)
         pending = deque(todo)
