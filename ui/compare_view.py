@@ -144,7 +144,7 @@ def settings_widgets(arch: str) -> tuple[MobileNetConfig, str | None]:
     ss = st.session_state
     base: MobileNetConfig = ss[_key(arch, "base")]
     width_range = (min(WIDTH_RANGE[0], base.width_multiplier), max(WIDTH_RANGE[1], base.width_multiplier))
-    width = st.slider("Width multiplier α", *width_range, step=0.025, key=_key(arch, "width"))
+    width = st.slider("Width multiplier α", *width_range, step=0.025, format="%.3f", key=_key(arch, "width"))
     sizes = {*range(RESOLUTION_RANGE[0], RESOLUTION_RANGE[1] + 1, 16), *RESOLUTION_PRESETS[arch], base.resolution}
     resolution = st.select_slider("Input resolution (px)", sorted(sizes), key=_key(arch, "resolution"))
     problem = None

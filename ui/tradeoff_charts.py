@@ -78,7 +78,11 @@ def set_log_axis(fig: go.Figure, axis: str, values: Sequence[float]) -> None:
 
 def _baseline_name(c: Candidate) -> str:
     """The series of a published variant outside the paper architecture (V1 Tables 4 and 5)."""
-    return f"{FAMILY_NAMES[c.family]} baseline: {c.label} ({c.table})"
+    return f"{FAMILY_NAMES[c.family]} baseline: {_short(c.label)} ({c.table})"
+
+
+def _short(label: str) -> str:
+    return label.split(" (")[0]  # "Conv MobileNet (full convolutions)" → "Conv MobileNet"; hover keeps the rest
 
 
 def accuracy_scatter(
@@ -113,7 +117,7 @@ def accuracy_scatter(
                                             symbol + ("-open" if quantized else ""), "x"))
         for c in rows:
             if c not in paper:  # a baseline: its own series, never on the family's frontier
-                fig.add_trace(_trace_points([candidate_point(c, x_of(c)) | {"label": c.label.split(" (")[0]}],
+                fig.add_trace(_trace_points([candidate_point(c, x_of(c)) | {"label": _short(c.label)}],
                                             _baseline_name(c), color, "x-thin-open", "x", labels=True,
                                             opacity=0.9))  # fmt: skip
         front = pareto_front(paper, cost=x_of, accuracy="top1")
@@ -151,14 +155,34 @@ def accuracy_scatter(
         ))  # fmt: skip
         xs.append(p["x"])
     fig.update_xaxes(title=x_title, tickformat="~s")
-    if (needs_log(xs) if log_x is None else log_x) and xs:
+    log = bool(xs) and (needs_log(xs) if log_x is None else log_x)
+    if log:
         set_log_axis(fig, "x", xs)
+    _place_labels(fig, xs, log)
     fig.update_yaxes(title="ImageNet top-1 (%)")
     # The legend sits under the plot, in rows: at the side it takes half a phone's width.
     fig.update_layout(height=600, margin=dict(t=20, b=10, l=10, r=10), hoverlabel=dict(align="left"),
                       legend=dict(groupclick="toggleitem", orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left",
                                   font_size=11))
     return fig
+
+
+def _place_labels(fig: go.Figure, xs: Sequence[float], log: bool) -> None:
+    """Point labels sit to the left of points in the right quarter of the axis, so none is cut off at
+    the plot's edge (a narrow phone chart leaves little room); elsewhere to the right."""
+    scale = (lambda v: math.log10(v)) if log else (lambda v: v)
+    lo, hi = scale(min(xs)), scale(max(xs))
+
+    def right(x: float) -> bool:
+        return hi > lo and (scale(x) - lo) / (hi - lo) > 0.75
+
+    for trace in fig.data:
+        if trace.mode == "markers+text":
+            trace.textposition = ["top left" if right(x) else "top right" for x in trace.x]
+        elif trace.mode == "lines+text":  # a config's cost line, labelled at its top
+            trace.textposition = "bottom left" if right(trace.x[0]) else "bottom right"
+        if trace.mode and "text" in trace.mode:
+            trace.cliponaxis = False
 
 
 # --- Compare page ---------------------------------------------------------------------------------
@@ -173,7 +197,9 @@ def grouped_bars(frame: pd.DataFrame, group: str, value: str, title: str, order:
                     hovertemplate="%{x}<br>" + value + " %{y:,.4~s}<extra>" + FAMILY_NAMES[family] + "</extra>")
     fig.update_xaxes(categoryorder="array", categoryarray=list(order) if order else None, tickangle=-30)
     fig.update_yaxes(title=value, tickformat="~s")
-    fig.update_layout(barmode="group", height=340, margin=dict(t=30, b=10, l=10, r=10), title=dict(text=title, font_size=14))
+    # Legend above the bars, in a row: at the side it takes a third of a phone's width.
+    fig.update_layout(barmode="group", height=360, margin=dict(t=60, b=10, l=10, r=10), title=dict(text=title, font_size=14),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left"))
     return fig
 
 

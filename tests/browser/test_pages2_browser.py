@@ -1,0 +1,165 @@
+"""End to end in headless Chromium: the Trade-offs, Compare and separable pages (issue 13).
+
+A custom V2 (t = 4) shows on Trade-offs; a link of each page opens the same state in a fresh
+browser; nothing is fetched from outside the machine and the console stays clean; at 390 px the
+legend leaves the chart its width, Compare's numbers stay under their headings and no formula is
+cut off. Screenshots of each page at 1440 and 390 px go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+
+from explorer import count, paper_config
+from explorer.config import with_expansion
+from explorer.units import human
+from ui.links import encode
+
+from .conftest import screenshot, wait_idle
+
+T4 = paper_config("v2", blocks=[b.to_dict() for b in with_expansion(paper_config("v2").blocks, 4)])
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def watched(browser, warmed_up):
+    """A page whose console errors and outside requests are recorded (and asserted empty after the test)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    outside, errors = [], []
+    host = urlsplit(warmed_up).netloc
+
+    def on_request(request):
+        if urlsplit(request.url).scheme in ("http", "https", "ws", "wss") and urlsplit(request.url).netloc != host:
+            outside.append(request.url)
+
+    def on_console(message):
+        # Streamlit probes /<page>/_stcore/… on nested paths before falling back to the root (upstream).
+        if message.type == "error" and "/_stcore/" not in (message.location or {}).get("url", ""):
+            errors.append(f"{message.text} @ {message.location}")
+
+    context.on("request", on_request)
+    pg = context.new_page()
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda err: errors.append(f"page error: {err}"))
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+    assert not outside, f"requests left the machine: {outside[:5]}"
+    assert not errors, f"console errors: {errors[:5]}"
+
+
+def full_shot(page, name: str, width: int) -> None:
+    """Streamlit scrolls inside its main container: a full-page shot needs a viewport as tall as it."""
+    page.set_viewport_size({"width": width, "height": 900})
+    wait_idle(page)
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": width, "height": min(max(height, 844), 7000)})
+    wait_idle(page)
+    screenshot(page, name)
+
+
+def query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_url, browser):
+    page = watched
+    page.goto(f"{app_url}/v2?" + urlencode(encode(T4)))
+    wait_idle(page)
+    page.get_by_test_id("stMetricValue").filter(has_text=human(count(T4).macs)).first.wait_for()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Trade-offs").click()
+    wait_idle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.get_by_text("Your V2: accuracy not published").wait_for()  # the label on the chart
+    chart.get_by_text("Your MobileNet V2 (accuracy not published)").wait_for()  # the legend entry
+    page.get_by_text("so it is drawn as a dashed vertical line").wait_for()
+    full_shot(page, "tradeoffs_1440", 1440)
+
+    # The budget finder's state goes into the link, and a fresh browser opens the same view.
+    page.get_by_role("tab", name="Budget finder").click()
+    wait_idle(page)
+    macs = page.get_by_test_id("stNumberInput").filter(has_text="Max MACs").locator("input")
+    macs.fill("150")
+    macs.press("Enter")
+    wait_idle(page)
+    page.get_by_text("configs fit (answered in").wait_for()
+    link = page.url
+    assert query(link) == {"tab": "budget-finder", "max_macs": "150"}, link
+    other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    other.goto(link)
+    wait_idle(other)
+    assert other.get_by_role("tab", name="Budget finder").get_attribute("aria-selected") == "true"
+    assert other.get_by_test_id("stNumberInput").filter(has_text="Max MACs").locator("input").input_value() == "150.00"
+    other.get_by_text("configs fit (answered in").wait_for()
+    assert query(other.url) == query(link)
+    other.context.close()
+
+
+def test_compare_link_round_trips(watched, app_url, browser):
+    page = watched
+    page.goto(f"{app_url}/compare")
+    wait_idle(page)
+    slider = page.get_by_test_id("stSlider").filter(has_text="Width multiplier").first.get_by_role("slider")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # V1: α 1.0 → 0.975
+    wait_idle(page)
+    expected = count(paper_config("v1", width_multiplier=0.975)).macs
+    page.get_by_test_id("stMetricValue").filter(has_text=human(expected)).first.wait_for()
+    link = page.url
+    assert query(link)["v1.width_multiplier"] == "0.975", link
+    other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    other.goto(link)
+    wait_idle(other)
+    other.get_by_test_id("stMetricValue").filter(has_text=human(expected)).first.wait_for()
+    assert query(other.url) == query(link)
+    other.context.close()
+    full_shot(page, "compare_1440", 1440)
+
+
+def test_separable_link_round_trips(watched, app_url):
+    page = watched
+    link = {"shape": "custom", "k": "5", "m": "64", "n": "128", "f": "28", "s": "2"}
+    page.goto(f"{app_url}/separable?" + urlencode(link))
+    wait_idle(page)
+    page.get_by_role("heading", name="1. The arithmetic").wait_for()
+    # 5·5·64·128·28·28 = 160,563,200 standard MACs, rendered by KaTeX
+    assert "160,563,200" in page.locator(".katex").first.inner_text()
+    assert query(page.url) == link
+    full_shot(page, "separable_1440", 1440)
+
+
+def test_phone_layout(watched, app_url):
+    page = watched
+    page.set_viewport_size(PHONE)
+
+    page.goto(f"{app_url}/tradeoffs")
+    wait_idle(page)
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    area = plot.locator(".nsewdrag").first.bounding_box()  # the plotting area, without legend and axes
+    assert area["width"] > 250 and area["height"] > 250, area  # the legend sits below, not on top
+    full_shot(page, "tradeoffs_390", 390)
+
+    page.set_viewport_size(PHONE)
+    page.goto(f"{app_url}/compare")
+    wait_idle(page)
+    headings = [page.get_by_role("heading", name=name).first.bounding_box()["y"] for name in ("MobileNet V1", "MobileNet V2")]
+    params = [m.bounding_box()["y"] for m in page.get_by_test_id("stMetric").filter(has_text="Params").all()]
+    assert len(params) == 2 and headings[0] < params[0] < headings[1] < params[1], (headings, params)
+    full_shot(page, "compare_390", 390)
+
+    page.set_viewport_size(PHONE)
+    page.goto(f"{app_url}/separable")
+    wait_idle(page)
+    page.locator(".katex-display").first.wait_for()
+    # Cut off = drawn past the screen's right edge, or wider than its box (a few px of KaTeX's
+    # italic correction aside).
+    clipped = page.evaluate("""[...document.querySelectorAll('.katex-display')]
+        .filter(e => e.querySelector('.katex-html').getBoundingClientRect().right > window.innerWidth
+                     || e.scrollWidth > e.clientWidth + 4).length""")
+    assert clipped == 0, f"{clipped} formulas wider than the screen"
+    overflow = page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth")
+    assert overflow <= 390, overflow
+    full_shot(page, "separable_390", 390)
