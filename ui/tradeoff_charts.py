@@ -160,9 +160,10 @@ def accuracy_scatter(
         set_log_axis(fig, "x", xs)
     _place_labels(fig, xs, log)
     fig.update_yaxes(title="ImageNet top-1 (%)")
-    # The legend sits under the plot, in rows: at the side it takes half a phone's width.
-    fig.update_layout(height=600, margin=dict(t=20, b=10, l=10, r=10), hoverlabel=dict(align="left"),
-                      legend=dict(groupclick="toggleitem", orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left",
+    # The legend sits above the plot, in rows (at the side it takes half a phone's width; below, it
+    # collides with the x-axis title once a narrow chart tilts its tick labels).
+    fig.update_layout(height=620, margin=dict(t=20, b=10, l=10, r=10), hoverlabel=dict(align="left"),
+                      legend=dict(groupclick="toggleitem", orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left",
                                   font_size=11))
     return fig
 

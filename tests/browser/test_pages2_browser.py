@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from explorer import count, paper_config
 from explorer.config import with_expansion
@@ -77,6 +78,16 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     page.get_by_text("so it is drawn as a dashed vertical line").wait_for()
     full_shot(page, "tradeoffs_1440", 1440)
 
+    # Params on a log axis with the labelled reference networks (VGG 16's 138M no longer crushes the rest).
+    page.get_by_role("tab", name="Accuracy vs params").click()
+    wait_idle(page)
+    page.get_by_test_id("stSidebar").get_by_text("Reference networks").click()
+    wait_idle(page)
+    chart = page.locator(".js-plotly-plot").first
+    for label in ("VGG 16", "GoogleNet", "100M", "Your V2: accuracy not published"):
+        chart.get_by_text(label, exact=True).first.wait_for()
+    full_shot(page, "tradeoffs_params_1440", 1440)
+
     # The budget finder's state goes into the link, and a fresh browser opens the same view.
     page.get_by_role("tab", name="Budget finder").click()
     wait_idle(page)
@@ -86,13 +97,13 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     wait_idle(page)
     page.get_by_text("configs fit (answered in").wait_for()
     link = page.url
-    assert query(link) == {"tab": "budget-finder", "max_macs": "150"}, link
+    assert query(link) == {"tab": "budget-finder", "references": "1", "max_macs": "150"}, link
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link)
     wait_idle(other)
-    assert other.get_by_role("tab", name="Budget finder").get_attribute("aria-selected") == "true"
-    assert other.get_by_test_id("stNumberInput").filter(has_text="Max MACs").locator("input").input_value() == "150.00"
+    expect(other.get_by_role("tab", name="Budget finder")).to_have_attribute("aria-selected", "true")
     other.get_by_text("configs fit (answered in").wait_for()
+    expect(other.get_by_test_id("stNumberInput").filter(has_text="Max MACs").locator("input")).to_have_value("150.00")
     assert query(other.url) == query(link)
     other.context.close()
 
