@@ -2,6 +2,7 @@
 latency per stage/kind appears after measuring (private store, tiny budget)."""
 
 import json
+import math
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -154,3 +155,14 @@ def test_a_later_tuning_on_an_explorer_page_replaces_that_side_only():
     at.session_state["config:mobilenet_v1"] = tuned  # what the V1 page stores when it is tuned
     at.run()
     assert macs_metrics(at) == [count(tuned).macs, v2_half]
+
+
+def test_channels_through_depth_on_a_log_axis_with_readable_ticks():
+    at = open_page(tab="Through depth")
+    axis = next(json.loads(c.proto.spec)["layout"]["yaxis"] for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"]["yaxis"].get("title", {}).get("text") == "channels")
+    assert axis["type"] == "log"
+    assert {"10", "100", "1k"} <= set(axis["ticktext"])  # 3…1280 channels
+    # 1-2-5 ticks only, each labelled with its magnitude (plotly's own log labels repeat 2 … 9 per decade)
+    assert all(round(v / 10 ** math.floor(math.log10(v)), 6) in (1, 2, 5) for v in axis["tickvals"])
+    assert len(set(axis["ticktext"])) == len(axis["ticktext"])
