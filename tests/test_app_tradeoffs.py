@@ -289,3 +289,10 @@ def test_measured_budget_uses_only_comparable_measurements(empty_store):
     if available_cores() > 1:
         latency_store().put(config, one_thread, dataclasses.replace(report, threads=1, median_ms=report.median_ms * 50))
     assert measured_latencies() == {config: report.median_ms}
+
+
+def test_a_typed_budget_is_not_rounded_by_the_link():
+    at = open_page(tab="Budget finder")
+    at.number_input(key="budget.params").set_value(2.6123456).run()
+    assert at.query_params["max_params"] == "2.6123456"
+    assert open_page(query=dict(at.query_params)).number_input(key="budget.params").value == 2.6123456

@@ -88,7 +88,8 @@ def number(param: str, key: str, default: float | int | None, lo: float, hi: flo
             raise ValueError(f"must be between {lo:g} and {hi:g}, got {value[:20]}")
         return x
 
-    return Field(param, key, default, lambda v: "" if v is None else f"{v:g}" if isinstance(v, float) else str(v), read)
+    # 12 significant digits: short for typed values (150, 2.5), exact enough that a link never rounds one
+    return Field(param, key, default, lambda v: "" if v is None else f"{v:.12g}" if isinstance(v, float) else str(v), read)
 
 
 def several(param: str, key: str, options: Sequence[str], default: Sequence[str], text: Mapping[str, str]) -> Field:
