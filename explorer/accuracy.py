@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .config import FAMILY_DEFAULTS, PAPER_BLOCKS, MobileNetConfig
+from .config import MobileNetConfig, architecture_changes
 from .reference import PublishedResult, config_for, load_published_results
 
 IMAGENET_CLASSES = (1000, 1001)  # ImageNet, without and with TF-slim's background class
@@ -48,23 +48,6 @@ def _arch_key(config: MobileNetConfig) -> tuple:
     del fields["num_classes"], fields["dropout"]
     fields["width_multiplier"] = round(config.width_multiplier, 6)
     return tuple(fields.items())
-
-
-def architecture_changes(config: MobileNetConfig) -> list[str]:
-    """How ``config`` departs from its paper's architecture (empty: the paper's, at any α and size)."""
-    changes = []
-    if config.blocks != PAPER_BLOCKS[config.arch]:
-        changes.append("custom blocks table")
-    defaults = FAMILY_DEFAULTS[config.arch]
-    if config.activation != defaults["activation"]:
-        changes.append(f"activation {config.activation} instead of {defaults['activation']}")
-    if not config.depthwise_separable:
-        changes.append("full convolutions instead of depthwise-separable ones")
-    if config.is_v2 and not config.linear_bottleneck:
-        changes.append("non-linear bottleneck")
-    if config.is_v2 and not config.residual:
-        changes.append("no residual connections")
-    return changes
 
 
 def _is_slim_float(row: PublishedResult) -> bool:

@@ -3,15 +3,18 @@
 JSON goes to stdout, errors to stderr. Any invalid input exits with code 2 and one line naming
 the file and field; no traceback reaches the user. Counting is analytic, so ``profile`` and
 ``sweep`` never import torch and a 1,000-config sweep takes about a second; only
-``profile --latency`` builds and times models (torch is imported there, on demand).
+``profile --latency`` and ``sweep --latency`` build and time models (torch is imported there, on demand).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import (
@@ -222,23 +225,168 @@ def _csv_of(text: str, kind: Callable[[str], Any], flag: str) -> list[Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    if args.latency:
+        return cmd_sweep_latency(args)
     widths = _csv_of(args.widths, float, "--widths")
     resolutions = _csv_of(args.resolutions, int, "--resolutions")
-    arch = ALIASES.get(args.arch, args.arch)
+    archs = list(dict.fromkeys(ALIASES.get(a, a) for a in args.arch))
     results = []
-    for w in widths:
-        for r in resolutions:
-            try:
-                config = paper_config(arch, width_multiplier=w, resolution=r, num_classes=args.num_classes)
-            except ConfigError as err:
-                raise UsageError(f"width {w:g}, resolution {r}: {err}") from None
-            results.append(profile(config))
+    for arch in archs:
+        for w in widths:
+            for r in resolutions:
+                try:
+                    config = paper_config(arch, width_multiplier=w, resolution=r, num_classes=args.num_classes)
+                except ConfigError as err:
+                    raise UsageError(f"width {w:g}, resolution {r}: {err}") from None
+                results.append(profile(config))
     if args.json:
         emit([p.to_dict(layers=False) for p in results])
     else:
         rows = [(f"{p.config.width_multiplier:g}", p.config.resolution, f"{p.params:,}", f"{p.macs:,}", human(p.macs)) for p in results]
-        print(format_table(("width", "resolution", "params", "MACs", ""), rows))
+        headers = ("width", "resolution", "params", "MACs", "")
+        if len(archs) > 1:  # one arch keeps the table it always had
+            rows = [(p.config.arch, *row) for p, row in zip(results, rows)]
+            headers = ("arch", *headers)
+        print(format_table(headers, rows))
     return 0
+
+
+# --- measured sweeps (sweep --latency) ------------------------------------------------------------
+
+_SWEEP_FLAG = {"batch": "--batch", "threads": "--threads", "device": "--device", "budget_s": "--budget", "runtime": "--runtime",
+               "ray": "--ray", "grid": "--widths/--resolutions"}
+
+
+def cmd_sweep_latency(args: argparse.Namespace) -> int:
+    # Imported here: measuring needs torch, the analytic sweep does not.
+    from .latency import LatencyError
+    from .sweep import FAILED, SweepError, SweepJob, check_settings, grid
+
+    if args.every_node and not args.ray:
+        raise UsageError("--every-node: needs --ray ADDRESS (the nodes of a cluster)")
+    runtimes = list(dict.fromkeys(v.strip() for text in args.runtime or ["eager"] for v in text.split(",") if v.strip()))
+    if not runtimes:
+        raise UsageError("--runtime: expected at least one runtime name")
+    threads = _csv_of(args.threads, int, "--threads") if args.threads is not None else [None]
+    batches = _csv_of(args.batch, int, "--batch") if args.batch is not None else [1]
+    try:
+        points = grid(args.arch, _csv_of(args.widths, float, "--widths"), _csv_of(args.resolutions, int, "--resolutions"),
+                      runtimes=runtimes, batches=batches, threads=threads, num_classes=args.num_classes,
+                      device=args.device or "cpu", budget_s=2.0 if args.budget is None else args.budget)
+        check_settings(points, local=args.ray is None)
+        backend = None
+        if args.ray:
+            from .sweep_ray import ray_backend
+
+            backend = ray_backend(args.ray)
+    except (SweepError, LatencyError) as err:
+        raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
+    store = open_store(args.store)
+    printer = _SweepPrinter()
+    job = None
+    with _terminate_as_interrupt() as signals:
+        try:
+            # One connection for the whole sweep (and, with --every-node, for asking the cluster its nodes first).
+            with backend if backend is not None else contextlib.nullcontext():
+                if args.every_node:
+                    from .sweep_ray import every_node
+
+                    nodes = backend.nodes()
+                    points = every_node(points, nodes)
+                    print(f"sweep: every point on each of {len(nodes)} node{'s' if len(nodes) != 1 else ''}: "
+                          + "; ".join(f"{n['machine']} ({n['cpu']}, {n['cores']} cores)" for n in nodes), file=sys.stderr)
+                where = f"on the Ray cluster at {args.ray}, one at a time per node" if args.ray else "one at a time on this machine"
+                print(f"sweep: {len(points)} points; the store's good measurements are reused, the rest measured {where}; "
+                      f"store {store.path}", file=sys.stderr)
+                job = SweepJob(points, store, backend=backend, on_result=printer.on_result, on_message=printer.on_message)
+                results = job.run()
+        except KeyboardInterrupt:
+            p = job.progress if job is not None else None
+            done = (f"{p.measured} measured and stored, {p.reused} reused, {p.remaining} not measured" if p is not None
+                    else "nothing measured")
+            print(f"sweep interrupted: {done}; run the same command again to measure only what is missing", file=sys.stderr)
+            return 128 + signals[-1] if signals else 130
+        except SweepError as err:  # the cluster could not be used (connection, no latency slot)
+            raise UsageError(f"{_SWEEP_FLAG.get(err.field, err.field)}: {err.reason}") from None
+        finally:
+            warn_store(store)
+    printer.finished(job.progress)
+    if args.json:
+        emit([r.to_dict() for r in results])
+    else:
+        print(sweep_table(results))
+    failed = sum(r.status == FAILED for r in results)
+    if failed:
+        print(f"sweep: {failed} point{'s' if failed != 1 else ''} failed (see the {'JSON' if args.json else 'table'})", file=sys.stderr)
+    return 1 if failed else 0
+
+
+class _SweepPrinter:
+    """Progress of a measured sweep on stderr: a line per point measured or failed, one line for the reused."""
+
+    def __init__(self) -> None:
+        self.announced_reuse = False
+
+    def on_result(self, result: Any, progress: Any) -> None:
+        from .sweep import MEASURED, REUSED
+
+        if result.status == REUSED:
+            return  # reused points are counted in one line, not listed
+        self._announce_reuse(progress.reused)
+        if result.status == MEASURED:
+            r = result.report
+            quality = getattr(r, "quality", None)
+            what = f"{r.median_ms:.2f} ms" + (f" ({quality})" if quality else "") + ("" if result.point.node_machine else f" on {r.machine}")
+        else:
+            what = f"failed: {result.error}"
+        print(f"[{progress.done}/{progress.total}] {result.point.label}: {what} | {progress.line()}", file=sys.stderr, flush=True)
+
+    def on_message(self, message: str) -> None:
+        print(f"sweep: {message}", file=sys.stderr, flush=True)
+
+    def finished(self, progress: Any) -> None:
+        if not self.announced_reuse and progress.reused == progress.total:
+            print(f"sweep: all {progress.total} points were already in the store as good measurements: reused", file=sys.stderr)
+        else:
+            self._announce_reuse(progress.reused)
+
+    def _announce_reuse(self, reused: int) -> None:
+        if not self.announced_reuse and reused:
+            print(f"sweep: {reused} point{'s' if reused != 1 else ''} already in the store as good measurements: reused",
+                  file=sys.stderr)
+        self.announced_reuse = True
+
+
+def sweep_table(results: Sequence[Any]) -> str:
+    rows = []
+    for r in results:
+        c, m = r.point.config, r.report
+        threads = m.threads if m is not None else (r.point.threads or "all")
+        latency = ("", "", "", r.error or "") if m is None else (f"{m.median_ms:.2f}", f"{m.iqr_ms:.2f}",
+                                                                getattr(m, "quality", None) or "-", m.machine)
+        rows.append((f"{c.arch} α={c.width_multiplier:g} {c.resolution}px", r.point.runtime, r.point.batch, threads,
+                     human(profile(c).macs), *latency, r.status))
+    return format_table(("model", "runtime", "batch", "threads", "MACs", "median ms", "IQR ms", "quality", "machine", "result"), rows)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (a scheduler, `kill`) stops a sweep like Ctrl-C: what is stored stays, the exit says which signal."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -268,6 +416,58 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"-o: cannot write {args.output}: {err.strerror or err}") from None
     print(f"wrote {args.format} for {describe(config)} to {args.output}", file=sys.stderr)
     return 0
+
+
+# --- predicted phone latency (explorer.phones) --------------------------------------------------
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .phones import phone_model  # numpy and the fits: loaded only for this command
+
+    if args.files and args.arch:
+        raise UsageError("CONFIG files cannot be combined with --arch; give one or the other")
+    if args.files and any(getattr(args, k) is not None for k in ("width", "resolution", "num_classes", "activation", "expansion")):
+        raise UsageError("CONFIG files cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
+    if not args.files and not args.arch:
+        raise UsageError("give CONFIG.json file(s) or --arch v1|v2")
+    configs = load_configs(args.files) if args.files else [config_from_args(args)]
+    model = phone_model()
+    platforms = model.platforms
+    if args.device is not None:
+        platforms = tuple(p for p in platforms if p.device == args.device)
+        if not platforms:
+            known = ", ".join(dict.fromkeys(repr(p.device) for p in model.platforms))
+            raise UsageError(f"--device: no published latency on {args.device!r}; known: {known}")
+    names = args.files or [None]
+    results = [(name, config, model.predict(config, platforms)) for name, config in zip(names, configs)]
+    if args.json:
+        emit([{"config": name, "model": describe(config), "predictions": [p.to_dict() for p in preds]} for name, config, preds in results])
+    else:
+        print("\n\n".join(predict_text(name, config, preds) for name, config, preds in results))
+    return 0
+
+
+def predict_text(name: str | None, config: MobileNetConfig, predictions: Sequence[Any]) -> str:
+    notes: dict[str, int] = {}
+    rows = []
+    def pct(v: float | None) -> str:
+        return "—" if v is None else f"{v:.1f}%"
+
+    for p in predictions:
+        note = f"[{notes.setdefault(p.reason, len(notes) + 1)}]" if p.reason else ""
+        rows.append([
+            p.device, p.backend, "" if p.platform.threads is None else p.platform.threads, p.platform.precision, p.method,
+            "—" if p.ms is None else f"{p.ms:.3g}", "—" if p.ms is None else f"{p.low_ms:.3g}–{p.high_ms:.3g}",
+            pct(p.loo_median_error_pct), pct(p.loo_max_error_pct), p.loo_n or "", ", ".join(f"{v:g}" for v in p.published_ms),
+            ("⚠ " if p.extrapolating else "") + note,
+        ])  # fmt: skip
+    headers = ["device", "backend", "threads", "precision", "method", "ms", "90% interval", "LOO median", "LOO worst", "n",
+               "published ms", "note"]  # fmt: skip
+    title = f"{name}: {describe(config)}" if name else describe(config)
+    footnotes = "\n".join(f"[{i}] {reason}" for reason, i in notes.items())
+    return (f"predicted single-image latency, {title}\n{format_table(headers, rows)}\n"
+            "LOO: leave-one-out error of the platform's own model (choice and fit redone without each config); "
+            "⚠: extrapolating\n" + footnotes).rstrip()  # fmt: skip
 
 
 # --- parser -------------------------------------------------------------------------------------
@@ -301,12 +501,25 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
     p.set_defaults(func=cmd_profile)
 
-    p = sub.add_parser("sweep", help="analytic counts over a width × resolution grid")
-    p.add_argument("--arch", choices=ARCH_CHOICES, required=True)
+    p = sub.add_parser("sweep", help="analytic counts over a width × resolution grid; --latency measures every point")
+    p.add_argument("--arch", choices=ARCH_CHOICES, required=True, action="append", help="repeat for several (--arch v1 --arch v2)")
     p.add_argument("--widths", required=True, help="comma-separated, e.g. 0.35,0.5,0.75,1.0")
     p.add_argument("--resolutions", required=True, help="comma-separated, e.g. 96,128,160,192,224")
     p.add_argument("--num-classes", dest="num_classes", type=int, default=1000)
     p.add_argument("--json", action="store_true")
+    lat = p.add_argument_group("measured sweep", "measure every grid point the store does not hold as a good measurement, "
+                               "one at a time per machine; interrupt and rerun to resume")
+    lat.add_argument("--latency", action="store_true", help="measure latency of every point (results go to the store)")
+    lat.add_argument("--runtime", action="append", metavar="NAME", help="runtime(s), repeated or comma-separated (default eager)")
+    lat.add_argument("--threads", metavar="N[,N]", help="torch threads, comma-separated for several (default: all cores)")
+    lat.add_argument("--batch", metavar="B[,B]", help="batch size(s), comma-separated (default 1)")
+    lat.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default cpu")
+    lat.add_argument("--budget", type=float, default=None, help="seconds per measurement (default 2)")
+    lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
+    lat.add_argument("--ray", metavar="ADDRESS", help="measure on this Ray cluster (host:6379, 'auto' on a node of it, or 'local' "
+                     "to start one here); each node needs the latency_slot resource")
+    lat.add_argument("--every-node", action="store_true", help="with --ray: measure every point on every node (one result "
+                     "per machine), instead of each point once on any node")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("validate", help="check config files; exit 2 if any is invalid")
@@ -333,10 +546,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="json: the normalized config (schema v1); python: a runnable snippet; csv: the per-layer profile")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write; '-' or none: stdout")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("predict", help="predicted latency on every published phone platform, with its error")
+    p.add_argument("files", nargs="*", metavar="CONFIG.json", help="schema-v1 JSON config file(s)")
+    p.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), help="start from the paper's config instead")
+    _add_arch_options(p)
+    p.add_argument("--device", help="only this device, spelled as in assets/device_latency*.csv (e.g. 'Pixel 1')")
+    p.add_argument("--json", action="store_true", help="print a JSON array, one object per config")
+    p.set_defaults(func=cmd_predict)
     return parser
 
 
 _LATENCY_OPTIONS = ("--threads", "--batch", "--device", "--budget", "--remeasure", "--store")
+_SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--budget", "--store", "--ray", "--every-node")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -346,6 +568,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--config cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
     if args.command == "profile" and not args.latency:
         given = [flag for flag in _LATENCY_OPTIONS if getattr(args, flag.lstrip("-").replace("-", "_")) not in (None, False)]
+        if given:
+            parser.error(f"{given[0]} needs --latency")
+    if args.command == "sweep" and not args.latency:
+        given = [flag for flag in _SWEEP_LATENCY_OPTIONS if getattr(args, flag.lstrip("-").replace("-", "_"), None) not in (None, False)]
         if given:
             parser.error(f"{given[0]} needs --latency")
     if args.command == "profile" and args.latency:  # defaults here, so "given without --latency" stays detectable

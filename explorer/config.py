@@ -62,7 +62,7 @@ from .schema import (
 __all__ = [
     "ACTIVATIONS", "ALIASES", "ARCHS", "FAMILY_DEFAULTS", "MAX_CHANNELS", "MAX_EXPANSION", "MAX_RESOLUTION", "PAPER_BLOCKS",
     "ROW_KEYS", "SCHEMA_VERSION", "V1_PAPER_BLOCKS", "V2_PAPER_BLOCKS", "Block", "ConfigError", "MobileNetConfig",
-    "check_float", "check_int", "check_positive", "load_config", "loads_config", "paper_config", "parse_config", "with_expansion",
+    "architecture_changes", "check_float", "check_int", "check_positive", "load_config", "loads_config", "paper_config", "parse_config", "with_expansion",
 ]
 
 
@@ -121,6 +121,28 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(MobileNetConfig))
 def paper_config(arch: str, **overrides: Any) -> MobileNetConfig:
     """The paper's model for ``arch`` ("mobilenet_v1"/"v1", ...), with optional overrides."""
     return parse_config({"schema_version": SCHEMA_VERSION, "arch": ALIASES.get(arch, arch), **overrides})
+
+
+def architecture_changes(config: MobileNetConfig) -> list[str]:
+    """How ``config`` departs from its paper's architecture (empty: the paper's, at any α and size).
+
+    What the published results (accuracy, phone latency) never ran, so figures for such a config
+    are estimates at best.
+    """
+    changes = []
+    if config.blocks != PAPER_BLOCKS[config.arch]:
+        changes.append("custom block table")
+    defaults = FAMILY_DEFAULTS[config.arch]
+    if config.activation != defaults["activation"]:
+        changes.append(f"activation {config.activation} instead of {defaults['activation']}")
+    if not config.depthwise_separable:
+        changes.append("full convolutions instead of depthwise-separable ones")
+    if config.is_v2 and not config.linear_bottleneck:
+        changes.append("non-linear bottleneck")
+    if config.is_v2 and not config.residual:
+        changes.append("no residual connections")
+    return changes
+
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -223,3 +223,38 @@ def latency_platforms(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[tu
     """The published (device, backend) pairs, in file order: the choices of a latency axis."""
     rows = load_device_latency() if rows is None else rows
     return tuple(dict.fromkeys(row.platform for row in rows))
+
+
+# --- more published device latency: device_latency_more.csv -------------------------------------
+# A second file in the same long format, with a thread count and without the accuracy and size
+# columns. Kept as its own loader (and its own record, a DeviceLatency with ``threads``) so the
+# bundled file's loader stays as it is. Note: ncnn publishes 1- and 4-thread runs under the same
+# backend name, so (device, backend) alone does not name one platform in this file: add threads.
+# Its copy gains the ``num_classes`` column like the others: 1001 for the TF-Lite models (made
+# from TF-slim's checkpoints), 1000 for ncnn's benchmark models (``fc7 0=1000`` in
+# benchmark/mobilenet.param and mobilenet_v2.param) and Qualcomm's (tonylins/pytorch-mobilenet-v2).
+
+DEVICE_LATENCY_MORE = ASSETS / "device_latency_more.csv"
+
+
+@dataclass(frozen=True)
+class ThreadedDeviceLatency(DeviceLatency):
+    """A row of ``device_latency_more.csv``: accuracy and size are not published there (None)."""
+
+    threads: int | None = None  # None where the source names an accelerator, not a thread count
+
+
+@lru_cache(maxsize=4)
+def load_device_latency_more(path: Path = DEVICE_LATENCY_MORE) -> tuple[ThreadedDeviceLatency, ...]:
+    """Every row of ``device_latency_more.csv``, in file order, with its thread count and source."""
+    rows = []
+    for line, row in enumerate(_read(path), start=2):
+        result = ThreadedDeviceLatency(**vars(device_latency_row(row)), threads=_int(row["threads"]))
+        _check_provenance(path, line, result.family, result.num_classes)
+        rows.append(result)
+    return tuple(rows)
+
+
+def load_all_device_latency() -> tuple[DeviceLatency, ...]:
+    """Both bundled device-latency files: ``device_latency.csv`` then ``device_latency_more.csv``."""
+    return load_device_latency() + load_device_latency_more()

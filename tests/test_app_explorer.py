@@ -10,11 +10,12 @@ from explorer.units import human
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGES = {"mobilenet_v1": "pages/mobilenet_v1.py", "mobilenet_v2": "pages/mobilenet_v2.py"}
+PAGES = {"mobilenet_v1": "app_pages/mobilenet_v1.py", "mobilenet_v2": "app_pages/mobilenet_v2.py"}
 
 
 def open_page(arch, query=None):
     at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
     at.switch_page(PAGES[arch])
     if query:
         at.query_params.update(query)
@@ -107,11 +108,46 @@ def test_invalid_block_edit_shows_message_and_keeps_last_valid_model():
     assert shown_macs(at) == before
 
 
-def test_added_row_with_empty_cell_is_named():
+def test_added_row_with_empty_cell_is_shown_as_incomplete():
     at = open_page("mobilenet_v1")
-    inject_edit(at, "mobilenet_v1", added_rows=[{"c": 128, "n": 1}])
-    assert "Block table, row 10, stride s" in at.error[0].value
+    inject_edit(at, "mobilenet_v1", added_rows=[{"c": "128", "n": "1"}])
+    assert "Block table, row 10 is incomplete: stride s is empty" in at.error[0].value
     assert shown_macs(at) == count(paper_config("v1")).macs
+    inject_edit(at, "mobilenet_v1", added_rows=[{}])  # a row just added with "+": every cell empty
+    assert "Block table, row 10 is incomplete: channels c, repeats n and stride s are empty" in at.error[0].value
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"s": "3"}, "Block table, row 3, stride s: stride must be 1 or 2, got 3"),
+        ({"s": 3}, "Block table, row 3, stride s: stride must be 1 or 2, got 3"),
+        ({"c": "99999"}, "Block table, row 3, channels c: must be between 1 and 4096, got 99999"),
+        ({"c": "0"}, "Block table, row 3, channels c: must be between 1 and 4096, got 0"),
+        ({"c": "abc"}, 'Block table, row 3, channels c: must be an integer, got string "abc"'),
+        ({"n": "2.5"}, "Block table, row 3, repeats n: must be an integer, got 2.5"),
+        ({"t": "17"}, "Block table, row 3, expansion t: must be between 1 and 16, got 17"),
+        ({"c": None}, "Block table, row 3 is incomplete: channels c is empty"),
+        ({"c": "  "}, "Block table, row 3 is incomplete: channels c is empty"),
+    ],
+)
+def test_every_typed_value_reaches_validation(edit, message):
+    at = open_page("mobilenet_v2")
+    at.slider(key="mobilenet_v2.width").set_value(0.75).run()
+    before, link = shown_macs(at), dict(at.query_params)
+    inject_edit(at, "mobilenet_v2", edited_rows={2: edit})
+    assert [e.value for e in at.error] == [f"{message}. Showing the last valid model; your edits are kept."]
+    assert shown_macs(at) == before and dict(at.query_params) == link  # the last valid model, and its link
+    assert at.session_state["mobilenet_v2.editor." + str(at.session_state["mobilenet_v2.table_version"])]["edited_rows"]
+
+
+def test_typed_numbers_with_spaces_or_exponent_are_read_as_numbers():
+    at = open_page("mobilenet_v2")
+    inject_edit(at, "mobilenet_v2", edited_rows={1: {"c": " 40 "}, 2: {"c": "6.4e1"}})
+    blocks = [b.to_dict() for b in paper_config("v2").blocks]
+    blocks[1]["c"], blocks[2]["c"] = 40, 64
+    assert not at.error
+    assert shown_macs(at) == count(paper_config("v2", blocks=blocks)).macs
 
 
 def test_deleting_rows_and_reset_to_paper():
@@ -193,6 +229,8 @@ def test_cost_tabs_render_the_exact_counts_when_opened():
     import json
 
     at = AppTest.from_file(APP, default_timeout=60)
+
+    at.run()  # the first run registers st.navigation's pages
     at.session_state["mobilenet_v1.view"] = "Cost by layer"
     at.switch_page(PAGES["mobilenet_v1"]).run()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
@@ -226,3 +264,117 @@ def test_messages_are_shown_above_the_metrics():
     inject_edit(at, "mobilenet_v2", edited_rows={0: {"c": None}})
     order = [node.type for node in at.main]
     assert order.index("error") < order.index("metric")  # the invalid edit's message
+
+
+def layer_table(at):
+    return next(d.value for d in at.dataframe if "layer" in d.value.columns)
+
+
+def table_ts(at) -> list:
+    return [row["t"] for row in at.session_state["mobilenet_v2.table"]]
+
+
+def test_expansion_one_then_six_gives_six_again():
+    at = open_page("mobilenet_v2")
+    at.number_input(key="mobilenet_v2.expansion").set_value(1).run()
+    assert table_ts(at) == [1] * 7
+    ones = [dict(b.to_dict(), t=1) for b in paper_config("v2").blocks]
+    assert shown_macs(at) == count(paper_config("v2", blocks=ones)).macs
+    at.number_input(key="mobilenet_v2.expansion").set_value(6).run()
+    assert table_ts(at) == [1, 6, 6, 6, 6, 6, 6]
+    assert shown_macs(at) == count(paper_config("v2")).macs
+    assert at.number_input(key="mobilenet_v2.expansion").value == 6
+
+
+def test_expansion_control_follows_the_table():
+    at = open_page("mobilenet_v2")
+    inject_edit(at, "mobilenet_v2", edited_rows={i: {"t": "4"} for i in range(1, 7)})
+    assert at.number_input(key="mobilenet_v2.expansion").value == 4  # typed in the table, shown by the control
+    inject_edit(at, "mobilenet_v2", edited_rows={**{i: {"t": "4"} for i in range(1, 7)}, 1: {"t": "3"}})
+    assert at.number_input(key="mobilenet_v2.expansion").value == 4  # mixed: the control keeps its value
+    assert any("The rows use t = 3, 4" in c.value for c in at.caption)
+    at.number_input(key="mobilenet_v2.expansion").set_value(5).run()
+    assert table_ts(at) == [1, 5, 5, 5, 5, 5, 5]
+
+
+def test_preset_pills_follow_the_slider():
+    at = open_page("mobilenet_v2")
+    assert at.session_state["mobilenet_v2.width_preset"] == 1.0
+    at.slider(key="mobilenet_v2.width").set_value(0.8).run()
+    assert at.session_state["mobilenet_v2.width_preset"] is None  # un-highlighted: off every preset
+    at.pills(key="mobilenet_v2.width_preset").set_value(0.75).run()  # one click selects
+    assert at.slider(key="mobilenet_v2.width").value == 0.75
+    assert shown_macs(at) == count(paper_config("v2", width_multiplier=0.75)).macs
+    at.slider(key="mobilenet_v2.resolution").set_value(160).run()
+    assert at.session_state["mobilenet_v2.resolution_preset"] == 160
+
+
+def test_v1_caption_follows_depthwise_separation():
+    at = open_page("mobilenet_v1")
+    assert any("Each repeat is a 3×3 depthwise then a 1×1 pointwise layer" in c.value for c in at.caption)
+    at.toggle(key="mobilenet_v1.depthwise_separable").set_value(False).run()
+    assert not any("3×3 depthwise then a 1×1 pointwise" in c.value for c in at.caption)
+    assert any("Each repeat is one full 3×3 convolution" in c.value for c in at.caption)
+
+
+def test_flops_switch_doubles_every_count_and_is_kept_across_pages():
+    at = open_page("mobilenet_v2")
+    at.segmented_control(key="mobilenet_v2.count_unit").set_value("FLOPs").run()
+    flops = metric(at, "FLOPs")
+    assert flops.value == human(2 * 300_774_272)
+    assert flops.help.startswith(f"{2 * 300_774_272:,} FLOPs = 2 × 300,774,272 ")
+    table = layer_table(at)
+    assert int(table["FLOPs"].sum()) == 2 * 300_774_272
+    at.switch_page(PAGES["mobilenet_v1"]).run()
+    assert metric(at, "FLOPs").value == human(2 * count(paper_config("v1")).macs)
+
+
+def test_layer_table_has_kernel_stride_groups_and_input_shape():
+    at = open_page("mobilenet_v2")
+    table = layer_table(at).set_index("layer")
+    assert list(table.columns[:9]) == ["kind", "params", "MACs", "share (%)", "kernel", "stride", "groups", "input", "output"]
+    assert table.loc["stem", ["kernel", "stride", "groups", "input", "output"]].tolist() == ["3×3", 2, 1, "3×224×224", "32×112×112"]
+    assert table.loc["blocks.1.depthwise", ["kernel", "stride", "groups", "input"]].tolist() == ["3×3", 2, 96, "96×112×112"]
+    assert table.loc["head", "input"] == "1280" and table.loc["pool", "input"] == "1280×7×7"
+
+
+def test_architecture_tab_draws_the_plan():
+    from ui.architecture import architecture_dot
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
+    at.session_state["mobilenet_v2.view"] = "Architecture"
+    at.switch_page(PAGES["mobilenet_v2"]).run()
+    at.slider(key="mobilenet_v2.width").set_value(0.5).run()
+    charts = at.get("graphviz_chart")
+    assert len(charts) == 1 and charts[0].proto.spec == architecture_dot(paper_config("v2", width_multiplier=0.5))
+
+
+def test_module_printout_is_built_only_when_opened():
+    at = open_page("mobilenet_v1")
+    assert not [c for c in at.code if "ConvBNAct" in c.value]
+    at.session_state["mobilenet_v1.module"] = True  # open the "print(model)" expander
+    at.run()
+    text = next(c.value for c in at.code if "ConvBNAct" in c.value)
+    assert text.startswith("MobileNet(") and "(depthwise): ConvBNAct(" in text
+    assert "Conv2d(32, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=32, bias=False)" in text
+
+
+def test_link_keeps_a_width_that_short_formatting_would_round():
+    # Issue 9, bug 2: links wrote floats with :g, so α = 0.12499999 came back as 0.125.
+    at = open_page("mobilenet_v2", query={"width_multiplier": "0.12499999", "resolution": "224"})
+    assert not any("link" in w.value for w in at.warning)  # the link is taken as it is
+    config = paper_config("v2", width_multiplier=0.12499999)
+    assert shown_macs(at) == count(config).macs
+    at.slider(key="mobilenet_v2.resolution").set_value(192).run()
+    assert at.query_params["width_multiplier"] in ("0.12499999", ["0.12499999"])
+    assert shown_macs(at) == count(config.replace(resolution=192)).macs
+
+
+def test_home_links_to_every_page():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    linked = {element.proto.page.strip("/") for element in at.get("page_link")}
+    assert linked == {"v1", "v2", "tradeoffs", "compare", "separable", "phones"}
+    assert len(list((ROOT / "app_pages").glob("*.py"))) == len(linked) + 1  # every page but Home itself

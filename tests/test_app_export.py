@@ -13,11 +13,12 @@ from explorer.export import config_json
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGES = {"mobilenet_v1": "pages/mobilenet_v1.py", "mobilenet_v2": "pages/mobilenet_v2.py"}
+PAGES = {"mobilenet_v1": "app_pages/mobilenet_v1.py", "mobilenet_v2": "app_pages/mobilenet_v2.py"}
 
 
 def open_page(arch):
     at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
     at.switch_page(PAGES[arch])
     at.run()
     assert not at.exception, at.exception
@@ -34,11 +35,18 @@ def upload(at, arch, name, data: bytes, mime="application/json"):
     return at
 
 
-def test_panel_offers_the_three_downloads():
+def test_panel_offers_the_downloads():
     at = open_page("mobilenet_v2")
-    labels = [b.label for b in at.get("download_button")]
-    for label in ("Download JSON config", "Download Python snippet", "Download per-layer CSV"):
-        assert label in labels
+    buttons = {b.label: b for b in at.get("download_button")}
+    for label in ("Download JSON config", "Download PyTorch model (.py)", "Download per-layer CSV", "Download torchvision variant (.py)"):
+        assert label in buttons
+    assert not buttons["Download torchvision variant (.py)"].proto.disabled
+
+
+def test_torchvision_download_says_why_it_is_off_for_v1():
+    at = open_page("mobilenet_v1")
+    button = next(b for b in at.get("download_button") if b.label == "Download torchvision variant (.py)")
+    assert button.proto.disabled and "torchvision has no MobileNet V1" in button.proto.help
 
 
 def _nested(depth: int) -> bytes:
@@ -95,6 +103,8 @@ def test_valid_upload_changes_the_model_exactly(arch):
     assert at.slider(key=f"{arch}.width").value == 0.75
     assert at.slider(key=f"{arch}.resolution").value == 160
     assert any("Imported mine.json" in s.value for s in at.success)
-    # Applied once: a later edit on the page is not overwritten by the same upload.
+    # Applied once: a later edit on the page is not overwritten by the same upload, and the
+    # "Imported" message, which is about the imported model, goes away with it.
     at.slider(key=f"{arch}.width").set_value(0.5).run()
     assert shown_macs(at) == count(paper_config(arch, width_multiplier=0.5, resolution=160)).macs
+    assert not any("Imported" in s.value for s in at.success)

@@ -14,12 +14,13 @@ from ui.separable_view import FORMULA_KEYS, formula_latex, residual_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGE = "pages/separable.py"
+PAGE = "app_pages/separable.py"
 TINY = {"kernel_size": 3, "in_channels": 8, "out_channels": 16, "feature_size": 8}
 
 
 def open_page(query=None, v1=None):
     at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # the first run registers st.navigation's pages
     if query:
         at.query_params.update(query)
     if v1 is not None:

@@ -5,8 +5,10 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,9 @@ from explorer.export import (
     import_config,
     profile_csv,
     python_snippet,
+    torchvision_filename,
+    torchvision_snippet,
+    torchvision_unsupported,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,29 +72,155 @@ def _run_snippet(code: str) -> str:
     return done.stdout
 
 
-def test_python_snippet_rebuilds_the_model_with_the_same_counts():
-    # One subprocess for both families keeps the test to one torch import.
-    configs = [CONFIGS["v1-custom"], CONFIGS["v2-custom-toggles"]]
-    snippets = [python_snippet(c) for c in configs]
-    for config, snippet in zip(configs, snippets):
-        compile(snippet, "snippet.py", "exec")
-        assert f"{count(config).params:,} parameters" in snippet  # stated in its docstring
-    out = _run_snippet("\n".join(f"exec({s!r})" for s in snippets))
-    lines = out.strip().splitlines()
-    assert len(lines) == 2
+@pytest.fixture(scope="module")
+def torch_only_path(tmp_path_factory) -> Path:
+    """A folder holding torch and its own requirements only (links to the installed packages):
+    with ``python -I -S`` it is the whole of sys.path beyond the standard library, an environment
+    with nothing but torch, built in milliseconds instead of a venv install."""
+    folder = tmp_path_factory.mktemp("torch-only")
+    names, todo = set(), ["torch"]
+    while todo:
+        dist = metadata.distribution(todo.pop())
+        if dist.metadata["Name"].lower() in names:
+            continue
+        names.add(dist.metadata["Name"].lower())
+        todo += [re.match(r"[A-Za-z0-9_.-]+", r).group(0) for r in dist.requires or () if "extra ==" not in r]
+        for top in {f.parts[0] for f in dist.files or () if f.parts[0] not in ("..", "__pycache__")}:
+            if not top.endswith(".dist-info") and not (folder / top).exists() and Path(dist.locate_file(top)).exists():
+                (folder / top).symlink_to(dist.locate_file(top))
+    return folder
+
+
+def run_torch_only(torch_only_path: Path, scripts: list[Path]) -> list[str]:
+    """Run each script as __main__ in one isolated interpreter that can import torch and nothing else."""
+    code = (f"import sys; sys.path.insert(0, {str(torch_only_path)!r}); import importlib.util as u; "
+            "assert not any(u.find_spec(m) for m in ('explorer', 'ui', 'streamlit', 'torchvision')), 'not isolated'; "
+            f"import runpy; [runpy.run_path(p, run_name='__main__') for p in {[str(s) for s in scripts]!r}]")
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], cwd=torch_only_path, capture_output=True, text=True,
+                          timeout=300, env={"PATH": os.environ.get("PATH", "")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()
+
+
+def test_python_export_runs_with_only_torch_and_prints_the_counts(torch_only_path, tmp_path):
+    configs = [CONFIGS["v1-custom"], CONFIGS["v1-full-conv"], CONFIGS["v2-custom-toggles"], CONFIGS["v2-0.1+0.2"]]
+    scripts = []
+    for config in configs:
+        script = tmp_path / export_filename(config, "python")
+        script.write_text(python_snippet(config))
+        scripts.append(script)
+    lines = run_torch_only(torch_only_path, scripts)
+    assert len(lines) == len(configs)
     for config, line in zip(configs, lines):
-        assert f"{count(config).params:,} params" in line and f"{count(config).macs:,} MACs" in line
-        assert f"output ({1}, {config.num_classes})" in line
+        cost = count(config)
+        assert f": {cost.params:,} params, {cost.macs:,} MACs, output (1, {config.num_classes})" in line, line
 
 
-def test_python_snippet_config_equals_the_original():
-    # Without running torch: the literal inside the snippet parses to the same config.
+@pytest.mark.parametrize("name", ["v1-0.3-odd", "v1-full-conv", "v2-0.1+0.2", "v2-custom-toggles"])
+def test_python_export_is_the_explorers_model(name):
+    torch = pytest.importorskip("torch")
+    from explorer import build_model
+
+    config = CONFIGS[name]
     namespace: dict = {}
-    config = CONFIGS["v2-0.1+0.2"]
-    snippet = python_snippet(config)
-    literal = snippet[snippet.index("explorer.parse_config(") + len("explorer.parse_config(") : snippet.index("\n})") + 2]
-    exec(f"data = {literal}", namespace)
-    assert loads_config(json.dumps(namespace["data"])) == config
+    exec(compile(python_snippet(config), "export.py", "exec"), namespace)  # defines, does not run main()
+    exported, ours = namespace["build_model"](), build_model(config)
+    assert [(k, v.shape) for k, v in exported.state_dict().items()] == [(k, v.shape) for k, v in ours.state_dict().items()]
+    exported.load_state_dict(ours.state_dict())
+    x = torch.randn(2, 3, config.resolution, config.resolution, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(exported(x), ours(x))
+    assert namespace["count_macs"](exported, config.resolution) == count(config).macs
+    assert loads_config(json.dumps(namespace["CONFIG"])) == config  # the config it was exported from
+
+
+# torchvision's registry wheels are CUDA builds; beside the CPU torch its compiled ops do not load
+# and `import torchvision` fails on its operator registrations. Declaring those operators' schemas
+# first lets its pure-Python model code import (FIELD-NOTES, "torchvision"). The model code never
+# calls them.
+_TORCHVISION_IMPORT = """
+import torch
+lib = torch.library.Library("torchvision", "DEF")
+for schema in (
+    "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+    "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
+    "roi_align(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width, int sampling_ratio, bool aligned) -> Tensor",
+    "_roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width, SymInt batch_size, SymInt channels, SymInt height, SymInt width, int sampling_ratio, bool aligned) -> Tensor",
+    "ps_roi_align(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width, int sampling_ratio) -> (Tensor, Tensor)",
+    "_ps_roi_align_backward(Tensor grad, Tensor rois, Tensor channel_mapping, float spatial_scale, SymInt pooled_height, SymInt pooled_width, int sampling_ratio, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor",
+    "roi_pool(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width) -> (Tensor, Tensor)",
+    "_roi_pool_backward(Tensor grad, Tensor rois, Tensor argmax, float spatial_scale, SymInt pooled_height, SymInt pooled_width, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor",
+    "ps_roi_pool(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width) -> (Tensor, Tensor)",
+    "_ps_roi_pool_backward(Tensor grad, Tensor rois, Tensor channel_mapping, float spatial_scale, SymInt pooled_height, SymInt pooled_width, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor",
+    "deform_conv2d(Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, SymInt stride_h, SymInt stride_w, SymInt pad_h, SymInt pad_w, SymInt dilation_h, SymInt dilation_w, SymInt groups, SymInt offset_groups, bool use_mask) -> Tensor",
+    "_deform_conv2d_backward(Tensor grad, Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, SymInt stride_h, SymInt stride_w, SymInt pad_h, SymInt pad_w, SymInt dilation_h, SymInt dilation_w, SymInt groups, SymInt offset_groups, bool use_mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)",
+):
+    lib.define(schema)
+try:
+    import torchvision
+except Exception as err:  # reported as a skip, with the reason
+    print("IMPORT-FAILED:", repr(err)[:300])
+    raise SystemExit(0)
+"""
+
+# Small inputs: the architecture does not depend on the resolution, and the check stays quick.
+TORCHVISION_CONFIGS = {
+    "v2": paper_config("v2", resolution=128),
+    "v2-0.75": paper_config("v2", width_multiplier=0.75, resolution=96),
+    "v2-0.35-odd": paper_config("v2", width_multiplier=0.35, resolution=97, num_classes=10, dropout=0.0),
+    "v2-1.4-t4": paper_config("v2", width_multiplier=1.4, resolution=64,
+                              blocks=[dict(b.to_dict(), t=4 if b.t != 1 else 1) for b in paper_config("v2").blocks]),
+    "v2-custom": paper_config("v2", width_multiplier=1.3, blocks=[{"t": 1, "c": 16, "n": 1, "s": 1}, {"t": 3, "c": 40, "n": 2, "s": 2},
+                                                                 {"t": 1, "c": 40, "n": 2, "s": 1}]),
+}  # fmt: skip
+
+_TORCHVISION_CHECK = """
+import json, sys, torch
+from explorer import build_model, count, loads_config
+from explorer.export import torchvision_snippet
+for text in json.loads(sys.stdin.read()):
+    config = loads_config(text)
+    namespace = {}
+    exec(compile(torchvision_snippet(config), "tv.py", "exec"), namespace)
+    theirs, ours = namespace["build_model"](), build_model(config)
+    tv_state, our_state = theirs.state_dict(), ours.state_dict()
+    assert [v.shape for v in tv_state.values()] == [v.shape for v in our_state.values()], config
+    theirs.load_state_dict(dict(zip(tv_state, our_state.values())))  # the same weights, in the same order
+    x = torch.randn(2, 3, config.resolution, config.resolution, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        a, b = theirs(x), ours(x)
+    assert torch.equal(a, b), (a - b).abs().max()
+    assert sum(p.numel() for p in theirs.parameters()) == count(config).params
+    assert namespace["count_macs"](theirs, config.resolution) == count(config).macs
+    print("same", len(tv_state))
+"""
+
+
+def test_torchvision_variant_is_the_same_architecture():
+    try:
+        metadata.version("torchvision")
+    except metadata.PackageNotFoundError:
+        pytest.skip("torchvision is not installed (requirements-test.txt installs it)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    texts = [config_json(c) for c in TORCHVISION_CONFIGS.values()]
+    done = subprocess.run([sys.executable, "-c", _TORCHVISION_IMPORT + _TORCHVISION_CHECK], input=json.dumps(texts), env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if done.stdout.startswith("IMPORT-FAILED:"):
+        pytest.skip(f"torchvision cannot be imported beside this torch: {done.stdout.strip()}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("same") == len(TORCHVISION_CONFIGS)
+
+
+@pytest.mark.parametrize(
+    "config, reason",
+    [(paper_config("v1"), "no MobileNet V1"), (paper_config("v2", activation="relu"), "ReLU6"),
+     (paper_config("v2", linear_bottleneck=False), "linear bottlenecks"), (paper_config("v2", residual=False), "residual")],
+)
+def test_torchvision_variant_refuses_what_torchvision_cannot_express(config, reason):
+    assert reason in torchvision_unsupported(config)
+    with pytest.raises(ValueError, match=reason):
+        torchvision_snippet(config)
+    assert torchvision_unsupported(paper_config("v2", width_multiplier=0.5)) is None
 
 
 @pytest.mark.parametrize("config", [CONFIGS["v1"], CONFIGS["v2-custom-toggles"]], ids=["v1", "v2-custom"])
@@ -145,10 +276,30 @@ def test_import_accepts_bytes_with_a_bom_and_bytearray():
     assert import_config(bytearray(text.encode())) == CONFIGS["v1-custom"]
 
 
+def test_file_names_tell_configs_apart():
+    v2_blocks = [b.to_dict() for b in paper_config("v2").blocks]
+    configs = [
+        paper_config("v2"), paper_config("v2", width_multiplier=0.125), paper_config("v2", width_multiplier=0.12499999),
+        paper_config("v2", resolution=225), paper_config("v2", num_classes=1001), paper_config("v2", activation="relu"),
+        paper_config("v2", dropout=0.1), paper_config("v2", residual=False), paper_config("v2", linear_bottleneck=False),
+        paper_config("v2", blocks=[dict(b, t=4 if b["t"] != 1 else 1) for b in v2_blocks]),
+        paper_config("v2", blocks=[dict(b, t=3 if b["t"] != 1 else 1) for b in v2_blocks]),
+        paper_config("v2", blocks=v2_blocks[:-1]), paper_config("v2", blocks=[*v2_blocks[:-1], dict(v2_blocks[-1], c=640)]),
+        paper_config("v1"), paper_config("v1", depthwise_separable=False), paper_config("v1", dropout=0.2),
+    ]  # fmt: skip
+    names = [export_filename(c, "json") for c in configs]
+    assert len(set(names)) == len(configs), names
+    assert names[:2] == ["mobilenet_v2_1_224.json", "mobilenet_v2_0.125_224.json"]
+    assert names[2] == "mobilenet_v2_0.12499999_224.json" and names[9] == "mobilenet_v2_1_224_t4.json"
+    assert export_filename(paper_config("v2", width_multiplier=0.35, num_classes=10, residual=False), "python") == (
+        "mobilenet_v2_0.35_224_10cls_nores.py")
+
+
 def test_export_formats_and_file_names():
     config = paper_config("v2", width_multiplier=0.75, resolution=192)
     assert FORMATS == ("json", "python", "csv")
     assert export_filename(config, "json") == "mobilenet_v2_0.75_192.json"
+    assert torchvision_filename(config) == "mobilenet_v2_0.75_192_torchvision.py"
     assert export_filename(config, "python").endswith(".py") and export_filename(config, "csv").endswith(".csv")
     assert export(config, "python") == python_snippet(config)
     with pytest.raises(ValueError, match="json, python, csv"):

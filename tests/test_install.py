@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
+    # Build from a copy of the sources: setuptools builds in the source tree's build/, and a stale
+    # build/lib there from an earlier run could hide a package missing from pyproject.toml.
+    source = tmp_path_factory.mktemp("source") / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", ".data", "test-artifacts", "__pycache__"))
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check", "--target", str(target), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check", "--target", str(target), str(source)],
                    check=True, capture_output=True, timeout=300)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     # Only the installed copy on the path: the checkout is neither the working folder nor on PYTHONPATH.
@@ -68,3 +73,20 @@ def test_exported_python_snippet_runs_outside_the_checkout(installed):
     script.write_text(python_snippet(config))
     out = run([sys.executable, str(script)], installed).stdout
     assert f"{count(config).params:,} params" in out and f"{count(config).macs:,} MACs" in out
+
+
+def test_every_subpackage_of_the_checkout_is_installed(installed):
+    """pyproject.toml lists the packages by name: a new subpackage left out of the list would be
+    missing from every install while the checkout's tests pass."""
+    target = installed[0]
+    ours = {p.parent.relative_to(ROOT).as_posix() for p in (ROOT / "explorer").rglob("__init__.py")}
+    theirs = {p.parent.relative_to(target).as_posix() for p in (target / "explorer").rglob("__init__.py")}
+    assert ours - theirs == set(), "add them to [tool.setuptools] packages in pyproject.toml"
+
+
+def test_installed_phone_latency_prediction_runs(installed):
+    out = run([sys.executable, "-m", "explorer", "predict", "--arch", "v2", "--width", "0.6", "--resolution", "200",
+               "--device", "Pixel 1", "--json"], installed)  # fmt: skip
+    predictions = json.loads(out.stdout)[0]["predictions"]
+    assert predictions and all(p["device"] == "Pixel 1" for p in predictions)
+    assert any(p["ms"] is not None and p["low_ms"] < p["ms"] < p["high_ms"] for p in predictions)

@@ -148,7 +148,7 @@ def test_v2_wide_models_are_estimated_only_where_published():
         ("v1", {"resolution": 112}, "Outside"),
         ("v2", {"width_multiplier": 0.3}, "Outside"),
         ("v2", {"resolution": 256}, "Outside"),
-        ("v2", {"blocks": V2_BLOCKS_CUSTOM}, "custom blocks"),
+        ("v2", {"blocks": V2_BLOCKS_CUSTOM}, "custom block table"),
         ("v2", {"linear_bottleneck": False}, "non-linear bottleneck"),
         ("v2", {"residual": False}, "no residual"),
         ("v2", {"activation": "relu"}, "activation relu"),

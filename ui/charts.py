@@ -14,13 +14,13 @@ KIND_COLORS = {
 KIND_ORDER = list(KIND_COLORS)
 
 
-def per_layer_bars(layers: pd.DataFrame) -> go.Figure:
-    """MACs and params of every layer, in forward order, coloured by kind."""
+def per_layer_bars(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
+    """MACs (or FLOPs: ``count`` names the column) and params of every layer, in forward order, coloured by kind."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                        subplot_titles=("MACs per layer", "Parameters per layer"))
+                        subplot_titles=(f"{count} per layer", "Parameters per layer"))
     for kind in [k for k in KIND_ORDER if k in set(layers["kind"])]:
         part = layers[layers["kind"] == kind]
-        for row, column in ((1, "MACs"), (2, "params")):
+        for row, column in ((1, count), (2, "params")):
             fig.add_bar(x=part["layer"], y=part[column], name=kind, marker_color=KIND_COLORS[kind], legendgroup=kind,
                         showlegend=row == 1, row=row, col=1,
                         hovertemplate="%{x}<br>" + column + " %{y:,.0f}<extra>" + kind + "</extra>")
@@ -30,9 +30,9 @@ def per_layer_bars(layers: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def share_by_kind(layers: pd.DataFrame) -> go.Figure:
-    """Share of MACs and params by kind: the split of the V1 paper's Table 2."""
-    totals = layers.groupby("kind")[["MACs", "params"]].sum()
+def share_by_kind(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
+    """Share of MACs (or FLOPs) and params by kind: the split of the V1 paper's Table 2."""
+    totals = layers.groupby("kind")[[count, "params"]].sum()
     share = (totals / totals.sum() * 100).reindex([k for k in KIND_ORDER if k in totals.index])
     long = share.reset_index().melt(id_vars="kind", var_name="measure", value_name="percent")
     fig = px.bar(long, y="measure", x="percent", color="kind", orientation="h", color_discrete_map=KIND_COLORS,
@@ -43,9 +43,9 @@ def share_by_kind(layers: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def latency_vs_macs(layers: pd.DataFrame) -> go.Figure:
-    """Measured per-layer latency against MACs: the layers far above the trend are memory-bound."""
-    fig = px.scatter(layers, x="MACs", y="latency (ms)", color="kind", color_discrete_map=KIND_COLORS,
+def latency_vs_macs(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
+    """Measured per-layer latency against MACs (or FLOPs): the layers far above the trend are memory-bound."""
+    fig = px.scatter(layers, x=count, y="latency (ms)", color="kind", color_discrete_map=KIND_COLORS,
                      hover_name="layer", category_orders={"kind": KIND_ORDER}, log_x=True, log_y=True,
                      hover_data={"GMAC/s": ":.1f", "MACs/byte": ":.1f"})
     fig.update_layout(height=420, margin=dict(t=10, b=10, l=10, r=10), legend_title_text="kind")

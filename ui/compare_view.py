@@ -94,9 +94,9 @@ def _load_pasted() -> None:
     page = parts.path.rstrip("/").rsplit("/", 1)[-1]
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     try:
-        if page in ("v1", "v2"):
-            arch = "mobilenet_" + page
-            _seed(arch, links.decode(arch, params))
+        if page in links.ARCH_OF_PAGE:
+            config = links.config_from_link(text)
+            _seed(config.arch, config)
         elif page == "compare":
             configs, _ = _read_link(params)
             if not configs:
@@ -155,14 +155,11 @@ def settings_widgets(arch: str) -> tuple[MobileNetConfig, str | None]:
         config = ss[_key(arch, "config")]
         problem = f"{error_text(err)}. Showing the last valid {ARCH_TITLES[arch]}."
     st.caption(_describe(config) + ".")
-    st.page_link(f"pages/{PAGE_FILES[arch]}", label=f"Open this config on the {ARCH_TITLES[arch]} page",
+    st.page_link(links.PAGE_FILE[arch], label=f"Open this config on the {ARCH_TITLES[arch]} page",
                  query_params=links.encode(config), icon=":material/open_in_new:")
     if problem:
         st.error(problem)
     return config, problem
-
-
-PAGE_FILES = {"mobilenet_v1": "mobilenet_v1.py", "mobilenet_v2": "mobilenet_v2.py"}
 
 
 def totals(config: MobileNetConfig, other: MobileNetConfig) -> None:

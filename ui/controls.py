@@ -3,10 +3,16 @@
 Widget keys are prefixed by the family (``mobilenet_v2.width``). Their values are seeded from a
 shared link or from the config the page showed last, so leaving and re-entering a page, or
 opening a link, restores the same model.
+
+Nothing here changes what a user typed: the block table's cells are text and go to the config's
+validation as typed (see ui/state.py), and every control that mirrors another (the preset pills
+and their slider, the global expansion factor and the table's t column) is re-derived from the
+value it mirrors on every run, so the two never disagree.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,13 +23,32 @@ from explorer import ConfigError, MobileNetConfig, paper_config, parse_config
 from explorer.config import FAMILY_DEFAULTS, MAX_CHANNELS, MAX_CLASSES, MAX_EXPANSION, MAX_REPEATS, MAX_ROWS, SCHEMA_VERSION
 
 from . import links
-from .state import ROW_COLUMNS, error_text, remember_config, remembered_config, rows_from_frame
+from .state import (
+    ROW_COLUMNS,
+    apply_editor_state,
+    cell_text,
+    error_text,
+    incomplete_row,
+    opened_link,
+    parse_cell,
+    parse_rows,
+    remember_config,
+    remembered_config,
+    write_url,
+)
 
 # The explorer's slider ranges: every width and resolution the README promises.
 WIDTH_RANGE = (0.1, 2.0)
+WIDTH_STEP = 0.05
 RESOLUTION_RANGE = (32, 512)
 WIDTH_PRESETS = {"mobilenet_v1": [1.0, 0.75, 0.5, 0.25], "mobilenet_v2": [1.4, 1.0, 0.75, 0.5, 0.35]}
 RESOLUTION_PRESETS = {"mobilenet_v1": [224, 192, 160, 128], "mobilenet_v2": [224, 192, 160, 128, 96]}
+COLUMN_HELP = {
+    "t": f"expansion factor: a whole number from 1 to {MAX_EXPANSION}",
+    "c": f"output channels before α: 1 to {MAX_CHANNELS}",
+    "n": f"repeats: 1 to {MAX_REPEATS}",
+    "s": "stride of the first repeat: 1 or 2",
+}
 
 
 def key(arch: str, name: str) -> str:
@@ -33,7 +58,7 @@ def key(arch: str, name: str) -> str:
 def _fits_widgets(config: MobileNetConfig) -> str | None:
     lo, hi = WIDTH_RANGE
     if not lo <= config.width_multiplier <= hi:
-        return f"width_multiplier: {config.width_multiplier:g} is valid but outside the slider range {lo:g}–{hi:g}"
+        return f"width_multiplier: {links.number_text(config.width_multiplier)} is valid but outside the slider range {lo:g}–{hi:g}"
     lo, hi = RESOLUTION_RANGE
     if not lo <= config.resolution <= hi:
         return f"resolution: {config.resolution} is valid but outside the slider range {lo}–{hi}"
@@ -68,6 +93,7 @@ def set_table(config: MobileNetConfig) -> None:
     ss = st.session_state
     ss[key(config.arch, "table")] = [b.to_dict() for b in config.blocks]
     ss[key(config.arch, "table_version")] = ss.get(key(config.arch, "table_version"), 0) + 1
+    ss.pop(key(config.arch, "expansion_rows"), None)
 
 
 def apply_config(config: MobileNetConfig) -> str | None:
@@ -86,10 +112,8 @@ def load_link_or_memory(arch: str) -> str | None:
     Returns a message when the link is bad; the page then shows the defaults (or the last model).
     """
     ss = st.session_state
-    params = st.query_params.to_dict()
-    written = ss.get(key(arch, "link_written"))
-    if params and params != written:  # a link this session did not write: someone opened it
-        ss[key(arch, "link_written")] = params
+    params = opened_link(arch)
+    if params is not None:  # a link this session did not write: someone opened it
         try:
             config = links.decode(arch, params)
         except ConfigError as err:
@@ -109,33 +133,67 @@ def load_link_or_memory(arch: str) -> str | None:
 
 def write_link(config: MobileNetConfig) -> None:
     """Keep the URL equal to the shown config, so copying it shares this model."""
-    params = links.encode(config)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
-    st.session_state[key(config.arch, "link_written")] = params
+    write_url(config.arch, links.encode(config))
 
 
-def _preset_row(arch: str, name: str, presets: list, fmt: Callable[[Any], str], label: str) -> None:
+# --- width and resolution: paper presets and sliders ------------------------------------------
+
+
+def _matching(presets: list, value: Any) -> Any:
+    return next((p for p in presets if value is not None and math.isclose(p, value, abs_tol=1e-9)), None)
+
+
+def _preset_pills(arch: str, name: str, presets: list, fmt: Callable[[Any], str], label: str) -> None:
+    """Pills that set the slider ``name``; one is highlighted exactly when the slider is at it."""
+    ss, pill, slider = st.session_state, key(arch, f"{name}_preset"), key(arch, name)
+
     def apply() -> None:
-        choice = st.session_state[key(arch, f"{name}_preset")]
-        if choice is not None:
-            st.session_state[key(arch, name)] = choice
+        choice = ss[pill]
+        if choice is None:  # the highlighted pill was clicked again: keep it highlighted
+            ss[pill] = _matching(presets, ss.get(slider))
+        else:
+            ss[slider] = choice
 
-    st.pills(label, presets, format_func=fmt, key=key(arch, f"{name}_preset"), on_change=apply)
+    # Derived from the slider on every run: moving the slider off a preset un-highlights it, so
+    # the next click on any pill selects it (no deselect-then-select double click).
+    ss[pill] = _matching(presets, ss.get(slider))
+    st.pills(label, presets, format_func=fmt, key=pill, on_change=apply, wrap=True)
 
 
-def width_and_resolution(arch: str) -> tuple[float, int]:
-    _preset_row(arch, "width", WIDTH_PRESETS[arch], lambda v: f"{v:g}", "Paper widths α")
-    width = st.slider("Width multiplier α", *WIDTH_RANGE, step=0.05, key=key(arch, "width"),
+def _snap(value: float, step: float) -> float:
+    """The slider's value without float noise from stepping in the browser (0.9500000000000001 →
+    0.95); a value off the step grid (a link's α = 0.12499999) is kept exactly."""
+    decimals = max(0, -math.floor(math.log10(step))) + 1
+    rounded = round(value, decimals)
+    return rounded if abs(value - rounded) < 1e-9 else value
+
+
+def width_control(arch: str) -> float:
+    _preset_pills(arch, "width", WIDTH_PRESETS[arch], lambda v: f"{v:g}", "Paper widths α")
+    width = st.slider("Width multiplier α", *WIDTH_RANGE, step=WIDTH_STEP, key=key(arch, "width"),
                       help="Scales every layer's channels (V1 paper, Section 3.3). Cost grows roughly with α².")
-    _preset_row(arch, "resolution", RESOLUTION_PRESETS[arch], str, "Paper resolutions")
+    return _snap(width, WIDTH_STEP)
+
+
+def resolution_control(arch: str) -> int:
+    _preset_pills(arch, "resolution", RESOLUTION_PRESETS[arch], str, "Paper resolutions")
     resolution = st.slider("Input resolution (px)", *RESOLUTION_RANGE, step=1, key=key(arch, "resolution"),
                            help="Cost grows with resolution²; parameters do not change.")
     st.caption(f"Resolution multiplier ρ = {resolution}/224 = **{resolution / 224:.3f}**")
-    return width, resolution
+    return resolution
 
 
 def classifier_options(arch: str) -> dict[str, Any]:
+    """Classes, activation and dropout: rarely changed, so they sit in an expander (the page stays
+    short on a phone), with their current values written under it."""
+    with st.expander("Classifier and activation"):
+        options = _classifier_widgets(arch)
+    st.caption(f"{options['num_classes']} classes, {'ReLU6' if options['activation'] == 'relu6' else 'ReLU'}, "
+               f"dropout {options['dropout']:g}")
+    return options
+
+
+def _classifier_widgets(arch: str) -> dict[str, Any]:
     options = {}
     options["num_classes"] = st.number_input("Classes", 1, MAX_CLASSES, step=1, key=key(arch, "classes"),
                                              help="1000 for ImageNet; the TF-slim checkpoints use 1001 (with background).")
@@ -145,26 +203,41 @@ def classifier_options(arch: str) -> dict[str, Any]:
     return options
 
 
-def block_table(arch: str, expansion: int | None = None) -> list[dict]:
-    """The editable block table; returns the rows as typed (validation happens in build_config)."""
-    ss = st.session_state
+# --- the block table --------------------------------------------------------------------------
+
+
+def _editor_key(arch: str) -> str:
+    return f"{arch}.editor.{st.session_state.get(key(arch, 'table_version'), 0)}"
+
+
+def pending_rows(arch: str, parsed: bool = True) -> list[dict]:
+    """The table as the user sees it now (stored rows + the editor's pending edits)."""
     columns = ROW_COLUMNS[arch]
-    column_config = {
-        "t": st.column_config.NumberColumn("t", help="expansion factor", min_value=1, max_value=MAX_EXPANSION, step=1, required=True, width=56),
-        "c": st.column_config.NumberColumn("c", help="output channels (before α)", min_value=1, max_value=MAX_CHANNELS, step=1, required=True, width=56),
-        "n": st.column_config.NumberColumn("n", help="repeats", min_value=1, max_value=MAX_REPEATS, step=1, required=True, width=56),
-        "s": st.column_config.NumberColumn("s", help="stride of the first repeat: 1 or 2", min_value=1, max_value=2, step=1, required=True, width=56),
-    }
+    rows = apply_editor_state(st.session_state[key(arch, "table")], st.session_state.get(_editor_key(arch)), columns)
+    return parse_rows(rows, columns) if parsed else rows
+
+
+def block_table(arch: str) -> list[dict]:
+    """The editable block table; returns the rows as typed (validation happens in build_config).
+
+    Text columns on purpose: number columns with bounds clamp a typed 3 to the stride maximum 2 and
+    drop letters without a word. Here every value reaches validation, which names row and column.
+    Columns are optional, so an added row is sent as soon as it exists and shown as incomplete.
+    """
+    columns = ROW_COLUMNS[arch]
+    column_config = {c: st.column_config.TextColumn(c, help=COLUMN_HELP[c], width=56, alignment="right") for c in columns}
     # Base rows as stored, even if some are invalid: they hold what the user typed.
-    frame = pd.DataFrame(ss[key(arch, "table")], columns=columns).astype("Int64")
+    frame = pd.DataFrame([{c: cell_text(row.get(c)) for c in columns} for row in st.session_state[key(arch, "table")]],
+                         columns=columns, dtype=object)
     frame.index = pd.RangeIndex(1, len(frame) + 1)  # row numbers as the error messages count them
-    edited = st.data_editor(
-        frame, key=f"{arch}.editor.{ss.get(key(arch, 'table_version'), 0)}", num_rows="dynamic", hide_index=False,
-        column_config={"_index": st.column_config.NumberColumn("row", width=44), **{c: column_config[c] for c in columns}},
+    st.data_editor(
+        frame, key=_editor_key(arch), num_rows="dynamic", hide_index=False, placeholder="—",
+        column_config={"_index": st.column_config.NumberColumn("row", width=44), **column_config},
     )
-    if len(edited) > MAX_ROWS:
+    rows = pending_rows(arch)
+    if len(rows) > MAX_ROWS:
         st.caption(f"At most {MAX_ROWS} rows.")
-    return rows_from_frame(edited)
+    return rows
 
 
 def reset_table_button(arch: str) -> None:
@@ -177,18 +250,37 @@ def reset_table_button(arch: str) -> None:
 
 
 def expansion_control(arch: str) -> None:
-    """V2's global expansion factor: sets t on every row whose t is not 1 (the paper's first row keeps t = 1)."""
+    """V2's global expansion factor t, kept equal to the table's.
+
+    The control shows the t that the table's expanding rows share (it follows hand edits of the
+    t column). Changing it sets t on every row whose t is not 1 (the paper's first row keeps
+    t = 1). Which rows those are is remembered, so t = 1 followed by t = 6 gives back the same
+    rows at 6 rather than leaving every row at 1.
+    """
+    ss, control = st.session_state, key(arch, "expansion")
 
     def apply() -> None:
-        t = st.session_state[key(arch, "expansion")]
-        current = st.session_state.get(key(arch, "rows_shown")) or st.session_state[key(arch, "table")]
-        # Fold the table as currently edited into the base rows, then set t: nothing typed is lost.
-        st.session_state[key(arch, "table")] = [dict(r, t=t if r.get("t") != 1 else 1) for r in current]
-        st.session_state[key(arch, "table_version")] += 1
+        t = ss[control]
+        rows = pending_rows(arch, parsed=False)  # folds pending edits in: nothing typed is lost
+        followers = [i for i, row in enumerate(rows) if parse_cell(row.get("t")) != 1]
+        if not followers:  # every row is at t = 1: the rows that followed the control before
+            followers = [i for i in ss.get(key(arch, "expansion_rows"), ()) if i < len(rows)] or list(range(1, len(rows)))
+        ss[key(arch, "expansion_rows")] = followers
+        ss[key(arch, "table")] = [dict(row, t=t) if i in followers else row for i, row in enumerate(rows)]
+        ss[key(arch, "table_version")] += 1
 
-    if key(arch, "expansion") not in st.session_state:
-        st.session_state[key(arch, "expansion")] = common_expansion(st.session_state[key(arch, "table")])
-    st.number_input("Expansion factor t (all rows with t ≠ 1)", 1, MAX_EXPANSION, step=1, key=key(arch, "expansion"), on_change=apply)
+    ts = {row["t"] for row in pending_rows(arch) if isinstance(row["t"], int) and not isinstance(row["t"], bool)}
+    expanding = sorted(ts - {1})
+    shown = expanding[0] if len(expanding) == 1 else (1 if ts == {1} else None)
+    if shown is not None and 1 <= shown <= MAX_EXPANSION:
+        ss[control] = shown
+    elif control not in ss:
+        ss[control] = 6
+    st.number_input("Expansion factor t", 1, MAX_EXPANSION, step=1, key=control, on_change=apply,
+                    help="Sets t on every row of the table whose t is not 1. The V2 paper uses 6; its first row keeps "
+                         "t = 1. Editing t in the table updates this value.")
+    if len(expanding) > 1:
+        st.caption(f"The rows use t = {', '.join(map(str, expanding))}; a new value here sets all of them.")
 
 
 def build_config(arch: str, fields: dict[str, Any], rows: list[dict]) -> tuple[MobileNetConfig, str | None]:
@@ -197,7 +289,9 @@ def build_config(arch: str, fields: dict[str, Any], rows: list[dict]) -> tuple[M
     On an error the last valid config of the page is shown, while the widgets and the table keep
     what the user typed, so a typo never loses work.
     """
-    st.session_state[key(arch, "rows_shown")] = rows
+    incomplete = incomplete_row(rows)
+    if incomplete:
+        return remembered_config(arch), incomplete
     data = {"schema_version": SCHEMA_VERSION, "arch": arch, **fields, "blocks": rows}
     try:
         config = parse_config(data)
@@ -205,4 +299,3 @@ def build_config(arch: str, fields: dict[str, Any], rows: list[dict]) -> tuple[M
         return remembered_config(arch), error_text(err)
     remember_config(config)
     return config, None
-

@@ -1,4 +1,10 @@
-"""The part the V1 and V2 pages share: validate their inputs, then show the model."""
+"""The part the V1 and V2 pages share: the settings panel, validating the inputs, showing the model.
+
+Layout: settings sit in a bordered panel at the top of the page, not in the sidebar. On a phone
+Streamlit stacks its columns, so the settings come first and the results follow below them; a
+sidebar would open over the results, hiding the effect of every change. On a wide screen the
+panel is one row of four columns above the metrics.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from . import controls, export_panel, profile_view
+from . import controls, export_panel, phone_view, profile_view
+
+
+def settings_columns() -> list:
+    """Four columns in a bordered panel: size (α), resolution, design choices, classifier."""
+    panel = st.container(border=True)
+    return panel.columns([1.15, 1.15, 1, 1], gap="medium")
 
 
 def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem: str | None, metrics_slot, view_col) -> None:
@@ -21,6 +33,7 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
             st.warning(link_problem)
         if problem:
             st.error(f"{problem}. Showing the last valid model; your edits are kept.")
+        unit = profile_view.count_unit_control(arch)
     if not problem:
         controls.write_link(config)
 
@@ -28,9 +41,10 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
         latency_slot = st.container()
     latency = profile_view.latency_panel(config)  # drawn below the columns, read by the views above
     with metrics_slot:
-        profile_view.metrics(config, latency)
+        profile_view.metrics(config, latency, unit)
     with latency_slot:
-        profile_view.render(config, latency)
+        profile_view.render(config, latency, unit)
+    phone_view.predicted_panel(config, latency)  # predicted on each published phone, below this machine's
 
     with st.expander("Export / import config", icon=":material/import_export:"):
         export_panel.export_import_panel(config)

@@ -13,12 +13,14 @@ import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig
 from explorer.config import MAX_FILE_BYTES
-from explorer.export import export, export_filename, import_config
+from explorer.export import export, export_filename, import_config, torchvision_filename, torchvision_snippet, torchvision_unsupported
 
 from .controls import apply_config, key
+from .links import number_text
+from .state import remembered_config
 
 DOWNLOADS = (("json", "JSON config", "application/json"),
-             ("python", "Python snippet", "text/x-python"),
+             ("python", "PyTorch model (.py)", "text/x-python"),
              ("csv", "per-layer CSV", "text/csv"))  # fmt: skip
 
 
@@ -38,27 +40,41 @@ def _import(arch: str) -> None:
             other = "V1" if config.arch == "mobilenet_v1" else "V2"
             raise ConfigError("arch", f"this file is a MobileNet {other} config; open it on the {other} page")
     except ConfigError as err:
-        ss[key(arch, "import_message")] = ("error", f"{name} was not imported: {err}. The current model is unchanged.")
+        _say(arch, "error", f"{name} was not imported: {err}. The current model is unchanged.")
         return
     problem = apply_config(config)
     if problem:
-        ss[key(arch, "import_message")] = ("error", f"{name} is valid but cannot be shown here: {problem}. The current model is unchanged.")
+        _say(arch, "error", f"{name} is valid but cannot be shown here: {problem}. The current model is unchanged.")
     else:
-        ss[key(arch, "import_message")] = ("success", f"Imported {name}: α = {config.width_multiplier:g}, {config.resolution} px.")
+        _say(arch, "success", f"Imported {name}: α = {number_text(config.width_multiplier)}, {config.resolution} px.", config)
+
+
+def _say(arch: str, kind: str, text: str, config: MobileNetConfig | None = None) -> None:
+    """Keep a message about the last upload, with the config it is about: it is shown only while
+    the page shows that config, so "Imported …" goes away at the next change of the model."""
+    st.session_state[key(arch, "import_message")] = (kind, text, config or remembered_config(arch))
 
 
 def export_import_panel(config: MobileNetConfig) -> None:
     """Download buttons for ``config`` and an uploader that brings a JSON config back."""
     arch = config.arch
     st.caption("The JSON file (schema v1) round-trips exactly: importing it gives the same params and MACs. "
-               "The Python snippet rebuilds the model with the `explorer` package.")
-    cols = st.columns(len(DOWNLOADS))
+               "The PyTorch file defines this model in plain PyTorch and needs only `torch`: run it to check its params "
+               "and MACs. File names carry the config.")
+    cols = st.columns(len(DOWNLOADS) + 1)
     for col, (fmt, label, mime) in zip(cols, DOWNLOADS):
         col.download_button(f"Download {label}", export(config, fmt), file_name=export_filename(config, fmt), mime=mime,
                             key=key(arch, f"export_{fmt}"), on_click="ignore", icon=":material/download:", width="stretch")
+    unsupported = torchvision_unsupported(config)
+    cols[-1].download_button("Download torchvision variant (.py)", "" if unsupported else torchvision_snippet(config),
+                             file_name=torchvision_filename(config), mime="text/x-python", key=key(arch, "export_torchvision"),
+                             on_click="ignore", icon=":material/download:", width="stretch", disabled=bool(unsupported),
+                             help=(f"Not available for this config: {unsupported}." if unsupported else
+                                   "torchvision.models.MobileNetV2(width_mult=…, inverted_residual_setting=…): the same "
+                                   "layers in the same order, under torchvision's names."))
     st.file_uploader("Import a JSON config", type=["json"], key=key(arch, "upload"), on_change=_import, args=(arch,),
                      max_upload_size=1, help=f"A schema-v1 config file under {MAX_FILE_BYTES // 1024} KiB, as downloaded above.")
     message = st.session_state.get(key(arch, "import_message"))
-    if message:
-        kind, text = message
+    if message and message[2] == config:
+        kind, text, _ = message
         (st.error if kind == "error" else st.success)(text)

@@ -1,19 +1,34 @@
-"""Shareable links: a config ↔ URL query parameters, both ways, validated like a file.
+"""Shareable links: configs and page settings ↔ URL query parameters, both ways, validated.
 
-The URL holds the full config in readable form, e.g.
-``?width_multiplier=0.75&resolution=192&blocks=1.16.1.1_6.24.2.2_…`` (V2 rows are t.c.n.s, V1
-rows c.n.s). Decoding builds a schema-v1 dict and runs the same validation as a config file, so
-a tampered link gets the same clear message naming the field.
+Pure functions (no streamlit): every page that keeps its state in the URL uses them, so links
+read the same everywhere.
+
+- A config is written in readable form, e.g. ``?width_multiplier=0.75&resolution=192&blocks=
+  1.16.1.1_6.24.2.2_…`` (V2 rows are t.c.n.s, V1 rows c.n.s). Fields at their family default are
+  left out. Decoding builds a schema-v1 dict and runs the same validation as a config file, so a
+  tampered link gets the same clear message naming the field.
+- A page that shows several configs (Compare) gives each a prefix: ``encode(config, prefix="a.")``
+  writes ``a.width_multiplier=…`` and ``decode(arch, params, prefix="a.")`` reads only those keys.
+- Page settings that are not a config (a chart's axis, a toggle) are :class:`Setting` s, written
+  by :func:`encode_settings` and read back, validated, by :func:`decode_settings`.
+- :func:`explorer_link` is the relative URL of the explorer page that shows a config (or, inside
+  the app, ``st.page_link(PAGE_FILE[arch], query_params=encode(config))``), and
+  :func:`config_from_link` reads any such link back (a pasted URL or just its path and query).
+
+Floats are written with ``repr`` (the shortest text that reads back to the same bits): α =
+0.12499999 stays 0.12499999, where ``:g`` formatting made it 0.125, a different model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from explorer import ConfigError, MobileNetConfig, parse_config
-from explorer.config import FAMILY_DEFAULTS, PAPER_BLOCKS, SCHEMA_VERSION
+from explorer.config import FAMILY_DEFAULTS, PAPER_BLOCKS, ROW_KEYS, SCHEMA_VERSION
 
 ROW_SEP, CELL_SEP = "_", "."
 _INT_FIELDS = ("resolution", "num_classes")
@@ -21,25 +36,36 @@ _FLOAT_FIELDS = ("width_multiplier", "dropout")
 _BOOL_FIELDS = ("depthwise_separable", "linear_bottleneck", "residual")
 MAX_PARAM_LENGTH = 2000  # a paper-sized table encodes in ~100 characters
 
+# The explorer page of each family: its URL path (streamlit_app.py's url_path) and its script, for
+# st.page_link(PAGE_FILE[arch], query_params=encode(config)), which opens that config there.
+PAGE_OF_ARCH = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
+ARCH_OF_PAGE = {page: arch for arch, page in PAGE_OF_ARCH.items()}
+PAGE_FILE = {"mobilenet_v1": "app_pages/mobilenet_v1.py", "mobilenet_v2": "app_pages/mobilenet_v2.py"}
 
-def encode(config: MobileNetConfig) -> dict[str, str]:
+
+def number_text(value: float) -> str:
+    """A float as the shortest text that reads back exactly: 1.0 → "1", 0.12499999 → "0.12499999"."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def encode(config: MobileNetConfig, prefix: str = "") -> dict[str, str]:
     """Query parameters for ``config``; fields at their family default are left out to keep links short."""
     params = {
-        "width_multiplier": f"{config.width_multiplier:g}",
+        "width_multiplier": number_text(config.width_multiplier),
         "resolution": str(config.resolution),
     }
     if config.num_classes != 1000:
         params["num_classes"] = str(config.num_classes)
-    family = FAMILY_DEFAULTS[config.arch]
-    for key, default in family.items():
+    for key, default in FAMILY_DEFAULTS[config.arch].items():
         value = getattr(config, key)
         if value != default:
-            params[key] = ("1" if value else "0") if isinstance(value, bool) else f"{value:g}" if isinstance(value, float) else str(value)
+            params[key] = ("1" if value else "0") if isinstance(value, bool) else number_text(value) if isinstance(value, float) else str(value)
     if config.blocks != PAPER_BLOCKS[config.arch]:
-        params["blocks"] = ROW_SEP.join(
-            CELL_SEP.join(str(v) for v in row.to_dict().values()) for row in config.blocks
-        )
-    return params
+        params["blocks"] = ROW_SEP.join(CELL_SEP.join(str(v) for v in row.to_dict().values()) for row in config.blocks)
+    return {prefix + key: value for key, value in params.items()}
 
 
 def _number(text: str, field: str, kind: type) -> Any:
@@ -52,10 +78,24 @@ def _number(text: str, field: str, kind: type) -> Any:
     return value
 
 
-def decode(arch: str, params: Mapping[str, str]) -> MobileNetConfig:
-    """The config a link describes; raises ConfigError naming the field for anything wrong."""
+def decode(arch: str, params: Mapping[str, str], prefix: str = "") -> MobileNetConfig:
+    """The config a link describes; raises ConfigError naming the field for anything wrong.
+
+    Without a prefix every key must be a config field. With one, only the keys that start with it
+    are read (the page owns the others), and error messages name the key as written in the URL.
+    """
+    fields = {name[len(prefix):]: text for name, text in params.items() if name.startswith(prefix)}
+    try:
+        return _decode(arch, fields)
+    except ConfigError as err:
+        if prefix:
+            raise ConfigError(prefix + err.field, err.reason) from None
+        raise
+
+
+def _decode(arch: str, params: Mapping[str, str]) -> MobileNetConfig:
     data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "arch": arch}
-    keys = ("t", "c", "n", "s") if arch == "mobilenet_v2" else ("c", "n", "s")
+    keys = ROW_KEYS[arch]
     for field, text in params.items():
         if len(text) > MAX_PARAM_LENGTH:
             raise ConfigError(field, f"is {len(text)} characters long in the link; at most {MAX_PARAM_LENGTH}")
@@ -80,3 +120,72 @@ def decode(arch: str, params: Mapping[str, str]) -> MobileNetConfig:
         else:
             data[field] = text  # unknown key: parse_config names it
     return parse_config(data)
+
+
+def explorer_link(config: MobileNetConfig) -> str:
+    """The relative URL of the explorer page showing ``config``: ``v2?width_multiplier=0.75&…``.
+
+    Relative (no leading slash), so it works wherever the app is served, also under a path prefix.
+    """
+    return f"{PAGE_OF_ARCH[config.arch]}?{urlencode(encode(config))}"
+
+
+def config_from_link(link: str) -> MobileNetConfig:
+    """The config of an explorer link: a full URL (``http://host/v2?…``), a path (``/v1?…``) or ``v2?…``.
+
+    Raises ConfigError naming ``link`` when it is not a V1/V2 page link, or the bad field.
+    """
+    parts = urlsplit(link.strip())
+    page = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    if page not in ARCH_OF_PAGE:
+        pages = " or ".join(f"/{p}" for p in ARCH_OF_PAGE)
+        raise ConfigError("link", f"must be a link to the {pages} page, got {link.strip()[:60]!r}")
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return decode(ARCH_OF_PAGE[page], params)
+
+
+# --- page settings that are not a config --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One page setting kept in the URL: a choice among ``choices``, or a bounded number, or a flag.
+
+    ``kind`` is ``str`` (needs ``choices``), ``int``, ``float`` or ``bool`` (written 0/1). Values
+    equal to ``default`` are left out of the URL.
+    """
+
+    name: str
+    default: Any
+    kind: type = str
+    choices: tuple[Any, ...] | None = None
+    lo: float | None = None
+    hi: float | None = None
+
+    def text(self, value: Any) -> str:
+        if self.kind is bool:
+            return "1" if value else "0"
+        return number_text(value) if self.kind is float else str(value)
+
+    def parse(self, text: str) -> Any:
+        if self.kind is bool:
+            if text not in ("0", "1"):
+                raise ConfigError(self.name, f"must be 0 or 1 in the link, got {text[:20]!r}")
+            return text == "1"
+        value = _number(text, self.name, self.kind) if self.kind in (int, float) else text
+        if self.choices is not None and value not in self.choices:
+            raise ConfigError(self.name, f"must be one of {', '.join(map(str, self.choices))}, got {text[:20]!r}")
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            raise ConfigError(self.name, f"must be between {self.lo:g} and {self.hi:g}, got {text[:20]!r}")
+        return value
+
+
+def encode_settings(values: Mapping[str, Any], settings: Iterable[Setting]) -> dict[str, str]:
+    """Query parameters for the page settings that differ from their default."""
+    return {s.name: s.text(values[s.name]) for s in settings if s.name in values and values[s.name] != s.default}
+
+
+def decode_settings(params: Mapping[str, str], settings: Iterable[Setting]) -> dict[str, Any]:
+    """Every setting's value: from the link where present, else its default. ConfigError names a bad one."""
+    return {s.name: s.parse(params[s.name]) if s.name in params else s.default for s in settings}
+

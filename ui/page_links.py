@@ -21,9 +21,10 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import ConfigError, MobileNetConfig
+from explorer import MobileNetConfig
 
 from . import links
+from .state import opened_link, write_url
 
 MAX_TEXT = 200  # no field of these pages needs more; a longer value is a tampered link
 
@@ -107,19 +108,10 @@ def several(param: str, key: str, options: Sequence[str], default: Sequence[str]
 
 
 # --- opening and writing links ------------------------------------------------------------------
+# ui.state keeps which parameters this session wrote: a URL it did not write is a link someone opened.
 
-
-def _written_key(page: str) -> str:
-    return f"{page}.link_written"
-
-
-def opened(page: str) -> dict[str, str] | None:
-    """The URL's parameters if someone opened a link (not the ones this session wrote), else None."""
-    params = st.query_params.to_dict()
-    if params and params != st.session_state.get(_written_key(page)):
-        st.session_state[_written_key(page)] = params
-        return params
-    return None
+opened = opened_link
+write = write_url
 
 
 def read_fields(fields: Sequence[Field], params: Mapping[str, str], known: Sequence[str] = ()) -> dict[str, Any]:
@@ -173,14 +165,6 @@ def field_params(fields: Sequence[Field]) -> dict[str, str]:
     return out
 
 
-def write(page: str, params: Mapping[str, str]) -> None:
-    """Keep the URL equal to the page's state, so copying it shares this view."""
-    params = dict(params)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
-    st.session_state[_written_key(page)] = params
-
-
 # --- two configs on one page (Compare) ------------------------------------------------------------
 
 PREFIXES = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
@@ -188,18 +172,13 @@ PREFIXES = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 
 def encode_prefixed(config: MobileNetConfig) -> dict[str, str]:
     """``links.encode`` with the family's prefix on every parameter: ``v2.resolution=192``."""
-    prefix = PREFIXES[config.arch]
-    return {f"{prefix}.{k}": v for k, v in links.encode(config).items()}
+    return links.encode(config, prefix=PREFIXES[config.arch] + ".")
 
 
 def decode_prefixed(arch: str, params: Mapping[str, str]) -> MobileNetConfig | None:
     """The ``arch`` config of a two-config link, or None when the link has none of its parameters.
-    Raises ConfigError with the prefixed field (``v2.blocks[3].s``)."""
+    Raises ConfigError naming the parameter as written (``v2.blocks[3].s``)."""
     prefix = PREFIXES[arch] + "."
-    own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
-    if not own:
+    if not any(k.startswith(prefix) for k in params):
         return None
-    try:
-        return links.decode(arch, own)
-    except ConfigError as err:
-        raise ConfigError(prefix + err.field, err.reason) from None
+    return links.decode(arch, params, prefix=prefix)

@@ -1,29 +1,87 @@
-"""The profile view shared by the V1 and V2 pages: headline metrics, layer table, charts, latency."""
+"""The profile view shared by the V1 and V2 pages: headline metrics, layer table, charts, the
+architecture diagram, the PyTorch module, latency.
+
+Counts can be shown as MACs (the papers' "mult-adds") or FLOPs (= 2 × MACs, what many tools and
+papers report): the switch is one setting for every page, kept outside the widgets so it
+survives page changes.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from explorer import MobileNetConfig, paper_config, profile
-from explorer.export import profile_csv
+from explorer import MobileNetConfig, make_plan, paper_config, profile
+from explorer.export import export_filename, profile_csv
 from explorer.units import human, mebibytes, milliseconds
 
-from . import charts
-from .state import latency_store, shared_model, show_store_status
+from . import architecture, charts
+from .state import ARCH_TITLES, latency_store, shared_model, show_store_status
+
+COUNT_UNITS = ("MACs", "FLOPs")
+COUNT_HELP = ("MACs: multiply-accumulates, as the MobileNet papers count (“mult-adds”). "
+              "FLOPs = 2 × MACs: each multiply-accumulate is one multiply and one add; many tools and papers report "
+              "FLOPs. Both count convolutions and the classifier for one image, not batch norm, activations, pooling "
+              "or residual adds.")
+_UNIT_KEY = "counts.unit"  # plain key: widget state is dropped when another page renders
 
 
-def layer_frame(config: MobileNetConfig, latency=None) -> pd.DataFrame:
-    """The layer table as the page shows it (and the charts read it)."""
-    p = profile(config)
+def count_unit_control(arch: str) -> str:
+    """The MACs/FLOPs switch; returns the unit every count on the page is shown in."""
+    widget = f"{arch}.count_unit"
+
+    def keep() -> None:
+        st.session_state[_UNIT_KEY] = st.session_state[widget] or st.session_state.get(_UNIT_KEY, "MACs")
+
+    st.session_state[widget] = st.session_state.get(_UNIT_KEY, "MACs")
+    st.segmented_control("Count", COUNT_UNITS, key=widget, on_change=keep, help=COUNT_HELP, label_visibility="collapsed")
+    return st.session_state[widget] or "MACs"
+
+
+def per_mac(unit: str) -> int:
+    """How many of ``unit`` one multiply-accumulate is."""
+    return 2 if unit == "FLOPs" else 1
+
+
+def _kernel(layer) -> str:
+    return f"{layer.kernel_size}×{layer.kernel_size}"
+
+
+def layer_frame(config: MobileNetConfig, latency=None, unit: str = "MACs") -> pd.DataFrame:
+    """The layer table as the page shows it (and the charts read it).
+
+    Kernel, stride, groups and the input shape come from the plan, the counts from the profile;
+    both are keyed by the module name, so the columns cannot drift apart. Shapes are C×H×W.
+    """
+    p, plan = profile(config), make_plan(config)
+    convs = {layer.name: layer for layer in plan.conv_layers()}
+    final = f"{plan.features}×{plan.final_size}×{plan.final_size}"
+    kernel, stride, groups, inputs = [], [], [], []
+    for row in p.layers:
+        conv = convs.get(row.name)
+        if conv is not None:
+            kernel.append(_kernel(conv))
+            stride.append(conv.stride)
+            groups.append(conv.groups)
+            inputs.append(f"{conv.in_channels}×{conv.in_size}×{conv.in_size}")
+        else:  # global average pooling, then the linear classifier
+            kernel.append(f"{plan.final_size}×{plan.final_size} avg" if row.kind == "pool" else None)
+            stride.append(None)
+            groups.append(None)
+            inputs.append(final if row.kind == "pool" else str(plan.features))
+    scale = per_mac(unit)
     frame = pd.DataFrame(
         {
             "layer": [r.name for r in p.layers],
             "kind": [r.kind for r in p.layers],
-            "output": ["×".join(map(str, r.output_shape[1:])) for r in p.layers],
             "params": [r.params for r in p.layers],
-            "MACs": [r.macs for r in p.layers],
-            "MAC share (%)": [100 * r.macs / p.macs for r in p.layers],
+            unit: [scale * r.macs for r in p.layers],
+            "share (%)": [100 * r.macs / p.macs for r in p.layers],
+            "kernel": kernel,
+            "stride": pd.array(stride, dtype="Int64"),
+            "groups": pd.array(groups, dtype="Int64"),
+            "input": inputs,
+            "output": ["×".join(map(str, r.output_shape[1:])) for r in p.layers],
         }
     )
     if latency is not None:
@@ -42,35 +100,42 @@ def _delta(value: float, reference: float, fmt) -> str | None:
     return ("+" if value > reference else "-") + fmt(abs(value - reference))
 
 
-def metrics(config: MobileNetConfig, latency=None) -> None:
+def metrics(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
     """Headline numbers, each with its change against the paper's default model of the family."""
     p, ref = profile(config), profile(paper_config(config.arch, num_classes=config.num_classes))
-    cols = st.columns(5)
-    cols[0].metric("Params", human(p.params), _delta(p.params, ref.params, human), delta_color="inverse",
+    scale = per_mac(unit)
+    # A wrapping row rather than st.columns: on a phone the five numbers flow two or three to a line
+    # instead of stacking into five screen-wide rows.
+    row = st.container(horizontal=True, horizontal_alignment="distribute", gap="medium")
+    row.metric("Params", human(p.params), _delta(p.params, ref.params, human), delta_color="inverse", width=150,
                    help=f"{p.params:,} parameters, as PyTorch counts them (batch-norm scale and shift included).")
-    cols[1].metric("Weights only", human(p.weight_params), _delta(p.weight_params, ref.weight_params, human), delta_color="inverse",
+    row.metric("Weights only", human(p.weight_params), _delta(p.weight_params, ref.weight_params, human), delta_color="inverse", width=150,
                    help=f"{p.weight_params:,} conv + linear weights: what the papers and TF-slim tables publish.")
-    cols[2].metric("MACs", human(p.macs), _delta(p.macs, ref.macs, human), delta_color="inverse",
-                   help=f"{p.macs:,} multiply-accumulates of convolutions and the classifier, one image.")
-    cols[3].metric("fp32 size", mebibytes(p.cost.fp32_bytes), _delta(p.cost.fp32_bytes, ref.cost.fp32_bytes, mebibytes), delta_color="inverse",
+    what = "multiply-accumulates of convolutions and the classifier, one image"
+    row.metric(unit, human(scale * p.macs), _delta(scale * p.macs, scale * ref.macs, human), delta_color="inverse", width=150,
+                   help=f"{p.macs:,} {what}." if unit == "MACs" else f"{scale * p.macs:,} FLOPs = 2 × {p.macs:,} {what}.")
+    row.metric("fp32 size", mebibytes(p.cost.fp32_bytes), _delta(p.cost.fp32_bytes, ref.cost.fp32_bytes, mebibytes), delta_color="inverse", width=150,
                    help="Size of the fp32 state dict: parameters and batch-norm running statistics.")
     if latency is None:
-        cols[4].metric("Latency", "—", help="Press “Measure latency” below to time this model on this machine.")
+        row.metric("Latency", "—", width=150, help="Press “Measure latency” below to time this model on this machine.")
     else:
-        cols[4].metric("Latency", milliseconds(latency.median_ms),
+        row.metric("Latency", milliseconds(latency.median_ms), width=150,
                        help=f"median of {latency.runs} runs, IQR {latency.iqr_ms:.2f} ms, batch {latency.batch}, "
                             f"{latency.threads} thread(s), {latency.device}")
-    st.caption(
-        f"Deltas against the paper's {config.arch.replace('mobilenet_', 'MobileNet ').upper().replace('MOBILENET', 'MobileNet')} "
-        f"(α = 1, 224 px, paper table): {human(ref.params)} params, {human(ref.macs)} MACs."
-    )
+    st.caption(f"Deltas against the paper's {ARCH_TITLES[config.arch]} (α = 1, 224 px, paper table): "
+               f"{human(ref.params)} params, {human(scale * ref.macs)} {unit}.")
 
 
-def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None) -> None:
+def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None, unit: str = "MACs") -> None:
     column_config = {
+        "layer": st.column_config.TextColumn("layer", pinned=True, help="module name in the PyTorch model"),
+        "kernel": st.column_config.TextColumn("kernel", help="kernel height × width"),
+        "groups": st.column_config.NumberColumn("groups", help="groups = channels: a depthwise convolution"),
+        "input": st.column_config.TextColumn("input", help="input shape, channels × height × width"),
+        "output": st.column_config.TextColumn("output", help="output shape, channels × height × width"),
         "params": st.column_config.NumberColumn("params", format="localized"),
-        "MACs": st.column_config.NumberColumn("MACs", format="localized"),
-        "MAC share (%)": st.column_config.NumberColumn("MAC share", format="%.2f%%"),
+        unit: st.column_config.NumberColumn(unit, format="localized", help=COUNT_HELP),
+        "share (%)": st.column_config.NumberColumn(f"share of {unit}", format="%.2f%%"),
         "latency (ms)": st.column_config.NumberColumn("latency", format="%.3f ms"),
         "latency share (%)": st.column_config.NumberColumn("latency share", format="%.2f%%"),
         "GMAC/s": st.column_config.NumberColumn("GMAC/s", format="%.1f"),
@@ -79,32 +144,35 @@ def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None) -> N
     st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch", height=380)
     latency_by_layer = None if latency is None else {r.name: r.latency_ms for r in latency.layers}
     st.download_button("Download layer table (CSV)", profile_csv(config, latency_by_layer),
-                       file_name=f"{config.arch}_{config.width_multiplier:g}_{config.resolution}_layers.csv", mime="text/csv",
+                       file_name=export_filename(config, "csv").replace(".csv", "_layers.csv"), mime="text/csv",
                        key=f"{config.arch}.download_csv")
 
 
-VIEW_TABS = ("Layers", "Cost by layer", "Cost by kind", "Latency vs MACs")
+VIEW_TABS = ("Layers", "Architecture", "Cost by layer", "Cost by kind", "Latency vs MACs")
 
 
-def render(config: MobileNetConfig, latency=None) -> None:
-    """Layer table and charts (the metrics row is drawn separately, above the page's columns).
+def render(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
+    """Layer table, architecture diagram and charts (the metrics row is drawn separately, above).
 
     Tabs are lazy (``on_change="rerun"``): only the open tab's content is computed and sent, which
     keeps Plotly's rendering off the first page load.
     """
-    frame = layer_frame(config, latency)
+    frame = layer_frame(config, latency, unit)
     tabs = dict(zip(VIEW_TABS, st.tabs(VIEW_TABS, key=f"{config.arch}.view", on_change="rerun")))
     with tabs["Layers"]:
         if tabs["Layers"].open:
-            layer_table(config, frame, latency)
+            layer_table(config, frame, latency, unit)
+    with tabs["Architecture"]:
+        if tabs["Architecture"].open:
+            architecture.show(config)
     with tabs["Cost by layer"]:
         if tabs["Cost by layer"].open:
-            st.plotly_chart(charts.per_layer_bars(frame), width="stretch", key=f"{config.arch}.bars")
+            st.plotly_chart(charts.per_layer_bars(frame, unit), width="stretch", key=f"{config.arch}.bars")
     with tabs["Cost by kind"]:
         if tabs["Cost by kind"].open:
-            st.plotly_chart(charts.share_by_kind(frame), width="stretch", key=f"{config.arch}.share")
-            pointwise = frame.loc[frame["kind"].isin(["pointwise", "expand", "project"]), "MACs"].sum() / frame["MACs"].sum()
-            st.caption(f"1×1 convolutions take **{pointwise:.1%}** of the MACs here "
+            st.plotly_chart(charts.share_by_kind(frame, unit), width="stretch", key=f"{config.arch}.share")
+            pointwise = frame.loc[frame["kind"].isin(["pointwise", "expand", "project"]), unit].sum() / frame[unit].sum()
+            st.caption(f"1×1 convolutions take **{pointwise:.1%}** of the {unit} here "
                        "(the V1 paper's Table 2: 94.86% of MACs, 74.59% of parameters, for MobileNet V1).")
     with tabs["Latency vs MACs"]:
         if not tabs["Latency vs MACs"].open:
@@ -112,10 +180,20 @@ def render(config: MobileNetConfig, latency=None) -> None:
         elif latency is None:
             st.info("Measure latency (below) to plot each layer's time against its MACs.")
         else:
-            st.plotly_chart(charts.latency_vs_macs(frame), width="stretch", key=f"{config.arch}.latency_chart")
+            st.plotly_chart(charts.latency_vs_macs(frame, unit), width="stretch", key=f"{config.arch}.latency_chart")
             st.caption(f"The per-layer times add up to {latency.layer_sum_ms:.2f} ms, {latency.coverage:.0%} of the "
                        f"whole-model median ({latency.median_ms:.2f} ms); the rest is Python and container overhead "
                        "and the residual adds.")
+    module_text(config)
+
+
+def module_text(config: MobileNetConfig) -> None:
+    """``print(model)`` of the built PyTorch model, built only when the expander is opened."""
+    with st.expander("PyTorch module: `print(model)`", key=f"{config.arch}.module", on_change="rerun") as box:
+        if box.open:
+            st.caption("The module this config builds (`explorer.build_model`); its names are the layer table's. "
+                       "The standalone Python export (below) defines the same modules in plain PyTorch.")
+            st.code(str(shared_model(config)), language=None)
 
 
 # --- latency on demand ----------------------------------------------------------------------------

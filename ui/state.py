@@ -56,24 +56,95 @@ def remember_config(config: MobileNetConfig) -> None:
     st.session_state[f"config:{config.arch}"] = config
 
 
+# --- links: the URL as the page's state ----------------------------------------------------------
+# A page writes its state into the URL on every run; a URL this session did not write is a link
+# someone opened (or pasted), and the page applies it. The pure codec is ui/links.py.
+
+
+def opened_link(page: str) -> dict[str, str] | None:
+    """The query parameters when they are a link this session did not write, else None.
+
+    ``page`` names the page ("mobilenet_v2", "compare", …): each page remembers what it wrote.
+    """
+    params = st.query_params.to_dict()
+    if not params or params == st.session_state.get(f"{page}.link_written"):
+        return None
+    st.session_state[f"{page}.link_written"] = params
+    return params
+
+
+def write_url(page: str, params: dict[str, str]) -> None:
+    """Keep the URL equal to the page's state, so copying it shares exactly what is shown."""
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    st.session_state[f"{page}.link_written"] = params
+
+
 # --- block table ------------------------------------------------------------------------------
+# The editor's cells are text, so whatever is typed (3, 99999, "abc", nothing) reaches the config's
+# validation and gets its message; st.data_editor's number bounds would silently clamp instead.
 
 
-def rows_from_frame(frame: pd.DataFrame) -> list[dict]:
-    """Editor rows → schema rows. Integral floats (pandas' NaN-capable dtype) become ints; empty
-    cells become None so validation names them, rather than being dropped or zero-filled."""
-    rows = []
-    for record in frame.to_dict("records"):
-        row = {}
-        for key, value in record.items():
-            if value is None or pd.isna(value):
-                row[key] = None
-            elif isinstance(value, float) and value.is_integer():
-                row[key] = int(value)
-            else:
-                row[key] = value.item() if hasattr(value, "item") else value
-        rows.append(row)
-    return rows
+def cell_text(value) -> str | None:
+    """A stored cell value as the editor shows it: 16 → "16", None stays empty."""
+    return None if value is None else str(value)
+
+
+def parse_cell(value):
+    """What a typed cell means: an int when it reads as a whole number ("3", " 16 ", "1e3", 3.0),
+    None when empty, else the value as typed (2.5, "abc"), which validation then names."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy / pandas scalars
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            value = float(text)
+        except ValueError:
+            return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def apply_editor_state(rows: list[dict], state, columns: list[str]) -> list[dict]:
+    """The table as the user sees it: the stored rows with the editor's pending edits, in
+    st.data_editor's order (cell edits, then deletions, then added rows). Values stay as typed."""
+    out = [dict(row) for row in rows]
+    state = state or {}
+    for position, changes in (state.get("edited_rows") or {}).items():
+        position = int(position)
+        if 0 <= position < len(out):
+            out[position].update({k: v for k, v in changes.items() if k in columns})
+    deleted = {int(i) for i in state.get("deleted_rows") or ()}
+    out = [row for i, row in enumerate(out) if i not in deleted]
+    for added in state.get("added_rows") or ():
+        out.append({c: added.get(c) for c in columns})
+    return out
+
+
+def parse_rows(rows: list[dict], columns: list[str]) -> list[dict]:
+    """Rows of typed cells → schema rows (see :func:`parse_cell`); every column is present."""
+    return [{c: parse_cell(row.get(c)) for c in columns} for row in rows]
+
+
+def incomplete_row(rows: list[dict]) -> str | None:
+    """'Block table, row 10 is incomplete: stride s is empty' for the first row with empty cells."""
+    for i, row in enumerate(rows):
+        empty = [COLUMN_NAMES.get(k, k) for k, v in row.items() if v is None]
+        if empty:
+            names = empty[0] if len(empty) == 1 else ", ".join(empty[:-1]) + " and " + empty[-1]
+            return f"Block table, row {i + 1} is incomplete: {names} {'is' if len(empty) == 1 else 'are'} empty"
+    return None
 
 
 _ROW_FIELD = re.compile(r"blocks\[(\d+)\](?:\.(\w+))?")

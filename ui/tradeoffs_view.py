@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -242,15 +241,9 @@ def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
                                     help="This config on the V1 or V2 page, with its full settings in the link")})
 
 
-def explorer_link(config: MobileNetConfig) -> str:
-    """A relative link to ``config`` on its family's explorer page (``v2?width_multiplier=0.75&…``).
-    Relative, so it works under any base path the app is served from."""
-    return f"{EXPLORER_PATHS[config.arch]}?{urlencode(links.encode(config))}"
-
-
 def budget_frame(found: Sequence[Candidate]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "rank": i, "config": c.label, "open": explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
+        "rank": i, "config": c.label, "open": links.explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
         "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
         "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
         "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
@@ -261,7 +254,6 @@ def budget_frame(found: Sequence[Candidate]) -> pd.DataFrame:
 # --- the page's link ----------------------------------------------------------------------------------
 
 TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
-EXPLORER_PATHS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,8 +35,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
+@contextmanager
+def serve_app():
     """Start the app exactly as `make run` does, on a free port, with a private latency store."""
     port = _free_port()
     data_dir = tempfile.mkdtemp(prefix="explorer-data-")
@@ -55,13 +57,29 @@ def app_url():
     else:
         proc.kill()
         raise RuntimeError(f"the app did not start within 60 s; see {log.name}")
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    shutil.rmtree(data_dir, ignore_errors=True)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """One server for the session's tests. No warm-up visit: any test may be its first visitor."""
+    with serve_app() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url():
+    """A server started for this test alone, so the test is its first visitor."""
+    with serve_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -76,25 +94,47 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="session")
-def warmed_up(browser, app_url):
-    """Open the root page once. A server's first session that deep-links to a page gets a
-    spurious "Page not found" dialog over the right page (streamlit#9992): the pages are
-    registered only when the entry script has run once."""
-    pg = browser.new_page()
-    pg.goto(app_url)
-    wait_idle(pg)
-    pg.close()
-    return app_url
-
-
 @pytest.fixture
-def page(browser, warmed_up):
+def page(browser, app_url):
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
+
+
+# Streamlit's own probes: on a nested path (/v2) the frontend first asks /v2/_stcore/health and
+# /v2/_stcore/host-config, which 404, then falls back to the root. Upstream behaviour, not ours.
+STCORE_PROBE = re.compile(r"^https?://[^/]+/[^/?#]+/_stcore/(health|host-config)$")
+
+
+class Watch:
+    """Every request that would leave the machine (blocked, so the page works as offline) and every
+    console error, except Streamlit's ``/<page>/_stcore/…`` probes."""
+
+    def __init__(self, context, app_url: str):
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        local = app_url.rstrip("/")
+
+        def route(request_route):
+            url = request_route.request.url
+            if url.startswith((local + "/", "data:", "blob:")) or url == local:
+                request_route.continue_()
+            else:
+                self.outside.append(url)
+                request_route.abort()
+
+        context.route("**/*", route)
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        if "status of 404" in message.text and STCORE_PROBE.match(where):
+            return
+        self.errors.append(f"{message.text} ({where})")
 
 
 def wait_idle(page) -> None:
@@ -105,7 +145,17 @@ def wait_idle(page) -> None:
 
 
 def screenshot(page, name: str) -> Path:
+    """The whole page. Streamlit scrolls inside its own main container, so Playwright's full_page
+    would capture one screen: the viewport is stretched to the content for the shot instead."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight, ...[...document.querySelectorAll('*')]
+        .filter(e => /auto|scroll/.test(getComputedStyle(e).overflowY)).map(e => e.scrollHeight))""")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 12_000))})
+    try:
+        wait_idle(page)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)
     return path

@@ -11,13 +11,18 @@ st.caption("Inverted residuals and linear bottlenecks (Sandler et al., arXiv:180
 
 link_problem = controls.load_link_or_memory(ARCH)
 
-with st.sidebar:
-    st.header("Settings")
-    width, resolution = controls.width_and_resolution(ARCH)
+size_col, resolution_col, design_col, classifier_col = explorer_page.settings_columns()
+with size_col:
+    width = controls.width_control(ARCH)
+with resolution_col:
+    resolution = controls.resolution_control(ARCH)
+with design_col:
     controls.expansion_control(ARCH)
-    st.markdown("**Design choices** (the paper's ablations)")
-    linear_bottleneck = st.toggle("Linear bottleneck (no activation after the projection)", key=controls.key(ARCH, "linear_bottleneck"))
-    residual = st.toggle("Residual connections", key=controls.key(ARCH, "residual"))
+    linear_bottleneck = st.toggle("Linear bottleneck", key=controls.key(ARCH, "linear_bottleneck"),
+                                  help="No activation after the projection (the V2 paper's ablation, Figure 6a).")
+    residual = st.toggle("Residual connections", key=controls.key(ARCH, "residual"),
+                         help="Add a block's input to its output where stride is 1 and channels match (Figure 6b).")
+with classifier_col:
     options = controls.classifier_options(ARCH)
 
 metrics_slot = st.container()

@@ -1,0 +1,585 @@
+"""Measured sweeps: a grid of configs × runtimes × settings, measured one point at a time per machine.
+
+A sweep is a list of :class:`SweepPoint` (a config and how to measure it) run by a
+:class:`SweepJob`. The job first asks the latency store which points it already holds as good
+measurements (those are *reused*, nothing is measured again), then hands the rest to a backend:
+
+* :class:`LocalBackend` measures on this machine, one point after the other, in the job's
+  thread. Every result goes into the store as soon as it is measured, so a sweep that is stopped
+  (``job.stop()``, Ctrl-C, SIGTERM, a crash) loses at most the point that was being measured,
+  and running the same sweep again measures only what is missing.
+* ``explorer.sweep_ray.ray_backend(address)`` (Ray is optional:
+  ``pip install mobilenet-explorer[distributed]``) sends the points to a Ray cluster. Each node measures at most one point at a time because every
+  task asks for one unit of the node's ``latency_slot`` resource (one unit per node); the driver
+  writes each result into *its* store as it arrives.
+
+The job is made for a user interface as much as for the CLI: :meth:`SweepJob.start` runs it in a
+background thread, :attr:`SweepJob.progress` is a consistent snapshot (done, remaining, an estimate
+of the time left, what is being measured) that a page can poll, and :meth:`SweepJob.stop` ends it
+cleanly.
+
+The "glue" section below is the only place that knows how ``explorer.latency`` and
+``explorer.store`` are called (settings, lock, quality); it adapts to the fields they have, so a
+change there is fixed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+import itertools
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from .config import ALIASES, ConfigError, MobileNetConfig, paper_config
+from .profile import profile
+
+if TYPE_CHECKING:
+    from .latency import LatencyReport, LatencySettings
+    from .store import LatencyStore
+
+DEFAULT_RUNTIME = "eager"
+DEFAULT_BUDGET_S = 2.0
+# Statuses of a point's result.
+MEASURED, REUSED, FAILED = "measured", "reused", "failed"
+# States of a job.
+PENDING, RUNNING, STOPPING, STOPPED, FINISHED, ERROR = "pending", "running", "stopping", "stopped", "finished", "error"
+
+
+class SweepError(ValueError):
+    """Invalid sweep input or an unusable backend. ``field`` names the setting (``threads``, ``ray``, ...)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class SweepStopped(Exception):
+    """Raised inside a measurement (from its progress callback) when the job is asked to stop."""
+
+
+def now_iso() -> str:
+    """Wall-clock time in UTC with microseconds: measurement intervals are compared across processes."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+# --- glue to explorer.latency and explorer.store (adapt here when their API changes) ------------
+
+
+def make_settings(runtime: str, batch: int, threads: int | None, device: str, budget_s: float) -> LatencySettings:
+    """The latency settings of one point; raises ``LatencyError`` naming the bad setting.
+
+    ``runtime`` is passed through as an opaque name; a ``LatencySettings`` without a ``runtime``
+    field (before the runtimes work landed) measures eager PyTorch only.
+    """
+    from .latency import LatencyError, LatencySettings
+
+    kwargs: dict[str, Any] = {"batch": batch, "threads": threads, "device": device, "budget_s": budget_s}
+    if any(f.name == "runtime" for f in fields(LatencySettings)):
+        kwargs["runtime"] = runtime
+    elif runtime != DEFAULT_RUNTIME:
+        raise LatencyError("runtime", f"this version measures only {DEFAULT_RUNTIME!r}, got {runtime!r}")
+    return LatencySettings(**kwargs)
+
+
+def measure(config: MobileNetConfig, settings: LatencySettings, *, lock: Any = None,
+            progress: Callable[[float, str], None] | None = None, on_wait: Callable[[str], None] | None = None) -> LatencyReport:
+    """One measurement, under the machine's measurement lock when ``measure_latency`` takes one.
+
+    Never passes a store: the caller (the sweep's driver) decides what is kept.
+    """
+    import torch
+
+    from .latency import measure_latency
+
+    accepted = inspect.signature(measure_latency).parameters
+    kwargs: dict[str, Any] = {"progress": progress}
+    if lock is not None and "lock" in accepted:
+        kwargs["lock"] = lock
+        if on_wait is not None and "on_wait" in accepted:
+            kwargs["on_wait"] = lambda waiting: on_wait(_describe_wait(waiting))
+    # The timing sets its own thread count, but building the model (batch-norm calibration runs
+    # forwards) uses the process default: all cores here, one in a Ray worker (Ray sets
+    # OMP_NUM_THREADS=1). Building with the measurement's count makes every backend do the same
+    # work, and keeps an oversubscribed build on a busy machine from taking seconds per point.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(settings.resolved_threads)
+    try:
+        return measure_latency(config, settings, **kwargs)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _describe_wait(waiting: Any) -> str:
+    holder = getattr(waiting, "holder", None)
+    what = f" ({holder.what}, pid {holder.pid})" if holder is not None else ""
+    return f"waiting for another measurement on this machine{what}, {getattr(waiting, 'waited_s', 0.0):.0f} s so far"
+
+
+def store_lock(store: LatencyStore | None) -> Any:
+    """The machine-wide measurement lock that goes with ``store``, when the store has one."""
+    return getattr(store, "lock", None)
+
+
+def machine_lock() -> Any:
+    """This machine's measurement lock in the default data folder (used on Ray workers, which have no store)."""
+    try:
+        from .lock import LOCK_NAME, MeasurementLock
+    except ImportError:  # no machine-wide lock in this version: the latency_slot alone keeps a node to one
+        return None
+    from .locations import data_dir
+
+    return MeasurementLock(data_dir() / LOCK_NAME)
+
+
+def stored_good(store: LatencyStore, config: MobileNetConfig, settings: LatencySettings) -> LatencyReport | None:
+    """A stored measurement that may be reused instead of measuring: the store's answer, if it is good.
+
+    The store already returns only reusable (good) reports; the quality check here keeps a noisy
+    or unverified report from being taken as done should a store return one.
+
+    ``store.get`` answers for *this* machine (its key includes this host, CPU and torch version).
+    A point measured on another cluster node is stored under that node's machine, and is not found
+    here: resuming a sweep on a multi-machine cluster measures those points again. A store lookup
+    for a given machine (host, CPU, torch version, cores) would close that gap; it belongs in
+    ``explorer.store``.
+    """
+    report = store.get(config, settings)
+    if report is None or getattr(report, "quality", "good") != "good":
+        return None
+    return report
+
+
+def store_result(store: LatencyStore, config: MobileNetConfig, settings: LatencySettings, report: LatencyReport) -> bool:
+    """Keep a new measurement (the store keys it by the machine recorded in the report); False if not saved."""
+    return store.put(config, settings, report)
+
+
+def latency_dict(report: LatencyReport, runtime: str, started_at: str | None, finished_at: str | None) -> dict[str, Any]:
+    """``report.to_dict()`` with every field of the sweep's JSON contract present.
+
+    A report from before the quality/runtime work has no ``runtime`` (it is eager), no verdict
+    (``quality`` is null: not judged, never "good" by default) and no interval (the task's own,
+    which includes building the model, stands in).
+    """
+    out = report.to_dict()
+    out.setdefault("runtime", runtime)
+    out.setdefault("quality", None)
+    # A reused report keeps its own times; one stored without them has none (null), never the task's.
+    out.setdefault("started_at", None if report.from_store else started_at)
+    out.setdefault("finished_at", None if report.from_store else finished_at)
+    return out
+
+
+# --- the grid -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One measurement to make: a config and the conditions to measure it under."""
+
+    config: MobileNetConfig
+    runtime: str = DEFAULT_RUNTIME
+    batch: int = 1
+    threads: int | None = None  # None: all the measuring machine's cores
+    device: str = "cpu"
+    budget_s: float = DEFAULT_BUDGET_S
+    # Pinned to one cluster node (its Ray node id, and its machine as the store names machines),
+    # for sweeps that measure every point on every node; None: any node, or this machine.
+    node: str | None = None
+    node_machine: str | None = None
+
+    def settings(self) -> LatencySettings:
+        return make_settings(self.runtime, self.batch, self.threads, self.device, self.budget_s)
+
+    def on(self, node: str, machine: str) -> SweepPoint:
+        return dataclasses.replace(self, node=node, node_machine=machine)
+
+    @property
+    def label(self) -> str:
+        c = self.config
+        threads = "all cores" if self.threads is None else f"{self.threads} thread{'s' if self.threads != 1 else ''}"
+        where = f" on {self.node_machine or self.node}" if self.node else ""
+        return f"{c.arch} α={c.width_multiplier:g} {c.resolution}px {self.runtime} batch {self.batch} {threads}{where}"
+
+
+def grid(archs: Iterable[str], widths: Iterable[float], resolutions: Iterable[int], *, runtimes: Iterable[str] = (DEFAULT_RUNTIME,),
+         batches: Iterable[int] = (1,), threads: Iterable[int | None] = (None,), num_classes: int = 1000, device: str = "cpu",
+         budget_s: float = DEFAULT_BUDGET_S) -> list[SweepPoint]:
+    """Every combination, in a stable order (arch, width, resolution, runtime, batch, threads).
+
+    Configs are validated here; a bad one raises :class:`SweepError` naming the grid point.
+    Latency settings are validated when measured (or by :func:`check_settings`).
+    """
+    points = []
+    runtimes, batches, threads = list(dict.fromkeys(runtimes)), list(dict.fromkeys(batches)), list(dict.fromkeys(threads))
+    for arch, width, resolution in itertools.product(dict.fromkeys(archs), dict.fromkeys(widths), dict.fromkeys(resolutions)):
+        arch = ALIASES.get(arch, arch)
+        try:
+            config = paper_config(arch, width_multiplier=width, resolution=resolution, num_classes=num_classes)
+        except ConfigError as err:
+            raise SweepError("grid", f"{arch} width {width:g}, resolution {resolution}: {err}") from None
+        for runtime, batch, n in itertools.product(runtimes, batches, threads):
+            points.append(SweepPoint(config, runtime, batch, n, device, budget_s))
+    return points
+
+
+def check_settings(points: Sequence[SweepPoint], *, local: bool = True) -> None:
+    """Validate every distinct setting of ``points`` before anything is measured (``LatencyError``).
+
+    ``local=False`` (a cluster): thread counts are checked against the cores of the node that
+    measures, not this machine's, so only their type and sign are checked here.
+    """
+    from .latency import LatencyError
+
+    seen = set()
+    for p in points:
+        key = (p.runtime, p.batch, p.threads, p.device, p.budget_s)
+        if key in seen:
+            continue
+        seen.add(key)
+        if not local and p.threads is not None:
+            if isinstance(p.threads, bool) or not isinstance(p.threads, int) or p.threads < 1:
+                raise LatencyError("threads", f"must be a positive integer, got {p.threads!r}")
+            make_settings(p.runtime, p.batch, None, p.device, p.budget_s)
+        else:
+            make_settings(p.runtime, p.batch, p.threads, p.device, p.budget_s)
+
+
+# --- results and progress -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What became of one point: measured now, reused from the store, or failed (with the reason).
+
+    ``started_at``/``finished_at`` bracket the whole task on the machine that measured it (model
+    build included, ISO 8601 UTC with microseconds); ``node`` is the Ray node id (None locally).
+    """
+
+    index: int  # the point's position in the grid
+    point: SweepPoint
+    status: str
+    report: LatencyReport | None = None
+    error: str | None = None
+    node: str | None = None
+    pid: int | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None  # the task's wall time, for the estimate of time left
+
+    @property
+    def machine(self) -> str | None:
+        return self.report.machine if self.report is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON object: ``config``, ``params``, ``macs``, ``latency`` (null when failed), ``status``..."""
+        p = profile(self.point.config)
+        out: dict[str, Any] = {"config": p.config.to_dict(), "params": p.params, "macs": p.macs}
+        out["latency"] = (latency_dict(self.report, self.point.runtime, self.started_at, self.finished_at)
+                          if self.report is not None else None)
+        out["status"] = self.status
+        if self.error is not None:
+            out["error"] = self.error
+            out["settings"] = {"runtime": self.point.runtime, "batch": self.point.batch, "threads": self.point.threads,
+                               "device": self.point.device, "budget_s": self.point.budget_s}
+        if self.status == MEASURED:
+            out["task"] = {"node": self.node, "pid": self.pid, "started_at": self.started_at, "finished_at": self.finished_at}
+        return out
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    """A snapshot of a job, safe to read from another thread (a Streamlit page polling it)."""
+
+    state: str
+    total: int
+    measured: int
+    reused: int
+    failed: int
+    running: tuple[str, ...]  # labels of the points being measured now (on a cluster: sent to it, measuring or queued)
+    message: str  # the latest word from the running measurement ("timing the whole model", "waiting ...")
+    elapsed_s: float
+    eta_s: float | None  # None until one point has been measured
+    parallelism: int  # points measured at once (1 locally; the cluster's latency slots on Ray)
+    error: str | None = None
+
+    @property
+    def done(self) -> int:
+        return self.measured + self.reused + self.failed
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    def line(self) -> str:
+        """One line for a terminal: ``12/40 done (9 measured, 3 reused), 28 left, about 2 min 20 s left``."""
+        parts = [f"{self.measured} measured", f"{self.reused} reused"] + ([f"{self.failed} failed"] if self.failed else [])
+        if self.remaining == 0:
+            return f"{self.done}/{self.total} done ({', '.join(parts)}) in {format_duration(self.elapsed_s)}"
+        eta = "estimating time left" if self.eta_s is None else f"about {format_duration(self.eta_s)} left"
+        return f"{self.done}/{self.total} done ({', '.join(parts)}), {self.remaining} to go, {eta}"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# --- the job --------------------------------------------------------------------------------------
+
+
+class SweepJob:
+    """Measure ``points``, reusing what ``store`` holds as good, writing every new result to it at once.
+
+    ``backend`` defaults to :class:`LocalBackend`. ``on_result(result, progress)`` is called for every
+    point as it completes (reused ones first), ``on_message(text)`` when the running measurement
+    says something worth showing (waiting for the machine's lock). Both are called from the job's
+    thread. Use :meth:`run` to block, or :meth:`start` / :attr:`progress` / :meth:`stop` /
+    :meth:`wait` from a user interface.
+    """
+
+    def __init__(self, points: Sequence[SweepPoint], store: LatencyStore, *, backend: Any = None,
+                 on_result: Callable[[SweepResult, SweepProgress], None] | None = None,
+                 on_message: Callable[[str], None] | None = None):
+        self.points = list(points)
+        self.store = store
+        self.backend = backend if backend is not None else LocalBackend()
+        self.on_result = on_result
+        self.on_message = on_message
+        self._lock = threading.Lock()
+        self._results: dict[int, SweepResult] = {}
+        self._running: dict[int, str] = {}
+        self._message = ""
+        self._state = PENDING
+        self._error: str | None = None
+        self._parallelism = 1
+        self._started: float | None = None
+        self._finished: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- for callers ----------------------------------------------------------------------------
+
+    def run(self) -> list[SweepResult]:
+        """Run the sweep in this thread; returns the results so far (all of them unless stopped).
+
+        KeyboardInterrupt (Ctrl-C, or SIGTERM turned into it by the CLI) propagates after the
+        backend has cleaned up; everything measured before it is already in the store.
+        """
+        with self._lock:
+            if self._state != PENDING:
+                raise RuntimeError("a SweepJob runs once; make a new one to sweep again")
+            self._state, self._started = RUNNING, time.monotonic()
+        try:
+            todo = self._reuse_stored()
+            if todo and not self._stop.is_set():
+                self.backend.run(self, todo)
+        except BaseException as err:
+            with self._lock:
+                self._state = STOPPED if isinstance(err, (KeyboardInterrupt, SweepStopped)) else ERROR
+                self._error = None if self._state == STOPPED else str(err) or type(err).__name__
+                self._running.clear()
+                self._finished = time.monotonic()
+            if isinstance(err, SweepStopped):
+                return self.results
+            raise
+        with self._lock:
+            self._state = STOPPED if self._stop.is_set() and len(self._results) < len(self.points) else FINISHED
+            self._running.clear()
+            self._finished = time.monotonic()
+        return self.results
+
+    def start(self) -> SweepJob:
+        """Run the sweep in a background (daemon) thread; poll :attr:`progress`, call :meth:`stop` to end it."""
+
+        def target() -> None:
+            try:
+                self.run()
+            except Exception:  # kept in progress.error for the page to show
+                pass
+
+        self._thread = threading.Thread(target=target, name="sweep", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the job to stop: the point being measured is abandoned at its next phase, nothing more starts.
+
+        Results already measured are in the store; a new job over the same points picks up from there.
+        """
+        self._stop.set()
+        with self._lock:
+            if self._state == RUNNING:
+                self._state = STOPPING
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for a started job to end; True if it has."""
+        if self._thread is None:
+            return self._state in (STOPPED, FINISHED, ERROR)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def results(self) -> list[SweepResult]:
+        """The points completed so far, in grid order."""
+        with self._lock:
+            return [self._results[i] for i in sorted(self._results)]
+
+    @property
+    def progress(self) -> SweepProgress:
+        with self._lock:
+            return self._snapshot()
+
+    # --- for backends ---------------------------------------------------------------------------
+
+    def lookup(self, index: int) -> LatencyReport | None:
+        """The store's good measurement of point ``index``, if it has one (checked again right before measuring)."""
+        point = self.points[index]
+        from .latency import LatencyError, machine_name
+
+        if point.node_machine is not None and point.node_machine != machine_name():
+            return None  # see stored_good: the store answers for this machine only
+        try:
+            settings = point.settings()
+        except LatencyError:
+            # Not measurable here as given (more threads than this machine has: only a cluster
+            # node can; or a bad setting, which its measurement then reports as the point's failure).
+            return None
+        return stored_good(self.store, point.config, settings)
+
+    def set_parallelism(self, n: int) -> None:
+        with self._lock:
+            self._parallelism = max(1, n)
+
+    def measuring(self, index: int, running: bool) -> None:
+        with self._lock:
+            if running:
+                self._running[index] = self.points[index].label
+            else:
+                self._running.pop(index, None)
+
+    def say(self, message: str, *, announce: bool = False) -> None:
+        """Record what the running measurement is doing; ``announce`` also passes it to ``on_message``."""
+        with self._lock:
+            self._message = message
+        if announce and self.on_message is not None:
+            self.on_message(message)
+
+    def record(self, result: SweepResult, settings: LatencySettings | None = None) -> None:
+        """Keep a point's result; a new measurement goes into the store first, so it is never lost."""
+        if result.status == MEASURED and result.report is not None:
+            store_result(self.store, result.point.config, settings or result.point.settings(), result.report)
+        with self._lock:
+            self._results[result.index] = result
+            self._running.pop(result.index, None)
+            snapshot = self._snapshot()
+        if self.on_result is not None:
+            self.on_result(result, snapshot)
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _reuse_stored(self) -> list[int]:
+        todo = []
+        for i in range(len(self.points)):
+            report = self.lookup(i)
+            if report is None:
+                todo.append(i)
+            else:
+                self.record(SweepResult(i, self.points[i], REUSED, report=report))
+        return todo
+
+    def _snapshot(self) -> SweepProgress:
+        counts = {MEASURED: 0, REUSED: 0, FAILED: 0}
+        for r in self._results.values():
+            counts[r.status] += 1
+        durations = [r.duration_s for r in self._results.values() if r.status == MEASURED and r.duration_s is not None]
+        left = len(self.points) - len(self._results)
+        # Time left: the mean wall time of the points measured so far, times the points still to
+        # measure, spread over the slots that measure at once. Reused points cost nothing; a point
+        # that turns out to be stored after all makes the estimate a little pessimistic.
+        eta = statistics.fmean(durations) * left / self._parallelism if durations else None
+        end = self._finished if self._finished is not None else time.monotonic()
+        return SweepProgress(
+            state=self._state, total=len(self.points), measured=counts[MEASURED], reused=counts[REUSED], failed=counts[FAILED],
+            running=tuple(self._running[i] for i in sorted(self._running)), message=self._message,
+            elapsed_s=end - self._started if self._started is not None else 0.0,
+            eta_s=0.0 if left == 0 else eta, parallelism=self._parallelism, error=self._error,
+        )  # fmt: skip
+
+
+@dataclass
+class LocalBackend:
+    """Measure on this machine, one point after the other, in the job's thread."""
+
+    name: str = field(default="local", init=False)
+
+    def run(self, job: SweepJob, todo: Sequence[int]) -> None:
+        lock = store_lock(job.store)
+        for index in todo:
+            if job.stop_requested:
+                return
+            stored = job.lookup(index)  # another process may have measured it meanwhile
+            if stored is not None:
+                job.record(SweepResult(index, job.points[index], REUSED, report=stored))
+                continue
+            job.record(*self._measure_one(job, index, lock))
+
+    @staticmethod
+    def _measure_one(job: SweepJob, index: int, lock: Any) -> tuple[SweepResult, Any]:
+        point = job.points[index]
+        waiting_said = False
+
+        def progress(fraction: float, message: str) -> None:
+            # Stopping abandons the measurement at its next phase; a finished one (1.0) is kept.
+            if job.stop_requested and fraction < 1.0:
+                raise SweepStopped()
+            job.say(message)
+
+        def on_wait(message: str) -> None:
+            nonlocal waiting_said
+            if job.stop_requested:
+                raise SweepStopped()
+            job.say(message, announce=not waiting_said)
+            waiting_said = True
+
+        job.measuring(index, True)
+        started_at, started = now_iso(), time.monotonic()
+        settings = None
+        try:
+            settings = point.settings()
+            report = measure(point.config, settings, lock=lock, progress=progress, on_wait=on_wait)
+        except (SweepStopped, KeyboardInterrupt, SystemExit, MemoryError):
+            job.measuring(index, False)
+            raise
+        except Exception as err:  # one point's failure (bad settings, a runtime that fails) is reported, the sweep goes on
+            return SweepResult(index, point, FAILED, error=error_text(err), pid=os.getpid(), started_at=started_at,
+                               finished_at=now_iso(), duration_s=time.monotonic() - started), settings
+        return SweepResult(index, point, MEASURED, report=report, pid=os.getpid(), started_at=started_at, finished_at=now_iso(),
+                           duration_s=time.monotonic() - started), settings
+
+
+def error_text(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
