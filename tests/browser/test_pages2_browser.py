@@ -19,45 +19,29 @@ from explorer.tradeoffs import find_configs
 from explorer.units import human
 from ui.links import encode
 
-from .conftest import screenshot, wait_idle
+from .conftest import Watch, screenshot, wait_idle
 
 T4 = paper_config("v2", blocks=[b.to_dict() for b in with_expansion(paper_config("v2").blocks, 4)])
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def watched(browser, warmed_up):
-    """A page whose console errors and outside requests are recorded (and asserted empty after the test)."""
+def watched(browser, app_url):
+    """A page whose outside requests (blocked) and console errors are recorded, and asserted empty
+    after the test (conftest's Watch: Streamlit's own /<page>/_stcore/ probes aside)."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
-    outside, errors = [], []
-    host = urlsplit(warmed_up).netloc
-
-    def on_request(request):
-        if urlsplit(request.url).scheme in ("http", "https", "ws", "wss") and urlsplit(request.url).netloc != host:
-            outside.append(request.url)
-
-    def on_console(message):
-        # Streamlit probes /<page>/_stcore/… on nested paths before falling back to the root (upstream).
-        if message.type == "error" and "/_stcore/" not in (message.location or {}).get("url", ""):
-            errors.append(f"{message.text} @ {message.location}")
-
-    context.on("request", on_request)
+    watch = Watch(context, app_url)
     pg = context.new_page()
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda err: errors.append(f"page error: {err}"))
+    pg.on("pageerror", lambda err: watch.errors.append(f"page error: {err}"))
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
-    assert not outside, f"requests left the machine: {outside[:5]}"
-    assert not errors, f"console errors: {errors[:5]}"
+    assert not watch.outside, f"requests left the machine: {watch.outside[:5]}"
+    assert not watch.errors, f"console errors: {watch.errors[:5]}"
 
 
 def full_shot(page, name: str, width: int) -> None:
-    """Streamlit scrolls inside its main container: a full-page shot needs a viewport as tall as it."""
-    page.set_viewport_size({"width": width, "height": 900})
-    wait_idle(page)
-    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
-    page.set_viewport_size({"width": width, "height": min(max(height, 844), 7000)})
+    page.set_viewport_size({"width": width, "height": 900 if width > 500 else PHONE["height"]})
     wait_idle(page)
     screenshot(page, name)
 
