@@ -20,14 +20,27 @@ def routed_pages() -> list[str]:
     ]
 
 
-def test_no_pages_folder_next_to_the_entry_file():
-    # A pages/ folder makes Streamlit route the server's first session by file names, so the first
-    # visitor of a deep link gets a "Page not found" dialog (see streamlit_app.py's docstring).
-    assert not (ROOT / "pages").exists()
+def routes() -> dict[str, str]:
+    """Each st.Page's file and its url_path (the file's stem when none is given)."""
+    tree = ast.parse(APP.read_text())
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page" and node.args:
+            path = {k.arg: k.value.value for k in node.keywords}.get("url_path", Path(node.args[0].value).stem)
+            out[node.args[0].value] = path
+    return out
+
+
+def test_every_page_file_is_named_after_its_url_path():
+    # Streamlit routes a server's first session by the file names in pages/, so the first visitor of
+    # a deep link to a differently named page got a "Page not found" dialog (see streamlit_app.py).
+    default = [file for file in routes() if file.endswith("home.py")]
+    for file, url_path in routes().items():
+        assert file in default or Path(file).stem == url_path, (file, url_path)
 
 
 def test_every_page_file_is_routed():
-    assert sorted(routed_pages()) == sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
+    assert sorted(routed_pages()) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 
 
 @pytest.mark.parametrize("page", routed_pages())

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def graph():
     sys.path.insert(0, str(ROOT))
     try:
-        # app_pages/ is a folder of scripts, not a package: it is read from its files below.
+        # pages/ is a folder of scripts, not a package: it is read from its files below.
         return grimp.build_graph("explorer", "ui", include_external_packages=True, exclude_type_checking_imports=True)
     finally:
         sys.path.remove(str(ROOT))
@@ -66,9 +66,9 @@ def test_explorer_never_imports_streamlit_or_the_ui(graph):
 
 
 def test_pages_import_ui_and_explorer_only_from_the_project():
-    for page in (ROOT / "app_pages").glob("*.py"):
+    for page in (ROOT / "pages").glob("*.py"):
         text = page.read_text()
-        assert "import app_pages" not in text and "from app_pages" not in text, page
+        assert "import pages" not in text and "from pages" not in text, page
     for module in (ROOT / "ui").glob("*.py"):
         text = module.read_text()
-        assert "from app_pages" not in text and "import app_pages" not in text, module
+        assert "from pages" not in text and "import pages" not in text, module
