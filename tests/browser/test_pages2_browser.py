@@ -55,7 +55,9 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     page.goto(f"{app_url}/v2?" + urlencode(encode(T4)))
     wait_idle(page)
     page.get_by_test_id("stMetricValue").filter(has_text=human(count(T4).macs)).first.wait_for()
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Trade-offs").click()
+    # In-app navigation keeps the session (a reload would start a new one without the tuned config).
+    # By address, not by title: test_first_visitor_sidebar_has_the_page_titles checks the titles.
+    page.locator("[data-testid=stSidebarNav] a[href$='/tradeoffs']").click()
     wait_idle(page)
     chart = page.locator(".js-plotly-plot").first
     chart.get_by_text("Your V2: accuracy not published").wait_for()  # the label on the chart
@@ -156,7 +158,8 @@ def test_phone_layout(watched, app_url):
     page.set_viewport_size(PHONE)
     page.goto(f"{app_url}/compare")
     wait_idle(page)
-    headings = [page.get_by_role("heading", name=name).first.bounding_box()["y"] for name in ("MobileNet V1", "MobileNet V2")]
+    page.get_by_test_id("stMetric").filter(has_text="Params").nth(1).wait_for()  # both totals drawn
+    headings = [page.get_by_role("heading", name=name, exact=True).bounding_box()["y"] for name in ("MobileNet V1", "MobileNet V2")]
     params = [m.bounding_box()["y"] for m in page.get_by_test_id("stMetric").filter(has_text="Params").all()]
     assert len(params) == 2 and headings[0] < params[0] < headings[1] < params[1], (headings, params)
     full_shot(page, "compare_390", 390)
@@ -174,3 +177,23 @@ def test_phone_layout(watched, app_url):
     overflow = page.evaluate("document.querySelector('[data-testid=stMain]').scrollWidth")
     assert overflow <= 390, overflow
     full_shot(page, "separable_390", 390)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Known defect of the routing in streamlit_app.py (not these pages): with a pages/ folder, the first "
+    "visitor after a server start gets Streamlit's file-name sidebar ('streamlit app', 'compare', "
+    "'tradeoffs', …) until a reload. Strict: remove this marker once the routing is fixed."))
+def test_first_visitor_sidebar_has_the_page_titles(browser, fresh_app_url):
+    """The first visitor after a server start, opening a deep link to one of these pages, gets the
+    app's navigation (page titles), not Streamlit's file-name listing of the pages/ folder."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(f"{fresh_app_url}/compare?v1.width_multiplier=0.5&v1.resolution=160")
+    wait_idle(page)
+    page.get_by_test_id("stMetricValue").filter(has_text=human(count(paper_config("v1", width_multiplier=0.5, resolution=160)).macs)).first.wait_for()
+    nav = page.get_by_test_id("stSidebarNav")
+    try:
+        expect(nav).to_contain_text("Trade-offs", timeout=10_000)
+        expect(nav).not_to_contain_text("streamlit app")
+    finally:
+        context.close()
