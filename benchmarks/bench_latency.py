@@ -27,8 +27,12 @@ from _common import fmt, report, summary
 from torch import nn
 
 from explorer import build_model, paper_config
-from explorer.latency import LatencySettings, measure_latency
-from explorer.timing import available_cores, time_call
+from explorer.latency import measure_latency
+from explorer.lock import MeasurementLock
+from explorer.machine import available_cores
+from explorer.measurement import LatencySettings
+from explorer.store import default_path
+from explorer.timing import time_call
 
 # --- a plain MobileNetV2, written from the paper (arXiv:1801.04381, Table 2) --------------------
 
@@ -151,15 +155,17 @@ def coverage(repeats: int, threads: int) -> dict:
     config = paper_config("v2")
     model = build_model(config)
     settings = LatencySettings(threads=threads)
+    lock = MeasurementLock.beside(default_path())  # one measurement at a time, with the app and the CLI
     reports, walls = [], []
     for _ in range(repeats):
         start = time.perf_counter()
-        reports.append(measure_latency(config, settings, model=model))
+        reports.append(measure_latency(config, settings, model=model, lock=lock))
         walls.append(time.perf_counter() - start)
     middle = sorted(reports, key=lambda r: r.coverage)[len(reports) // 2]
     slowest = sorted((row for row in middle.layers if row.macs > 0), key=lambda row: row.gmacs_per_s)[:3]
     return {"threads": threads, "coverage": summary([r.coverage for r in reports]),
             "median_ms": summary([r.median_ms for r in reports]), "wall_s": summary(walls), "budget_s": settings.budget_s,
+            "good": sum(r.quality == "good" for r in reports), "attempts": [r.attempts for r in reports],
             "lowest_gmacs": [{"name": row.name, "kind": row.kind, "latency_ms": round(row.latency_ms, 3),
                               "gmacs_per_s": round(row.gmacs_per_s, 2), "macs_per_byte": round(row.arithmetic_intensity, 2),
                               "latency_share": round(row.latency_share, 3), "mac_share": round(row.mac_share, 3)}
@@ -194,6 +200,7 @@ if __name__ == "__main__":
         print(f"measure_latency V2 1.0/224, {threads} thread(s), budget {c['budget_s']:g} s, 5 measurements:")
         print(f"  whole model: {fmt(c['median_ms'], 'ms')}   wall per measurement: {fmt(c['wall_s'], 's')}")
         print(f"  coverage (per-layer sum / whole median): {fmt(c['coverage'], '')}   expected 0.7-1.1")
+        print(f"  verdicts: {c['good']}/5 good, attempts {c['attempts']} (noisy ones were retried; see bench_repeatability.py)")
         print("  lowest achieved GMAC/s (report with the median coverage):")
         for row in c["lowest_gmacs"]:
             print(f"    {row['name']:<20} {row['kind']:<10} {row['latency_ms']:7.3f} ms  {row['gmacs_per_s']:6.2f} GMAC/s  "

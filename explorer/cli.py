@@ -29,11 +29,12 @@ from .config import (
     paper_config,
     with_expansion,
 )
+from .measurement import DEVICES, RUNTIMES, LatencyReport, LatencySettings
 from .profile import Profile, profile
 from .units import human
 
 if TYPE_CHECKING:
-    from .latency import LatencyReport
+    from .lock import Waiting
     from .store import LatencyStore
 
 EXIT_INVALID = 2
@@ -66,7 +67,7 @@ def profile_text(p: Profile, latency: LatencyReport | None = None) -> str:
         [layer.name, layer.kind, "×".join(map(str, layer.output_shape[1:])), f"{layer.params:,}", f"{layer.macs:,}"]
         for layer in p.layers
     ]
-    if latency is not None:
+    if latency is not None and latency.layers:  # a runtime without per-layer times has whole-model figures only
         headers += ["ms", "time %", "MAC %", "GMAC/s"]
         for row, measured in zip(rows, latency.layers):
             row += [f"{measured.latency_ms:.3f}", f"{100 * measured.latency_share:.1f}", f"{100 * measured.mac_share:.1f}",
@@ -81,17 +82,30 @@ def profile_text(p: Profile, latency: LatencyReport | None = None) -> str:
 
 
 def latency_text(r: LatencyReport) -> str:
-    where = f"{r.device}" + (f" ({r.gpu})" if r.gpu else "") + f", {r.cpu}, torch {r.torch_version}"
+    where = f"{r.device}" + (f" ({r.gpu})" if r.gpu else "") + f", {r.runtime}, {r.cpu}, torch {r.torch_version}"
     lines = [
         f"latency: median {r.median_ms:.2f} ms (IQR {r.iqr_ms:.2f} ms, {r.runs} runs), batch {r.batch}, "
         f"{r.threads} thread{'s' if r.threads != 1 else ''}, {where}",
-        f"per-layer sum {r.layer_sum_ms:.2f} ms = {100 * r.coverage:.0f}% of the whole-model median "
-        f"(median of {r.layer_runs} hooked forwards; residual adds and Python overhead are outside the layers)",
     ]
-    if r.from_store:
-        lines.append(f"reused the measurement stored at {r.measured_at} (--remeasure to measure again)")
+    if r.batch > 1:
+        lines.append(f"per image {r.per_image_ms:.3f} ms, throughput {r.throughput_ips:,.1f} images/s")
+    if r.quality == "good":
+        lines.append("quality: good")
     else:
-        lines.append(f"measured in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s) and saved to the store")
+        lines.append(f"quality: {r.quality.upper()}" + ("" if r.from_store else f" after {r.attempts} attempt{'s' if r.attempts != 1 else ''}")
+                     + ": do not rely on this figure")
+        lines += [f"  - {reason}" for reason in r.quality_reasons]
+    if r.coverage is not None:
+        lines.append(f"per-layer sum {r.layer_sum_ms:.2f} ms = {100 * r.coverage:.0f}% of the whole-model median "
+                     f"(median of {r.layer_runs} hooked forwards; residual adds and Python overhead are outside the layers)")
+    when = f"{r.started_at} to {r.finished_at}"
+    if r.from_store:
+        lines.append(f"reused the measurement stored for {when} (--remeasure to measure again)")
+    else:
+        waited = f", after waiting {r.waited_s:.1f} s for another measurement" if r.waited_s > 0 else ""
+        kept = "saved to the store" if r.reusable else "kept in the store for the record, never reused"
+        lines.append(f"measured {when} in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s per attempt, "
+                     f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}){waited}; {kept}")
     return "\n".join(lines)
 
 
@@ -154,19 +168,45 @@ def profile_dict(p: Profile, latency: LatencyReport | None) -> dict[str, Any]:
     return out
 
 
-_LATENCY_FLAG = {"batch": "--batch", "threads": "--threads", "device": "--device", "budget_s": "--budget"}
+_LATENCY_FLAG = {"batch": "--batch", "threads": "--threads", "device": "--device", "budget_s": "--budget", "runtime": "--runtime"}
+LATENCY_DEFAULTS = LatencySettings()  # torch-free: the CLI's defaults are the settings' own
+
+
+def latency_settings(args: argparse.Namespace) -> LatencySettings:
+    given = {"batch": args.batch, "threads": args.threads, "device": args.device, "budget_s": args.budget, "runtime": args.runtime}
+    try:
+        return LatencySettings(**{name: value for name, value in given.items() if value is not None})
+    except ConfigError as err:
+        raise UsageError(f"{_LATENCY_FLAG.get(err.field, err.field)}: {err.reason}") from None
+
+
+class WaitNotice:
+    """Tells the user, on stderr, that the measurement waits for another one on this machine."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+    def __call__(self, waiting: Waiting) -> None:
+        holder = waiting.holder
+        what = f"{holder.what}, pid {holder.pid}" if holder else "starting"
+        if what != self.last:  # once per measurement waited for, not a line per poll
+            print(f"waiting for another latency measurement on this machine ({what})...", file=sys.stderr, flush=True)
+            self.last = what
 
 
 def measure_all(configs: Sequence[MobileNetConfig], args: argparse.Namespace) -> list[LatencyReport]:
     # Imported here: measuring needs torch (~1 s to import), counting does not.
-    from .latency import LatencyError, LatencySettings, measure_latency
+    from .latency import measure_latency
 
-    try:
-        settings = LatencySettings(batch=args.batch, threads=args.threads, device=args.device, budget_s=args.budget)
-    except LatencyError as err:
-        raise UsageError(f"{_LATENCY_FLAG.get(err.field, err.field)}: {err.reason}") from None
+    settings = latency_settings(args)
     store = open_store(args.store)
-    reports = [measure_latency(c, settings, store=store, remeasure=args.remeasure) for c in configs]
+    reports = []
+    for config in configs:
+        notice = WaitNotice()
+        reports.append(store.get_or_measure(config, settings, measure=measure_latency, remeasure=args.remeasure, on_wait=notice))
+        if notice.last is not None:
+            then = "reused the good result it made" if reports[-1].from_store else "then measured alone"
+            print(f"waited {reports[-1].waited_s:.1f} s; {then}", file=sys.stderr)
     warn_store(store)
     return reports
 
@@ -195,11 +235,15 @@ def cmd_latency_list(args: argparse.Namespace) -> int:
         print(f"no stored measurements in {store.path}")
     else:
         table = [
-            (r["measured_at"], f"{r['arch']} α={r['width_multiplier']:g} {r['resolution']}px", r["batch"], r["threads"], r["device"],
-             f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}", f"{100 * r['coverage']:.0f}%", r["cpu"])
+            (r["measured_at"][:19].replace("T", " "), f"{r['arch']} α={r['width_multiplier']:g} {r['resolution']}px", r["runtime"],
+             r["batch"], r["threads"], r["device"], r["quality"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}",
+             f"{r['per_image_ms']:.3f}", "-" if r["coverage"] is None else f"{100 * r['coverage']:.0f}%", r["cpu"])
             for r in rows
         ]  # fmt: skip
-        print(format_table(("measured at", "model", "batch", "threads", "device", "median ms", "IQR ms", "layer sum", "cpu"), table))
+        print(format_table(("measured at (UTC)", "model", "runtime", "batch", "threads", "device", "quality", "median ms", "IQR ms",
+                            "ms/image", "layer sum", "cpu"), table))
+        if any(r["quality"] != "good" for r in rows):
+            print("noisy and unverified measurements are never reused: measuring the same model again replaces them")
         print(f"{len(rows)} measurement{'s' if len(rows) != 1 else ''} in {store.path}")
     return 0
 
@@ -493,10 +537,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     lat = p.add_argument_group("latency", "measure the built model on this machine (results are kept in a local store)")
     lat.add_argument("--latency", action="store_true", help="measure whole-model and per-layer latency")
+    d = LATENCY_DEFAULTS
     lat.add_argument("--threads", type=int, help="torch threads (default: all available cores)")
-    lat.add_argument("--batch", type=int, default=None, help="batch size (default 1)")
-    lat.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default cpu")
-    lat.add_argument("--budget", type=float, default=None, help="seconds per measurement (default 2)")
+    lat.add_argument("--batch", type=int, help=f"batch size (default {d.batch})")
+    lat.add_argument("--device", choices=DEVICES, help=f"default {d.device}")
+    lat.add_argument("--runtime", choices=RUNTIMES, help=f"default {d.runtime}")
+    lat.add_argument("--budget", type=float, help=f"seconds per measurement attempt (default {d.budget_s:g})")
     lat.add_argument("--remeasure", action="store_true", help="measure again even if the store has a result")
     lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
     p.set_defaults(func=cmd_profile)
@@ -557,7 +603,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_LATENCY_OPTIONS = ("--threads", "--batch", "--device", "--budget", "--remeasure", "--store")
+_LATENCY_OPTIONS = ("--threads", "--batch", "--device", "--runtime", "--budget", "--remeasure", "--store")
 _SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--budget", "--store", "--ray", "--every-node")
 
 
@@ -574,10 +620,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         given = [flag for flag in _SWEEP_LATENCY_OPTIONS if getattr(args, flag.lstrip("-").replace("-", "_"), None) not in (None, False)]
         if given:
             parser.error(f"{given[0]} needs --latency")
-    if args.command == "profile" and args.latency:  # defaults here, so "given without --latency" stays detectable
-        args.batch = 1 if args.batch is None else args.batch
-        args.device = args.device or "cpu"
-        args.budget = 2.0 if args.budget is None else args.budget
     try:
         return args.func(args)
     except UsageError as err:

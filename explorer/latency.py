@@ -1,227 +1,89 @@
-"""Measured latency: the whole model and every layer of the table, next to their MACs.
+"""Measured latency: the whole model and every layer of the table, next to their MACs, with a verdict.
 
 FLOPs are not speed: depthwise and 1×1 layers are often memory-bound, so this module times a real
 model and puts each layer's measured share next to its MAC share.
 
 * **Whole model**: :func:`explorer.timing.time_call` (``torch.utils.benchmark`` with
-  ``blocked_autorange``, warm-up first) under ``torch.inference_mode``: median, IQR, runs.
+  ``blocked_autorange``, warm-up first, at least :data:`~explorer.timing.MIN_SAMPLES` samples)
+  under ``torch.inference_mode``: median, IQR, runs.
 * **Per layer**: forward pre/post hooks with ``time.perf_counter`` on every leaf module (each
   row's conv, bn and activation; ``pool``; ``head``), median over repeated forwards. A row of the
   layer table (``stem``, ``blocks.3.expand``, …) gets the sum of its leaves, and keeps them in
   :attr:`LayerLatency.leaves`. The sum leaves out residual adds, flatten, dropout and Python
-  overhead between leaves, so it covers about 70–110% of the whole-model median;
-  :attr:`LatencyReport.coverage` reports the ratio as measured.
+  overhead between leaves, so it covers about 85–100% of the whole-model median on a quiet
+  machine; :attr:`LatencyReport.coverage` reports the ratio as measured.
+* **Verdict**: every attempt is judged by :func:`explorer.quality.verdict` (its own spread and
+  coverage, and what the machine did meanwhile); a noisy attempt is retried, up to
+  :data:`MAX_ATTEMPTS` attempts and no new one after :data:`RETRY_WITHIN_S`, and the report
+  says ``good`` or ``noisy`` with the reasons.
+* **Runtimes**: the timing itself is a runtime's measurer, looked up by name in
+  :data:`MEASURERS` (``settings.runtime``). A measurer gets a :class:`MeasureJob` (a private eager
+  model, an input, the thread count and budget) and returns a :class:`RuntimeResult`: whole-model
+  statistics, optionally per-leaf medians, optionally the largest output difference against
+  eager PyTorch. Everything else (retries, verdict, report) is shared.
 * **Isolation**: a model passed in is shared (a Streamlit cache); it is deep-copied and only the
   copy is hooked or moved. torch's thread count is per OS thread, so it is set inside the
   measuring code and restored afterwards.
 
-torch is imported inside the functions that measure: the store, ``latency list`` and anything
-that only reads reports stay torch-free and start fast.
+This module measures and returns a report; it knows nothing of the store. One measurement at a
+time on a machine is the job of :class:`explorer.lock.MeasurementLock`: pass ``lock=`` here, or
+use :meth:`explorer.store.LatencyStore.get_or_measure`, which holds the store's lock.
+
+torch is imported inside the functions that measure: settings, reports, the store and ``latency
+list`` stay torch-free and start fast.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-import importlib.metadata
-import math
-import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .config import MobileNetConfig
+from .config import ConfigError, MobileNetConfig
 from .counting import Cost, count
+
+# The machine probes and report types used to live here; they are re-exported for older imports.
+from .machine import cpu_model, gpu_name, machine_name, torch_version
+from .measurement import LatencyReport, LatencySettings, LayerLatency, describe_measurement
 from .plan import make_plan
+from .quality import GOOD, WatchMachine, verdict
 
 if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
     import torch
 
-    from .store import LatencyStore
+    from .lock import MeasurementLock, Waiting
 
-DEVICES = ("cpu", "cuda")
-MAX_BATCH = 256
-MAX_BUDGET_S = 60.0
+__all__ = [
+    "FP32_BYTES", "MAX_ATTEMPTS", "MEASURERS", "LatencyReport", "LatencySettings", "LayerLatency", "MeasureJob",
+    "RuntimeResult", "achieved_gmacs_per_s", "arithmetic_intensity", "cpu_model", "gpu_name", "layer_io_elements",
+    "layer_rows", "leaf_modules", "machine_name", "measure_eager", "measure_latency", "time_layers", "torch_version",
+]  # fmt: skip
+
 # Share of the time budget for the whole-model timing; the rest goes to the per-layer pass.
 WHOLE_MODEL_SHARE = 0.6
-# The per-layer pass runs at least one forward, then repeats while its budget lasts; the cap keeps
-# small models from collecting thousands of samples that change nothing. There is no larger
-# minimum on purpose: for a model that takes a second per forward, the budget matters more.
+# The per-layer pass runs at least MIN_LAYER_RUNS forwards (a median of one forward is one
+# sample, not a median), then repeats while its budget lasts; the cap keeps small models from
+# collecting thousands of samples that change nothing.
+MIN_LAYER_RUNS = 5
 MAX_LAYER_RUNS = 500
-FP32_BYTES = 4
+# A noisy attempt is measured again, at most this many attempts in all, with a pause between
+# attempts so that a short burst of other work can pass.
+MAX_ATTEMPTS = 3
+RETRY_PAUSE_S = 1.0
+# No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
+# needs ~15 s an attempt, and every other session waits for the lock meanwhile.
+RETRY_WITHIN_S = 30.0
+FP32_BYTES = 4  # the project's one fp32 size (explorer.counting writes its literal 4; see the notes)
 
 Progress = Callable[[float, str], None]
 
-
-class LatencyError(ValueError):
-    """Invalid latency settings. ``field`` names the setting (``threads``, ``device``, ...)."""
-
-    def __init__(self, field: str, reason: str):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-def _available_cores() -> int:
-    from .timing import available_cores  # imports torch; only needed once settings are used
-
-    return available_cores()
-
-
-@dataclass(frozen=True)
-class LatencySettings:
-    """How to measure: batch size, threads (None: all available cores), device and time budget."""
-
-    batch: int = 1
-    threads: int | None = None
-    device: str = "cpu"
-    budget_s: float = 2.0
-
-    def __post_init__(self) -> None:
-        # Validate at the boundary, naming the setting and the allowed values.
-        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or not 1 <= self.batch <= MAX_BATCH:
-            raise LatencyError("batch", f"must be an integer between 1 and {MAX_BATCH}, got {self.batch!r}")
-        if self.threads is not None:
-            cores = _available_cores()
-            if isinstance(self.threads, bool) or not isinstance(self.threads, int) or not 1 <= self.threads <= cores:
-                raise LatencyError("threads", f"must be an integer between 1 and {cores} (the available cores), got {self.threads!r}")
-        if self.device not in DEVICES:
-            raise LatencyError("device", f"must be one of {', '.join(DEVICES)}, got {self.device!r}")
-        if self.device == "cuda":
-            import torch
-
-            if not torch.cuda.is_available():
-                raise LatencyError("device", f"CUDA is not available on this machine (torch {torch.__version__}); use cpu")
-        budget = self.budget_s
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not (math.isfinite(budget) and 0 < budget <= MAX_BUDGET_S):
-            raise LatencyError("budget_s", f"must be a number of seconds in (0, {MAX_BUDGET_S:g}], got {budget!r}")
-
-    @property
-    def resolved_threads(self) -> int:
-        """The thread count that will be used: ``threads``, or all available cores."""
-        return self.threads or _available_cores()
-
-
-# --- where it runs ------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def cpu_model() -> str:
-    """The CPU model string from /proc/cpuinfo (``AMD EPYC 7763 ...``), or the best guess elsewhere."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() in ("model name", "Hardware", "Processor", "cpu model") and value.strip():
-                return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown"
-
-
-def machine_name() -> str:
-    """This machine: host name and architecture (``vm x86_64``). Part of the store's key."""
-    return f"{platform.node() or 'unknown'} {platform.machine()}".strip()
-
-
-def torch_version() -> str:
-    """The installed torch version (``2.13.0+cpu``), read without importing torch."""
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
-        import torch
-
-        return torch.__version__
-
-
-def gpu_name(device: str) -> str | None:
-    if device != "cuda":
-        return None
-    import torch
-
-    return torch.cuda.get_device_name()
-
-
-# --- results ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LayerLatency:
-    """One row of the layer table with its measured latency and the derived columns.
-
-    ``macs`` and ``params`` are per image, as in the analytic profile; ``latency_ms`` is for the
-    whole batch, and ``output_shape`` includes the batch dimension.
-    """
-
-    name: str
-    kind: str
-    latency_ms: float
-    macs: int
-    params: int
-    latency_share: float  # of the per-layer sum
-    mac_share: float  # of the model's MACs
-    gmacs_per_s: float  # achieved: macs × batch / latency
-    arithmetic_intensity: float  # MACs per byte moved, see arithmetic_intensity()
-    output_shape: tuple[int, ...]
-    # The leaf modules timed (conv, bn, act; or pool, head themselves) and their medians in ms:
-    # latency_ms is their sum.
-    leaves: tuple[tuple[str, float], ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["output_shape"] = list(self.output_shape)
-        out["leaves"] = [list(leaf) for leaf in self.leaves]
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LayerLatency:
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-        values["output_shape"] = tuple(values["output_shape"])
-        values["leaves"] = tuple((str(name), float(ms)) for name, ms in data.get("leaves", ()))
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class LatencyReport:
-    """A latency measurement of one config: whole-model statistics, per-layer rows, provenance."""
-
-    median_ms: float
-    iqr_ms: float
-    runs: int  # whole-model forwards timed
-    threads: int
-    batch: int
-    device: str
-    torch_version: str
-    cpu: str
-    machine: str
-    measured_at: str  # ISO 8601, UTC
-    layers: tuple[LayerLatency, ...]
-    layer_sum_ms: float
-    coverage: float  # layer_sum_ms / median_ms, as measured (expected ~0.7–1.1)
-    layer_runs: int  # forwards behind each per-layer median
-    budget_s: float
-    elapsed_s: float = 0.0  # wall time of the whole measurement, model copy included
-    gpu: str | None = None
-    from_store: bool = False
-
-    def layer(self, name: str) -> LayerLatency:
-        return next(row for row in self.layers if row.name == name)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "layers"}
-        out["layers"] = [row.to_dict() for row in self.layers]
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LatencyReport:
-        """Rebuild a report from :meth:`to_dict` output (the store keeps reports as JSON)."""
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
-        values["layers"] = tuple(LayerLatency.from_dict(row) for row in data["layers"])
-        return cls(**values)
+# Invalid settings raise explorer.config.ConfigError (it was an identical LatencyError class). The
+# old name stays an alias of the same class until ui/compare_view.py stops importing it.
+LatencyError = ConfigError
 
 
 # --- derived columns (pure functions of counts and timings) ------------------------------------
@@ -299,30 +161,51 @@ def leaf_modules(model: torch.nn.Module, row_names: Sequence[str]) -> dict[str, 
     return out
 
 
-# --- measuring ----------------------------------------------------------------------------------
+# --- runtimes: one measurer per runtime, dispatched by name --------------------------------------
 
 
-@contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Set torch's thread count for this OS thread only, and restore it afterwards."""
-    import torch
+@dataclass(frozen=True)
+class MeasureJob:
+    """What a runtime's measurer gets: a private eager model (in eval mode, on the device; the
+    measurer may hook it or export it), an input batch, the threads and the time budget."""
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    config: MobileNetConfig
+    settings: LatencySettings
+    threads: int
+    model: torch.nn.Module
+    example: torch.Tensor
+    rows: tuple[str, ...]  # the layer table's row names, in order (submodule names of ``model``)
+    budget_s: float
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class RuntimeResult:
+    """What a runtime's measurer returns. Per-leaf times and the output check are optional."""
+
+    median_ms: float
+    iqr_ms: float
+    runs: int  # whole-model forwards timed
+    samples: int  # timing samples behind median and IQR
+    leaf_ms: Mapping[str, float] | None = None  # median per timed leaf, ms
+    leaves: Mapping[str, Sequence[str]] | None = None  # layer-table row → its leaves in leaf_ms
+    layer_runs: int = 0
+    output_max_abs_diff: float | None = None  # against eager PyTorch on the same input
+    # Whether the calling thread does the computing, so that its CPU share shows preemption.
+    # False for runtimes whose own pool computes while the caller waits.
+    caller_computes: bool = True
 
 
 def time_layers(model: torch.nn.Module, x: torch.Tensor, names: list[str], *, threads: int, budget_s: float,
-                sync_cuda: bool = False) -> tuple[dict[str, float], int]:
+                sync_cuda: bool = False, min_runs: int = MIN_LAYER_RUNS) -> tuple[dict[str, float], int]:
     """Median wall time (ms) of each named submodule over repeated forwards, and the forward count.
 
     Hooks ``model`` itself (forward pre/post hooks + ``perf_counter``), so pass a private copy;
     the hooks are removed before returning. Call it under ``torch.inference_mode``.
     """
     import torch
+
+    from .timing import torch_threads
 
     samples: dict[str, list[float]] = {name: [] for name in names}
     starts: dict[str, float] = {}
@@ -349,10 +232,10 @@ def time_layers(model: torch.nn.Module, x: torch.Tensor, names: list[str], *, th
             module = model.get_submodule(name)
             handles.append(module.register_forward_pre_hook(pre_hook(name)))
             handles.append(module.register_forward_hook(post_hook(name)))
-        # No warm-up here: measure_latency has just warmed the model up in the whole-model timing.
-        with _torch_threads(threads):
+        # No warm-up here: the whole-model timing has just warmed the model up.
+        with torch_threads(threads):
             runs, start = 0, time.perf_counter()
-            while runs == 0 or (runs < MAX_LAYER_RUNS and time.perf_counter() - start < budget_s):
+            while runs < min_runs or (runs < MAX_LAYER_RUNS and time.perf_counter() - start < budget_s):
                 model(x)
                 runs += 1
     finally:
@@ -361,32 +244,74 @@ def time_layers(model: torch.nn.Module, x: torch.Tensor, names: list[str], *, th
     return {name: statistics.median(values) * 1e3 for name, values in samples.items()}, runs
 
 
-def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = None, *, store: LatencyStore | None = None,
-                    remeasure: bool = False, model: torch.nn.Module | None = None, progress: Progress | None = None) -> LatencyReport:
-    """Measure whole-model and per-layer latency of ``config``, within about ``settings.budget_s``.
+def measure_eager(job: MeasureJob) -> RuntimeResult:
+    """PyTorch eager: the whole model with ``time_call``, then every leaf layer with hooks."""
+    import torch
+
+    from .timing import MIN_SAMPLES, time_call
+
+    sync = job.settings.device == "cuda"
+    with torch.inference_mode():
+        job.progress(0.05, "timing the whole model")
+        # One warm-up forward (first-call allocations, kernel choice); a second would cost a
+        # whole forward of budget for a large model and change nothing measurable.
+        whole = time_call(lambda: job.model(job.example), threads=job.threads, budget_s=job.budget_s * WHOLE_MODEL_SHARE,
+                          warmup=1, sync_cuda=sync, min_samples=MIN_SAMPLES)
+        job.progress(WHOLE_MODEL_SHARE, "timing every leaf layer")
+        leaves = leaf_modules(job.model, job.rows)
+        per_leaf, layer_runs = time_layers(job.model, job.example, [leaf for row in job.rows for leaf in leaves[row]],
+                                           threads=job.threads, budget_s=job.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
+    return RuntimeResult(median_ms=whole.median_ms, iqr_ms=whole.iqr_ms, runs=whole.runs, samples=len(whole.times),
+                         leaf_ms=per_leaf, leaves=leaves, layer_runs=layer_runs)
+
+
+# Every name in measurement.RUNTIMES has its measurer here (a test checks both lists agree).
+MEASURERS: dict[str, Callable[[MeasureJob], RuntimeResult]] = {"eager": measure_eager}
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = None, *, model: torch.nn.Module | None = None,
+                    progress: Progress | None = None, lock: MeasurementLock | None = None,
+                    on_wait: Callable[[Waiting], None] | None = None, max_attempts: int = MAX_ATTEMPTS,
+                    retry_pause_s: float = RETRY_PAUSE_S) -> LatencyReport:
+    """Measure whole-model and per-layer latency of ``config``, within about ``settings.budget_s`` per attempt.
 
     ``model``, when given, is treated as shared (e.g. a Streamlit cache): it is deep-copied and
     never hooked, moved or switched to training mode. Without it a model is built from ``config``.
-    With a ``store``, a stored result for the same config, settings and machine is returned
-    (``from_store=True``) unless ``remeasure``; new results are saved to it.
-    ``progress(fraction, message)`` is called as the phases advance.
+    ``progress(fraction, message)`` is called as the phases advance. With ``lock``, the
+    measurement first waits for the machine's other measurements (``on_wait`` hears about it)
+    and reports ``waited_s``. A noisy attempt is retried, up to ``max_attempts`` in all.
     """
     settings = settings or LatencySettings()
+    if max_attempts < 1:
+        raise ValueError(f"max_attempts: must be at least 1, got {max_attempts}")
     report_progress = progress or (lambda fraction, message: None)
-    if store is not None and not remeasure:
-        stored = store.get(config, settings)
-        if stored is not None:
-            report_progress(1.0, "reused a stored measurement")
-            return stored
+    if lock is None:
+        return _measure(config, settings, model, report_progress, max_attempts, retry_pause_s, waited_s=0.0)
+    with lock.hold(describe_measurement(config, settings), on_wait=on_wait) as holding:
 
+        def both(fraction: float, message: str) -> None:
+            holding.report(fraction, message)
+            report_progress(fraction, message)
+
+        return _measure(config, settings, model, both, max_attempts, retry_pause_s, waited_s=holding.waited_s)
+
+
+def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn.Module | None, progress: Progress,
+             max_attempts: int, retry_pause_s: float, waited_s: float) -> LatencyReport:
     import torch
 
-    from .timing import time_call
-
-    started = time.perf_counter()
+    measurer = MEASURERS[settings.runtime]
+    started, started_at = time.perf_counter(), _now()
     threads = settings.resolved_threads
     cost = count(config)
-    report_progress(0.0, "preparing a private copy of the model")
+    progress(0.0, "preparing a private copy of the model")
     if model is None:
         from .models import build_model
 
@@ -394,48 +319,59 @@ def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = 
     else:
         private = copy.deepcopy(model)  # the shared model is never hooked, moved or mutated
     private = private.to(settings.device).eval()
-    names = [row.name for row in cost.layers]
-    missing = [name for name in names if not _has_submodule(private, name)]
+    rows = tuple(row.name for row in cost.layers)
+    missing = [name for name in rows if not _has_submodule(private, name)]
     if missing:
-        raise LatencyError("model", f"does not match the config: no module {missing[0]!r}")
+        raise ConfigError("model", f"does not match the config: no module {missing[0]!r}")
 
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(settings.batch, 3, config.resolution, config.resolution, generator=generator).to(settings.device)
-    sync = settings.device == "cuda"
-    with torch.inference_mode():
-        report_progress(0.05, "timing the whole model")
-        # One warm-up forward (first-call allocations, kernel choice); a second would cost a
-        # whole forward of budget for a large model and change nothing measurable.
-        whole = time_call(lambda: private(x), threads=threads, budget_s=settings.budget_s * WHOLE_MODEL_SHARE, warmup=1,
-                          sync_cuda=sync)
-        report_progress(WHOLE_MODEL_SHARE, "timing every leaf layer")
-        leaves = leaf_modules(private, names)
-        per_leaf, layer_runs = time_layers(private, x, [leaf for row in names for leaf in leaves[row]], threads=threads,
-                                           budget_s=settings.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
-    rows = layer_rows(cost, layer_io_elements(config), per_leaf, settings.batch, leaves)
-    layer_sum = sum(row.latency_ms for row in rows)
+    io = layer_io_elements(config)
+    for attempt in range(1, max_attempts + 1):
+        prefix = "" if attempt == 1 else f"attempt {attempt} of {max_attempts}: "
+        job = MeasureJob(config, settings, threads, private, x, rows, settings.budget_s,
+                         lambda fraction, message, prefix=prefix: progress(fraction, prefix + message))
+        with WatchMachine() as watch:
+            result = measurer(job)
+        layers = layer_rows(cost, io, result.leaf_ms, settings.batch, result.leaves) if result.leaf_ms is not None else ()
+        layer_sum = sum(row.latency_ms for row in layers)
+        coverage = layer_sum / result.median_ms if layers and result.median_ms > 0 else None
+        quality, reasons = verdict(median_ms=result.median_ms, iqr_ms=result.iqr_ms, samples=result.samples, coverage=coverage,
+                                   window=watch.window,
+                                   check_thread_share=result.caller_computes and settings.device != "cuda")
+        if quality == GOOD or attempt == max_attempts or time.perf_counter() - started > RETRY_WITHIN_S:
+            break
+        progress(1.0, f"attempt {attempt} was noisy ({reasons[0]}); measuring again")
+        time.sleep(retry_pause_s)
     report = LatencyReport(
-        median_ms=whole.median_ms,
-        iqr_ms=whole.iqr_ms,
-        runs=whole.runs,
+        median_ms=result.median_ms,
+        iqr_ms=result.iqr_ms,
+        runs=result.runs,
+        samples=result.samples,
         threads=threads,
         batch=settings.batch,
         device=settings.device,
+        runtime=settings.runtime,
         torch_version=torch_version(),
         cpu=cpu_model(),
         machine=machine_name(),
-        measured_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        layers=rows,
+        started_at=started_at,
+        finished_at=_now(),
+        layers=layers,
         layer_sum_ms=layer_sum,
-        coverage=layer_sum / whole.median_ms if whole.median_ms > 0 else 0.0,
-        layer_runs=layer_runs,
+        coverage=coverage,
+        layer_runs=result.layer_runs,
         budget_s=settings.budget_s,
+        quality=quality,
+        quality_reasons=reasons,
+        attempts=attempt,
+        waited_s=waited_s,
         gpu=gpu_name(settings.device),
+        window=watch.window,
+        output_max_abs_diff=result.output_max_abs_diff,
         elapsed_s=time.perf_counter() - started,
     )
-    if store is not None:
-        store.put(config, settings, report)
-    report_progress(1.0, "done")
+    progress(1.0, "done")
     return report
 
 
@@ -445,3 +381,4 @@ def _has_submodule(model: torch.nn.Module, name: str) -> bool:
     except AttributeError:
         return False
     return True
+

@@ -1,28 +1,40 @@
-"""A local SQLite store of latency measurements, so the same measurement is not repeated.
+"""A local SQLite store of latency measurements, so a good measurement is not repeated.
 
 One row per key: the normalized config (its schema-v1 JSON, keys sorted), batch, threads, device,
-torch version and machine (CPU model, host name, GPU). The whole report is kept as JSON next to
-summary columns that ``latency list`` and the CSV export show.
+runtime, torch version and machine (CPU model, host name, GPU). The whole report is kept as JSON
+next to summary columns that ``latency list`` and the CSV export show, the quality verdict among
+them. Only a ``good`` row is ever reused (:meth:`LatencyStore.get`); a ``noisy`` one is kept for
+the record and never replaces a good one; rows from before verdicts existed (schema 1) are
+migrated as ``unverified``, kept, shown as such, and measured again when asked for.
+
+:meth:`LatencyStore.get_or_measure` is the one way the app and the CLI measure: a stored good
+result, or a fresh measurement taken under the machine's measurement lock (``latency.lock``
+beside the store file, :mod:`explorer.lock`), saved. The measuring function is passed in: the
+store imports only the report types, never the measuring code.
 
 Location: ``LatencyStore(path)``; by default ``$MOBILENET_EXPLORER_DATA/latency.sqlite3`` when
 that variable names a directory, else ``<repo>/.data/latency.sqlite3`` (git-ignored).
 
 Concurrency: WAL mode (readers never block the writer), a busy timeout, one short-lived
 connection per operation (sqlite3 connections must not be shared across threads), and every write
-in a transaction. Damage: a file SQLite reports as corrupt or not a database is renamed aside
-(``latency.sqlite3.corrupt-<UTC time>``, never deleted) and a fresh store replaces it; the message
-is kept in :attr:`LatencyStore.warning` and logged. The store is a cache: no store error ever
-propagates; the worst case is a measurement that is not remembered.
+in a transaction; schema creation and migration run in one ``BEGIN IMMEDIATE`` transaction, so two
+processes opening an old store together migrate it once. Damage: a file SQLite reports as corrupt
+or not a database is renamed aside (``latency.sqlite3.corrupt-<UTC time>``, never deleted) and a
+fresh store replaces it; the message is kept in :attr:`LatencyStore.warning` and logged. The
+store is a cache: no store error ever propagates; the worst case is a measurement that is not
+remembered.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 import logging
 import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import closing
@@ -30,7 +42,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import MobileNetConfig
-from .latency import LatencyReport, LatencySettings, cpu_model, gpu_name, machine_name, torch_version
+from .lock import LOCK_NAME, MeasurementLock, Waiting
+from .machine import cpu_model, gpu_name, machine_name, torch_version
+from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
+from .quality import GOOD, UNVERIFIED
 
 log = logging.getLogger(__name__)
 # A library logs, the application decides where it goes: no "last resort" printing to stderr
@@ -40,25 +55,33 @@ log.addHandler(logging.NullHandler())
 ENV_DATA_DIR = "MOBILENET_EXPLORER_DATA"
 FILE_NAME = "latency.sqlite3"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 1: no runtime, no verdict, no timestamps but measured_at
 BUSY_TIMEOUT_S = 10.0
 
 # SQLite primary result codes that mean "this file is damaged", not "busy" or "read-only".
 SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_NOTADB = 11, 14, 26
 
-KEY_COLUMNS = ("config_json", "batch", "threads", "device", "torch_version", "cpu", "machine", "gpu")
+KEY_COLUMNS = ("config_json", "batch", "threads", "device", "runtime", "torch_version", "cpu", "machine", "gpu")
 SUMMARY_COLUMNS = (
-    "measured_at", "arch", "width_multiplier", "resolution", "num_classes", "batch", "threads", "device",
-    "median_ms", "iqr_ms", "runs", "layer_sum_ms", "coverage", "torch_version", "cpu", "machine", "gpu", "config_json",
+    "measured_at", "arch", "width_multiplier", "resolution", "num_classes", "batch", "threads", "device", "runtime",
+    "quality", "quality_reasons", "median_ms", "iqr_ms", "runs", "per_image_ms", "throughput_ips", "layer_sum_ms",
+    "coverage", "started_at", "finished_at", "waited_s", "attempts", "torch_version", "cpu", "machine", "gpu", "config_json",
+)  # fmt: skip
+# Written on every put, besides the key: everything but the key and the row id.
+VALUE_COLUMNS = (
+    "arch", "width_multiplier", "resolution", "num_classes", "median_ms", "iqr_ms", "runs", "per_image_ms",
+    "throughput_ips", "layer_sum_ms", "coverage", "quality", "quality_reasons", "started_at", "finished_at",
+    "measured_at", "waited_s", "attempts", "report_json",
 )  # fmt: skip
 
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS measurements (
+TABLE = """
+CREATE TABLE measurements (
     id INTEGER PRIMARY KEY,
     config_json TEXT NOT NULL,
     batch INTEGER NOT NULL,
     threads INTEGER NOT NULL,
     device TEXT NOT NULL,
+    runtime TEXT NOT NULL,
     torch_version TEXT NOT NULL,
     cpu TEXT NOT NULL,
     machine TEXT NOT NULL,
@@ -70,13 +93,32 @@ CREATE TABLE IF NOT EXISTS measurements (
     median_ms REAL NOT NULL,
     iqr_ms REAL NOT NULL,
     runs INTEGER NOT NULL,
+    per_image_ms REAL NOT NULL,
+    throughput_ips REAL NOT NULL,
     layer_sum_ms REAL NOT NULL,
-    coverage REAL NOT NULL,
+    coverage REAL,
+    quality TEXT NOT NULL,
+    quality_reasons TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
     measured_at TEXT NOT NULL,
+    waited_s REAL NOT NULL,
+    attempts INTEGER NOT NULL,
     report_json TEXT NOT NULL,
-    UNIQUE ({", ".join(KEY_COLUMNS)})
-);
-PRAGMA user_version = {SCHEMA_VERSION};
+    UNIQUE (config_json, batch, threads, device, runtime, torch_version, cpu, machine, gpu)
+)
+"""
+
+# Schema 1 → 2: every row kept, as an eager-PyTorch measurement whose quality is unknown.
+MIGRATE_1_TO_2 = """
+INSERT INTO measurements (id, config_json, batch, threads, device, runtime, torch_version, cpu, machine, gpu, arch,
+    width_multiplier, resolution, num_classes, median_ms, iqr_ms, runs, per_image_ms, throughput_ips, layer_sum_ms,
+    coverage, quality, quality_reasons, started_at, finished_at, measured_at, waited_s, attempts, report_json)
+SELECT id, config_json, batch, threads, device, 'eager', torch_version, cpu, machine, gpu, arch,
+    width_multiplier, resolution, num_classes, median_ms, iqr_ms, runs, median_ms / batch,
+    CASE WHEN median_ms > 0 THEN batch * 1000.0 / median_ms ELSE 0 END, layer_sum_ms,
+    coverage, :quality, :reasons, measured_at, measured_at, measured_at, 0.0, 1, report_json
+FROM measurements_v1
 """
 
 # One lock per database path in this process, so two sessions that find the same damaged file
@@ -106,8 +148,20 @@ def _is_damage(err: sqlite3.Error) -> bool:
     return "not a database" in text or "malformed" in text or "unable to open" in text
 
 
+def _reasons(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return [str(text)]
+    return [str(reason) for reason in value] if isinstance(value, list) else [str(value)]
+
+
 class StoreDamaged(Exception):
     """Raised inside the store when a health check fails; never leaves the store."""
+
+
+class StoreTooNew(Exception):
+    """The file is a newer schema: left untouched, and this store saves nothing. Never leaves the store."""
 
 
 class LatencyStore:
@@ -121,75 +175,132 @@ class LatencyStore:
         with _path_locks_guard:
             self._lock = _path_locks.setdefault(str(self.path.resolve()), threading.Lock())
         self._guarded(self._create, None)
+        # The machine's measurement lock lives beside the store, so everyone using this store
+        # (the app's sessions, the CLI) measures one at a time. A store whose folder cannot be
+        # written still needs one: then it is a lock in the temporary folder.
+        folder = self.path.parent if not self.disabled else Path(tempfile.gettempdir()) / "mobilenet-explorer"
+        self.lock = MeasurementLock(folder / LOCK_NAME)
 
     # --- public operations ----------------------------------------------------------------------
 
     def get(self, config: MobileNetConfig, settings: LatencySettings) -> LatencyReport | None:
-        """The stored report for this config, settings and machine (``from_store=True``), or None."""
-        key = self._key(config, settings.batch, settings.resolved_threads, settings.device,
+        """The stored *good* report for this config, settings and machine (``from_store=True``), or None.
+
+        Noisy and unverified rows are never returned here: they are not answers to reuse.
+        """
+        report = self.lookup(config, settings)
+        return report if report is not None and report.reusable else None
+
+    def lookup(self, config: MobileNetConfig, settings: LatencySettings) -> LatencyReport | None:
+        """The stored report for this key whatever its quality (to show "stored, but unverified"), or None."""
+        key = self._key(config, settings.batch, settings.resolved_threads, settings.device, settings.runtime,
                         torch_version(), cpu_model(), machine_name(), gpu_name(settings.device) or "")
 
         def read(conn: sqlite3.Connection) -> LatencyReport | None:
             where = " AND ".join(f"{column} = ?" for column in KEY_COLUMNS)
-            row = conn.execute(f"SELECT report_json FROM measurements WHERE {where}", key).fetchone()
+            row = conn.execute(f"SELECT report_json, quality FROM measurements WHERE {where}", key).fetchone()
             if row is None:
                 return None
             try:
                 data = json.loads(row[0])
-                data["from_store"] = True
-                return LatencyReport.from_dict(data)
+                report = LatencyReport.from_dict({**data, "from_store": True})
             except (ValueError, KeyError, TypeError) as err:  # a row we cannot read is a miss
                 self._warn(f"latency store {self.path}: ignored an unreadable stored report ({err})")
                 return None
+            # The column is the verdict of record (a migrated row's JSON has none).
+            return report if report.quality == row[1] else dataclasses.replace(report, quality=row[1])
 
         return self._guarded(read, None)
 
     def put(self, config: MobileNetConfig, settings: LatencySettings, report: LatencyReport) -> bool:
-        """Save ``report`` (replacing an older one with the same key). False if it could not be saved.
+        """Save ``report``, replacing the row with the same key unless that one is good and this is not.
 
-        The key is taken from the report, which records where and how it was measured; ``settings``
-        must be the ones it was measured with.
+        Returns True if the row was written; False if the store could not save it, or kept a good
+        row rather than replace it with a noisy one. The key is taken from the report, which
+        records where and how it was measured; ``settings`` must be the ones it was measured with.
         """
-        if (report.batch, report.device) != (settings.batch, settings.device):
-            raise ValueError(f"report (batch {report.batch}, {report.device}) was not measured with these settings")
-        key = self._key(config, report.batch, report.threads, report.device, report.torch_version, report.cpu,
-                        report.machine, report.gpu or "")
+        if (report.batch, report.device, report.runtime) != (settings.batch, settings.device, settings.runtime):
+            raise ValueError(f"report (batch {report.batch}, {report.device}, {report.runtime}) was not measured with these settings")
+        key = self._key(config, report.batch, report.threads, report.device, report.runtime, report.torch_version,
+                        report.cpu, report.machine, report.gpu or "")
         data = report.to_dict()
         data["from_store"] = False
-        summary = (config.arch, config.width_multiplier, config.resolution, config.num_classes, report.median_ms,
-                   report.iqr_ms, report.runs, report.layer_sum_ms, report.coverage, report.measured_at, json.dumps(data))
-        columns = KEY_COLUMNS + ("arch", "width_multiplier", "resolution", "num_classes", "median_ms", "iqr_ms", "runs",
-                                 "layer_sum_ms", "coverage", "measured_at", "report_json")
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in KEY_COLUMNS)
+        values = (config.arch, config.width_multiplier, config.resolution, config.num_classes, report.median_ms,
+                  report.iqr_ms, report.runs, report.per_image_ms, report.throughput_ips, report.layer_sum_ms, report.coverage,
+                  report.quality, json.dumps(list(report.quality_reasons)), report.started_at, report.finished_at,
+                  report.measured_at, report.waited_s, report.attempts, json.dumps(data))
+        columns = KEY_COLUMNS + VALUE_COLUMNS
+        updates = ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
         sql = (f"INSERT INTO measurements ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-               f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates}")
+               f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET {updates} "
+               f"WHERE excluded.quality = '{GOOD}' OR measurements.quality != '{GOOD}'")
 
         def write(conn: sqlite3.Connection) -> bool:
             with conn:  # one transaction: committed on success, rolled back on error
-                conn.execute(sql, key + summary)
-            return True
+                return conn.execute(sql, key + values).rowcount > 0
 
         return self._guarded(write, False)
 
-    def list_results(self) -> list[dict[str, Any]]:
-        """Every stored measurement, oldest first, as dicts of the summary columns."""
+    def get_or_measure(self, config: MobileNetConfig, settings: LatencySettings, *, measure: Callable[..., LatencyReport],
+                       remeasure: bool = False, progress: Callable[[float, str], None] | None = None,
+                       on_wait: Callable[[Waiting], None] | None = None, **measure_kwargs: Any) -> LatencyReport:
+        """A stored good report, or a fresh measurement made under the machine's lock and saved.
+
+        ``measure(config, settings, progress=..., **measure_kwargs)`` makes the report (normally
+        :func:`explorer.latency.measure_latency`). While another measurement holds the lock,
+        ``on_wait`` is called a few times a second. After the wait the store is read again: the
+        measurement waited for may have been this one (two sessions asking for the same model),
+        and a good result is then reused. ``remeasure`` skips both reads.
+        """
+        report_progress = progress or (lambda fraction, message: None)
+        if not remeasure and (stored := self.get(config, settings)) is not None:
+            report_progress(1.0, "reused a stored measurement")
+            return stored
+        with self.lock.hold(describe_measurement(config, settings), on_wait=on_wait) as holding:
+            if not remeasure and holding.waited_s > 0 and (stored := self.get(config, settings)) is not None:
+                report_progress(1.0, "reused the measurement just made by another session")
+                return dataclasses.replace(stored, waited_s=holding.waited_s)
+
+            def both(fraction: float, message: str) -> None:
+                holding.report(fraction, message)
+                report_progress(fraction, message)
+
+            report = measure(config, settings, progress=both, **measure_kwargs)
+            report = dataclasses.replace(report, waited_s=holding.waited_s)
+            self.put(config, settings, report)
+        return report
+
+    def list_results(self, *, reusable_only: bool = False) -> list[dict[str, Any]]:
+        """Stored measurements, oldest first, as dicts of the summary columns (``quality_reasons`` a list).
+
+        ``reusable_only``: only good ones, the rows a page may treat as this machine's answer.
+        """
+        where = f" WHERE quality = '{GOOD}'" if reusable_only else ""
 
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            cursor = conn.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM measurements ORDER BY measured_at, id")
-            return [dict(zip(SUMMARY_COLUMNS, row)) for row in cursor]
+            cursor = conn.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM measurements{where} ORDER BY measured_at, id")
+            rows = [dict(zip(SUMMARY_COLUMNS, row)) for row in cursor]
+            for row in rows:
+                row["quality_reasons"] = _reasons(row["quality_reasons"])
+            return rows
 
         return self._guarded(read, [])
+
+    def reusable_results(self) -> list[dict[str, Any]]:
+        """Only the good measurements (what the budget finder and Compare may use)."""
+        return self.list_results(reusable_only=True)
 
     def export_csv(self, path: str | os.PathLike[str]) -> int:
         """Write every stored measurement to a CSV file (summary columns); returns the row count.
 
-        Errors writing ``path`` (an OSError) are the caller's to report.
+        ``quality_reasons`` is written as "; "-separated sentences. Errors writing ``path`` (an
+        OSError) are the caller's to report.
         """
         rows = self.list_results()
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=SUMMARY_COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({**row, "quality_reasons": "; ".join(row["quality_reasons"])} for row in rows)
         return len(rows)
 
     # --- internals ------------------------------------------------------------------------------
@@ -209,9 +320,37 @@ class LatencyStore:
         check = conn.execute("PRAGMA quick_check").fetchone()
         if check is None or check[0] != "ok":
             raise StoreDamaged(f"integrity check failed: {check[0] if check else 'no answer'}")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:  # checked before anything is written: a newer app's file is left as it is
+            raise StoreTooNew(f"it was written by a newer version of the app (schema {version}; this one reads {SCHEMA_VERSION})")
         # WAL is a property of the file: set once, every later connection uses it.
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(SCHEMA)
+        # Creation and migration in one write transaction: a second process opening the same
+        # old store waits here, then finds it migrated.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'measurements'").fetchone()
+            if not exists:
+                conn.execute(TABLE)
+            elif version < SCHEMA_VERSION:
+                self._migrate(conn, version)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection, version: int) -> None:
+        """Schema 1 → 2, inside the caller's transaction: every row kept, marked unverified."""
+        if version not in (0, 1):  # 0: a schema-1 table whose version was never set
+            raise StoreDamaged(f"unknown schema version {version}")
+        conn.execute("ALTER TABLE measurements RENAME TO measurements_v1")
+        conn.execute(TABLE)
+        conn.execute(MIGRATE_1_TO_2, {"quality": UNVERIFIED, "reasons": json.dumps([UNVERIFIED_REASON])})
+        conn.execute("DROP TABLE measurements_v1")
+        log.info("latency store migrated from schema 1 to 2: rows kept as unverified")
 
     def _guarded(self, operation: Callable[[sqlite3.Connection], T], fallback: T) -> T:
         """Run ``operation`` on a fresh connection; on damage set the file aside and retry once."""
@@ -234,6 +373,10 @@ class LatencyStore:
                 self._warn(f"latency store {self.path} is not usable ({err}); results are not being saved")
                 if damaged:
                     self.disabled = True
+                return fallback
+            except StoreTooNew as err:
+                self._warn(f"latency store {self.path}: {err}; results are not being saved")
+                self.disabled = True
                 return fallback
             except OSError as err:  # cannot create the data folder
                 self._warn(f"latency store {self.path} cannot be created ({err}); results are not being saved")

@@ -195,23 +195,33 @@ def test_config_is_kept_across_pages():
     assert shown_macs(at) == count(paper_config("v1", width_multiplier=0.5)).macs
 
 
-def test_latency_button_measures_then_reuses_the_stored_result():
+def test_latency_button_measures_then_reuses_only_a_good_result():
     at = open_page("mobilenet_v1")
     at.slider(key="mobilenet_v1.resolution").set_value(64).run()
     at.slider(key="mobilenet_v1.width").set_value(0.25).run()
     assert metric(at, "Latency").value == "—"
     at.button(key="mobilenet_v1.measure").click().run(timeout=120)
     assert not at.exception, at.exception
-    assert metric(at, "Latency").value.endswith("ms")
-    assert any("measured just now" in s.value for s in at.success)
+    shown = metric(at, "Latency")
+    # Every result carries its verdict: good (green) or noisy (a warning with the reasons).
+    good = [s.value for s in at.success if "measured just now" in s.value]
+    noisy = [w.value for w in at.warning if "Noisy measurement" in w.value and "measured just now" in w.value]
+    assert len(good) + len(noisy) == 1, (good, noisy)
+    assert shown.value.endswith("ms") and shown.delta == ("" if good else "noisy")  # the verdict next to the number
+    assert "Quality: **good**" in good[0] if good else "- " in noisy[0]  # a noisy one lists its reasons
+    shown_text = (good or noisy)[0]  # with its conditions: batch, threads, device, runtime, torch
+    assert "batch 1, " in shown_text and " thread" in shown_text and "cpu, eager, torch " in shown_text
     table = next(d.value for d in at.dataframe if "latency (ms)" in d.value.columns)
     assert len(table) == len(count(paper_config("v1", width_multiplier=0.25, resolution=64)).layers)
     assert (table["latency (ms)"] > 0).all()
     again = open_page("mobilenet_v1")  # another session asks for the same measurement
     again.slider(key="mobilenet_v1.resolution").set_value(64).run()
     again.slider(key="mobilenet_v1.width").set_value(0.25).run()
+    if noisy:  # a noisy result is not reused: the page says so before measuring
+        assert any("holds a noisy measurement" in i.value for i in again.info)
     again.button(key="mobilenet_v1.measure").click().run(timeout=120)
-    assert any("reused from the local store" in s.value for s in again.success)
+    reused = any("reused from the local store" in s.value for s in again.success)
+    assert reused == bool(good)
 
 
 def plotly_array(value):
@@ -378,3 +388,15 @@ def test_home_links_to_every_page():
     linked = {element.proto.page.strip("/") for element in at.get("page_link")}
     assert linked == {"v1", "v2", "tradeoffs", "compare", "separable", "phones"}
     assert len(list((ROOT / "pages").glob("*.py"))) == len(linked) + 1  # every page but Home itself
+
+
+def test_latency_panel_says_when_another_measurement_is_running():
+    from explorer.store import LatencyStore
+
+    with LatencyStore().lock.hold("mobilenet_v2 α=1 224px, batch 1, 2 threads, cpu, eager") as holding:  # the app's store
+        holding.report(0.4, "timing every leaf layer")
+        at = open_page("mobilenet_v1")
+        assert any("Another latency measurement is running on this machine (mobilenet_v2 α=1 224px" in c.value and "40%" in c.value
+                   for c in at.caption)
+    at.run()
+    assert not any("Another latency measurement is running" in c.value for c in at.caption)

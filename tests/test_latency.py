@@ -1,11 +1,12 @@
-"""Latency lab: report structure, derived columns, isolation of shared models, settings, CLI.
+"""Latency lab: report structure, verdict fields, derived columns, isolation of shared models,
+settings, runtimes, module boundaries, CLI (JSON contract, two processes at once).
 
 No timing thresholds here (timings go in benchmarks/): budgets are tiny and resolutions small,
-and the checks are about structure, consistency and side effects.
+and the checks are about structure, consistency and side effects. On a busy machine a
+measurement may come out noisy: tests assert what holds either way.
 """
 
 import copy
-import dataclasses
 import datetime as dt
 import json
 import math
@@ -13,25 +14,26 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
 from explorer import build_model, count, paper_config
+from explorer.config import ConfigError
 from explorer.latency import (
-    LatencyError,
-    LatencyReport,
-    LatencySettings,
+    MEASURERS,
     achieved_gmacs_per_s,
     arithmetic_intensity,
-    cpu_model,
     layer_io_elements,
     layer_rows,
     measure_latency,
 )
-from explorer.store import LatencyStore
-from explorer.timing import available_cores
+from explorer.lock import MeasurementLock
+from explorer.machine import available_cores, cpu_model, torch_version
+from explorer.measurement import RUNTIMES, LatencyReport, LatencySettings
+from explorer.timing import MIN_SAMPLES, time_call
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = LatencySettings(threads=1, budget_s=0.05)
@@ -44,7 +46,11 @@ def config():
 
 @pytest.fixture(scope="module")
 def report(config):
-    return measure_latency(config, FAST)
+    return measure_latency(config, FAST, max_attempts=1)
+
+
+def iso(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -74,16 +80,43 @@ def test_every_leaf_layer_is_timed_and_rows_sum_their_leaves(config, report):
 
 
 def test_report_is_sane(report):
-    assert report.median_ms > 0 and report.iqr_ms >= 0 and report.runs >= 1
-    assert (report.threads, report.batch, report.device) == (1, 1, "cpu")
-    assert report.torch_version == torch.__version__
+    assert report.median_ms > 0 and report.iqr_ms >= 0
+    assert (report.threads, report.batch, report.device, report.runtime) == (1, 1, "cpu", "eager")
+    # Read from the package metadata, which may leave out the local tag ("2.11.0" of "2.11.0+cu130").
+    assert report.torch_version == torch_version() and torch.__version__.startswith(report.torch_version)
     assert report.cpu == cpu_model() and report.cpu
     assert report.machine and report.gpu is None
-    assert report.from_store is False and report.layer_runs >= 1 and report.elapsed_s > 0
-    assert dt.datetime.fromisoformat(report.measured_at).tzinfo is not None
+    assert report.from_store is False and report.elapsed_s > 0
     assert all(r.latency_ms > 0 for r in report.layers)
     assert report.layer_sum_ms == pytest.approx(sum(r.latency_ms for r in report.layers))
     assert report.coverage == pytest.approx(report.layer_sum_ms / report.median_ms)
+
+
+def test_enough_samples_for_a_spread_even_on_a_tiny_budget(report):
+    # 0.05 s of budget: the timing goes on until it has MIN_SAMPLES samples and per-layer forwards.
+    assert report.samples >= MIN_SAMPLES and report.runs >= MIN_SAMPLES and report.layer_runs >= MIN_SAMPLES
+
+
+def test_report_carries_a_verdict_and_its_window(report):
+    assert report.quality in ("good", "noisy")
+    assert (report.quality == "good") == (report.quality_reasons == ()) == report.reusable
+    assert report.attempts == 1 and report.waited_s == 0.0
+    start, end = iso(report.started_at), iso(report.finished_at)
+    assert start.tzinfo is not None and start < end
+    assert "." in report.started_at and len(report.started_at.split(".")[1].split("+")[0]) == 6  # microseconds
+    assert (end - start).total_seconds() <= report.elapsed_s + 0.01
+    w = report.window
+    assert w is not None and w.cores == available_cores() and 0 < w.wall_s <= report.elapsed_s
+    assert 0 <= w.thread_cpu_share <= 1 and w.others_cores >= 0 and w.own_cores > 0
+
+
+def test_verdict_is_reproducible_from_the_report(report):
+    # The verdict is a function of what the report records: recomputing it gives the same answer.
+    from explorer.quality import verdict
+
+    again = verdict(median_ms=report.median_ms, iqr_ms=report.iqr_ms, samples=report.samples, coverage=report.coverage,
+                    window=report.window)
+    assert again == (report.quality, report.quality_reasons)
 
 
 def test_derived_columns_are_consistent(config, report):
@@ -101,8 +134,11 @@ def test_derived_columns_are_consistent(config, report):
 
 def test_report_round_trips_through_json(report):
     data = json.loads(json.dumps(report.to_dict()))
-    assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device", "torch_version", "cpu", "machine",
+    assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device", "runtime", "torch_version", "cpu", "machine",
             "measured_at", "from_store", "layers", "layer_sum_ms", "coverage"} <= set(data)  # fmt: skip
+    # Issue 10's contract fields.
+    assert {"quality", "quality_reasons", "started_at", "finished_at", "waited_s", "per_image_ms", "throughput_ips", "attempts"} <= set(data)
+    assert data["per_image_ms"] == pytest.approx(report.median_ms) and data["throughput_ips"] == pytest.approx(1000 / report.median_ms)
     assert {"name", "kind", "latency_ms", "macs", "params", "latency_share", "mac_share", "gmacs_per_s",
             "arithmetic_intensity", "output_shape"} <= set(data["layers"][0])  # fmt: skip
     assert LatencyReport.from_dict(data) == report
@@ -110,8 +146,10 @@ def test_report_round_trips_through_json(report):
 
 def test_batch_scales_shapes_and_throughput():
     config = paper_config("v1", width_multiplier=0.25, resolution=32)
-    r = measure_latency(config, LatencySettings(batch=3, threads=1, budget_s=0.05))
-    assert r.batch == 3
+    r = measure_latency(config, LatencySettings(batch=3, threads=1, budget_s=0.05), max_attempts=1)
+    assert r.batch == 3 and r.samples >= MIN_SAMPLES
+    assert r.per_image_ms == pytest.approx(r.median_ms / 3)
+    assert r.throughput_ips == pytest.approx(3 / (r.median_ms / 1000))
     assert [row.name for row in r.layers] == [row.name for row in count(config).layers]
     for row in r.layers:
         assert row.output_shape[0] == 3
@@ -120,7 +158,7 @@ def test_batch_scales_shapes_and_throughput():
 
 def test_progress_reports_fractions_in_order(config):
     calls = []
-    measure_latency(config, FAST, progress=lambda fraction, message: calls.append((fraction, message)))
+    measure_latency(config, FAST, progress=lambda fraction, message: calls.append((fraction, message)), max_attempts=1)
     fractions = [f for f, _ in calls]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert all(isinstance(m, str) and m for _, m in calls)
@@ -194,7 +232,7 @@ def test_shared_model_is_not_hooked_mutated_or_changed(config):
     # tells the shared head from the copy's.
     ran_shared = []
     probe = shared.head.register_forward_hook(lambda module, args, output: ran_shared.append(module is shared.head))
-    measure_latency(config, FAST, model=shared)
+    measure_latency(config, FAST, model=shared, max_attempts=1)
     probe.remove()
     assert ran_shared and not any(ran_shared)  # only the private copy was run (and hooked)
     assert _hooks(shared) == []
@@ -220,7 +258,7 @@ def test_threads_apply_inside_the_measuring_thread_only(config):
 
     def measure():
         caller_threads.append(torch.get_num_threads())
-        measure_latency(config, LatencySettings(threads=1, budget_s=0.05), model=probe)
+        measure_latency(config, LatencySettings(threads=1, budget_s=0.05), model=probe, max_attempts=1)
         caller_threads.append(torch.get_num_threads())
 
     try:
@@ -236,7 +274,7 @@ def test_threads_apply_inside_the_measuring_thread_only(config):
 
 def test_model_not_matching_config_is_an_error(config):
     other = build_model(paper_config("v1", width_multiplier=0.25, resolution=32))
-    with pytest.raises(LatencyError, match="model: does not match the config"):
+    with pytest.raises(ConfigError, match="model: does not match the config"):
         measure_latency(config, FAST, model=other)
     assert _hooks(other) == []
 
@@ -246,7 +284,7 @@ def test_model_not_matching_config_is_an_error(config):
 
 def test_default_settings():
     s = LatencySettings()
-    assert (s.batch, s.threads, s.device, s.budget_s) == (1, None, "cpu", 2.0)
+    assert (s.batch, s.threads, s.device, s.budget_s, s.runtime) == (1, None, "cpu", 2.0, "eager")
     assert s.resolved_threads == available_cores()
 
 
@@ -256,11 +294,11 @@ def test_default_settings():
         ({"batch": 0}, "batch"), ({"batch": 257}, "batch"), ({"batch": True}, "batch"), ({"batch": "1"}, "batch"),
         ({"threads": 0}, "threads"), ({"threads": available_cores() + 1}, "threads"), ({"threads": 1.5}, "threads"),
         ({"device": "tpu"}, "device"), ({"budget_s": 0}, "budget_s"), ({"budget_s": float("nan")}, "budget_s"),
-        ({"budget_s": 1e6}, "budget_s"),
+        ({"budget_s": 1e6}, "budget_s"), ({"runtime": "onnxruntime-someday"}, "runtime"),
     ],
 )  # fmt: skip
 def test_invalid_settings_name_the_setting(kwargs, field):
-    with pytest.raises(LatencyError) as err:
+    with pytest.raises(ConfigError) as err:
         LatencySettings(**kwargs)
     assert err.value.field == field and str(err.value).startswith(f"{field}: ")
     assert isinstance(err.value, ValueError)
@@ -268,7 +306,7 @@ def test_invalid_settings_name_the_setting(kwargs, field):
 
 def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(LatencyError, match="device: CUDA is not available"):
+    with pytest.raises(ConfigError, match="device: CUDA is not available"):
         LatencySettings(device="cuda")
 
 
@@ -276,24 +314,114 @@ def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
 def test_cuda_measurement():
     config = paper_config("v2", resolution=64)
     r = measure_latency(config, LatencySettings(device="cuda", budget_s=0.1))
-    assert r.device == "cuda" and r.gpu and r.median_ms > 0
+    assert r.device == "cuda" and r.gpu and r.median_ms > 0 and r.quality in ("good", "noisy")
+    # The calling thread waits for the GPU: its CPU share is not held against the measurement.
+    assert not any("measuring thread" in reason for reason in r.quality_reasons)
     assert [row.name for row in r.layers] == [row.name for row in count(config).layers]
     assert all(row.latency_ms > 0 for row in r.layers)
 
 
-# --- reuse through the store --------------------------------------------------------------------
+# --- runtimes, retries, the lock ----------------------------------------------------------------
 
 
-def test_store_reuse_and_remeasure(tmp_path, config):
-    store = LatencyStore(tmp_path / "s.sqlite3")
-    first = measure_latency(config, FAST, store=store)
-    again = measure_latency(config, FAST, store=store)
-    assert not first.from_store and again.from_store
-    assert again == dataclasses.replace(first, from_store=True)
-    fresh = measure_latency(config, FAST, store=store, remeasure=True)
-    assert not fresh.from_store
-    assert len(store.list_results()) == 1  # the re-measurement replaced the stored one
-    assert measure_latency(config, FAST, store=store).measured_at == fresh.measured_at
+def test_every_runtime_has_a_measurer():
+    assert set(MEASURERS) == set(RUNTIMES) and "eager" in RUNTIMES
+
+
+def test_measurer_is_dispatched_by_the_runtime_name(config, monkeypatch):
+    calls = []
+    eager = MEASURERS["eager"]
+
+    def recording(job):
+        calls.append((job.settings.runtime, job.threads, tuple(job.example.shape), job.rows[0], job.model.training))
+        return eager(job)
+
+    monkeypatch.setitem(MEASURERS, "eager", recording)
+    r = measure_latency(config, FAST, max_attempts=1)
+    assert calls == [("eager", 1, (1, 3, 64, 64), "stem", False)]
+    assert r.runtime == "eager" and r.layers
+
+
+def test_noisy_attempts_are_retried_up_to_the_limit(config, monkeypatch):
+    """A measurer whose samples spread wide (as under load) is measured again, then reported noisy."""
+    from explorer.latency import RuntimeResult
+
+    attempts = []
+
+    def spread_out(job):
+        attempts.append(job)
+        job.progress(0.5, "timing")
+        return RuntimeResult(median_ms=10.0, iqr_ms=5.0, runs=20, samples=20)
+
+    monkeypatch.setitem(MEASURERS, "eager", spread_out)
+    messages = []
+    r = measure_latency(config, FAST, max_attempts=3, retry_pause_s=0.0, progress=lambda f, m: messages.append(m))
+    assert len(attempts) == 3 and r.attempts == 3
+    assert r.quality == "noisy" and any("wide spread" in reason for reason in r.quality_reasons)
+    assert r.layers == () and r.coverage is None  # this measurer gave no per-layer times
+    assert any(m.startswith("attempt 1 was noisy (wide spread") for m in messages)
+    assert "attempt 3 of 3: timing" in messages
+
+
+def test_measure_with_the_lock_reports_its_wait(config, tmp_path):
+    lock = MeasurementLock(tmp_path / "latency.lock")
+    done = threading.Event()
+
+    def hold_briefly():
+        with lock.hold("someone else") as holding:
+            holding.report(0.4, "busy")
+            done.set()
+            time.sleep(0.6)
+
+    t = threading.Thread(target=hold_briefly)
+    t.start()
+    done.wait()
+    waits = []
+    r = measure_latency(config, FAST, lock=lock, on_wait=waits.append, max_attempts=1)
+    t.join()
+    assert r.waited_s > 0.3 and waits and waits[-1].holder.what == "someone else"
+    assert not lock.is_held()
+
+
+# --- module boundaries (issue 9) ------------------------------------------------------------------
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_settings_store_and_probes_do_not_import_torch():
+    code = ("import sys\n"
+            "from explorer.measurement import LatencySettings\n"
+            "LatencySettings(threads=1); LatencySettings(batch=4, budget_s=1.0).resolved_threads\n"
+            "import explorer.machine as m; m.cpu_model(); m.machine_name(); m.torch_version(); m.available_cores(); m.gpu_name('cpu')\n"
+            "import explorer.store, explorer.lock, explorer.quality, explorer.latency\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")  # fmt: skip
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_latency_and_store_do_not_import_each_other():
+    code = ("import sys\n"
+            "import explorer.latency\n"
+            "assert 'explorer.store' not in sys.modules, 'latency imported the store'\n"
+            "for name in [n for n in sys.modules if n.startswith('explorer')]: del sys.modules[name]\n"
+            "import explorer.store\n"
+            "assert 'explorer.latency' not in sys.modules, 'the store imported the measuring code'\n")  # fmt: skip
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_thread_count_is_set_in_one_place():
+    """The set-and-restore-threads code lives in explorer/timing.py only."""
+    setters = sorted(p.name for p in (ROOT / "explorer").glob("*.py") if "set_num_threads" in p.read_text())
+    assert setters == ["timing.py"]
+
+
+def test_time_call_takes_min_samples_even_for_a_slow_call():
+    t = time_call(lambda: time.sleep(0.03), threads=1, budget_s=0.01, warmup=0, min_samples=MIN_SAMPLES)
+    assert len(t.times) >= MIN_SAMPLES and t.runs >= MIN_SAMPLES
+    assert 0.025 < t.median < 0.5 and t.iqr >= 0
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -311,24 +439,55 @@ def cli(*args, env_dir, check_rc=None):
 LATENCY_ARGS = ("profile", "--arch", "v2", "--resolution", "64", "--latency", "--threads", "1", "--budget", "0.05")
 
 
+CONTRACT = {"quality", "quality_reasons", "started_at", "finished_at", "waited_s", "per_image_ms", "throughput_ips", "attempts"}
+
+
 def test_cli_profile_latency_json_then_reuse_then_remeasure(tmp_path):
     out = json.loads(cli(*LATENCY_ARGS, "--json", env_dir=tmp_path, check_rc=0).stdout)
     latency = out["latency"]
-    assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device"} <= set(latency)
-    assert (latency["threads"], latency["batch"], latency["device"], latency["from_store"]) == (1, 1, "cpu", False)
-    assert latency["median_ms"] > 0
+    assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device", "runtime"} | CONTRACT <= set(latency)
+    assert (latency["threads"], latency["batch"], latency["device"], latency["runtime"], latency["from_store"]) == (1, 1, "cpu", "eager", False)
+    assert latency["median_ms"] > 0 and latency["runs"] >= MIN_SAMPLES and 1 <= latency["attempts"] <= 3
+    assert latency["quality"] in ("good", "noisy") and (latency["quality"] == "good") == (latency["quality_reasons"] == [])
+    assert iso(latency["started_at"]) < iso(latency["finished_at"]) and latency["waited_s"] == 0
     assert [row["name"] for row in out["layers"]] == [row["name"] for row in latency["layers"]]
     assert all(row["latency_ms"] > 0 for row in out["layers"])
     assert (tmp_path / "latency.sqlite3").exists()
 
     text = cli(*LATENCY_ARGS, env_dir=tmp_path, check_rc=0).stdout
-    assert "GMAC/s" in text and "latency: median" in text and "reused the measurement" in text
-    assert f"{latency['median_ms']:.2f} ms" in text
+    assert "GMAC/s" in text and "latency: median" in text and "quality: " in text
+    if latency["quality"] == "good":  # only a good result is reused
+        assert "reused the measurement" in text and f"{latency['median_ms']:.2f} ms" in text
+    else:
+        assert "reused the measurement" not in text and "measured 20" in text and "never reused" in text
 
     again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
                            env_dir=tmp_path, check_rc=0).stdout)  # fmt: skip
     assert again["latency"]["from_store"] is False and again["latency"]["batch"] == 2
+    assert again["latency"]["per_image_ms"] == pytest.approx(again["latency"]["median_ms"] / 2)
     assert (tmp_path / "other.sqlite3").exists()
+
+
+def test_cli_batch_text_shows_per_image_and_throughput(tmp_path):
+    text = cli("profile", "--arch", "v1", "--width", "0.25", "--resolution", "32", "--latency", "--threads", "1", "--batch", "4",
+               "--budget", "0.05", env_dir=tmp_path, check_rc=0).stdout
+    assert "per image" in text and "images/s" in text
+
+
+def test_two_processes_measure_one_at_a_time(tmp_path):
+    """Started together, two CLI measurements never overlap; the second reports its wait."""
+    env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
+    commands = [[sys.executable, "-m", "explorer", "profile", "--arch", arch, "--resolution", "96", "--latency", "--threads", "1",
+                 "--budget", "0.5", "--json"] for arch in ("v1", "v2")]  # fmt: skip
+    procs = [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
+    reports = sorted((json.loads(out)["latency"] for out, _ in outputs), key=lambda r: r["started_at"])
+    first, second = reports
+    assert iso(first["finished_at"]) <= iso(second["started_at"])  # disjoint intervals
+    assert first["waited_s"] == 0 and second["waited_s"] > 0
+    waiter_stderr = [err for out, err in outputs if json.loads(out)["latency"]["waited_s"] > 0]
+    assert len(waiter_stderr) == 1 and "waiting for another latency measurement on this machine" in waiter_stderr[0]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
@@ -345,6 +504,8 @@ def test_cli_cuda_without_cuda(tmp_path):
         (["--latency", "--threads", "0"], "error: --threads: must be an integer between 1 and"),
         (["--latency", "--budget", "0"], "error: --budget:"),
         (["--latency", "--device", "tpu"], "invalid choice"),
+        (["--latency", "--runtime", "tflite"], "invalid choice"),
+        (["--runtime", "eager"], "--runtime needs --latency"),
         (["--threads", "1"], "--threads needs --latency"),
         (["--remeasure"], "--remeasure needs --latency"),
     ],

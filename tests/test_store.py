@@ -1,7 +1,9 @@
-"""LatencyStore: round trip, keys, concurrent writers, damaged files, CSV export, CLI listing.
+"""LatencyStore: round trip, keys, verdicts (only good is reused), migration of schema-1 stores,
+get-or-measure under the machine's lock (a CPU hog makes a result noisy, and it is measured
+again), concurrent writers, damaged files, CSV export, CLI listing.
 
-Reports here are built from the pure layer_rows function with made-up latencies, so these tests
-time nothing and run in well under a second each (except the CLI ones, which start Python).
+Reports here are mostly built from the pure layer_rows function with made-up latencies, so these
+tests time little (except get-or-measure, the hog and the CLI ones, which measure or start Python).
 """
 
 import csv
@@ -12,39 +14,42 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from explorer import count, paper_config
-from explorer.latency import (
-    LatencyReport,
-    LatencySettings,
-    cpu_model,
-    layer_io_elements,
-    layer_rows,
-    machine_name,
-    torch_version,
-)
-from explorer.store import ENV_DATA_DIR, FILE_NAME, REPO_ROOT, LatencyStore, config_key, default_path
+from explorer.latency import MAX_ATTEMPTS, RETRY_WITHIN_S, layer_io_elements, layer_rows, measure_latency
+from explorer.machine import available_cores, cpu_model, machine_name, torch_version
+from explorer.measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings
+from explorer.quality import cpu_hogs
+from explorer.store import ENV_DATA_DIR, FILE_NAME, REPO_ROOT, SCHEMA_VERSION, LatencyStore, config_key, default_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = LatencySettings(threads=1, budget_s=0.05)
 
 
 def fake_report(config, settings=SETTINGS, median_ms=10.0, **changes) -> LatencyReport:
-    """A report as measure_latency would make on this machine, with made-up latencies."""
+    """A good report as measure_latency would make on this machine, with made-up latencies."""
     cost = count(config)
     latencies = {row.name: 0.1 + 0.01 * i for i, row in enumerate(cost.layers)}
     rows = layer_rows(cost, layer_io_elements(config), latencies, settings.batch)
     layer_sum = sum(r.latency_ms for r in rows)
     report = LatencyReport(
-        median_ms=median_ms, iqr_ms=0.5, runs=20, threads=settings.resolved_threads, batch=settings.batch,
-        device=settings.device, torch_version=torch_version(), cpu=cpu_model(), machine=machine_name(),
-        measured_at="2026-01-02T03:04:05+00:00", layers=rows, layer_sum_ms=layer_sum, coverage=layer_sum / median_ms,
-        layer_runs=7, budget_s=settings.budget_s,
+        median_ms=median_ms, iqr_ms=0.5, runs=20, samples=20, threads=settings.resolved_threads, batch=settings.batch,
+        device=settings.device, runtime=settings.runtime, torch_version=torch_version(), cpu=cpu_model(), machine=machine_name(),
+        started_at="2026-01-02T03:04:05.000001+00:00", finished_at="2026-01-02T03:04:07.500000+00:00", layers=rows,
+        layer_sum_ms=layer_sum, coverage=layer_sum / median_ms, layer_runs=7, budget_s=settings.budget_s, quality="good",
     )  # fmt: skip
     return dataclasses.replace(report, **changes)
+
+
+NOISY = {"quality": "noisy", "quality_reasons": ("wide spread: IQR 4.00 ms is 40% of the median (limit 8%)",)}
+
+
+def never(*args, **kwargs):
+    raise AssertionError("measure was called although a good stored result exists")
 
 
 @pytest.fixture
@@ -98,10 +103,109 @@ def test_list_results_rows(store):
     report = fake_report(config)
     store.put(config, SETTINGS, report)
     (row,) = store.list_results()
-    assert (row["arch"], row["width_multiplier"], row["resolution"], row["batch"], row["threads"], row["device"]) == (
-        "mobilenet_v2", 0.5, 128, 1, 1, "cpu")  # fmt: skip
+    assert (row["arch"], row["width_multiplier"], row["resolution"], row["batch"], row["threads"], row["device"], row["runtime"]) == (
+        "mobilenet_v2", 0.5, 128, 1, 1, "cpu", "eager")  # fmt: skip
     assert row["median_ms"] == report.median_ms and row["coverage"] == pytest.approx(report.coverage)
+    assert (row["quality"], row["quality_reasons"], row["attempts"], row["waited_s"]) == ("good", [], 1, 0.0)
+    assert (row["started_at"], row["finished_at"], row["measured_at"]) == (report.started_at, report.finished_at, report.finished_at)
+    assert row["per_image_ms"] == report.median_ms and row["throughput_ips"] == pytest.approx(100.0)
     assert json.loads(row["config_json"]) == config.to_dict()
+
+
+# --- verdicts: only good is reused ----------------------------------------------------------------
+
+
+def test_noisy_is_stored_for_the_record_but_never_returned_as_an_answer(store):
+    config = paper_config("v2", resolution=96)
+    noisy = fake_report(config, **NOISY)
+    assert store.put(config, SETTINGS, noisy) is True
+    assert store.get(config, SETTINGS) is None
+    assert store.lookup(config, SETTINGS) == dataclasses.replace(noisy, from_store=True)
+    assert store.list_results()[0]["quality_reasons"] == list(NOISY["quality_reasons"])
+    assert store.reusable_results() == []
+
+
+def test_noisy_never_replaces_good_but_good_replaces_noisy(store):
+    config = paper_config("v2", resolution=96)
+    store.put(config, SETTINGS, fake_report(config, median_ms=10.0))
+    assert store.put(config, SETTINGS, fake_report(config, median_ms=30.0, **NOISY)) is False
+    assert store.get(config, SETTINGS).median_ms == 10.0
+    other = paper_config("v1", resolution=96)
+    store.put(other, SETTINGS, fake_report(other, median_ms=30.0, **NOISY))
+    store.put(other, SETTINGS, fake_report(other, median_ms=31.0, **NOISY))  # noisy replaces noisy: the latest
+    assert store.lookup(other, SETTINGS).median_ms == 31.0
+    assert store.put(other, SETTINGS, fake_report(other, median_ms=11.0)) is True
+    assert store.get(other, SETTINGS).median_ms == 11.0
+    assert [r["quality"] for r in store.list_results()] == ["good", "good"]
+    assert len(store.reusable_results()) == 2
+
+
+def test_runtime_is_part_of_the_key(store, monkeypatch):
+    import explorer.measurement as measurement
+
+    monkeypatch.setattr(measurement, "RUNTIMES", ("eager", "other"))  # a runtime another module may add
+    config = paper_config("v2", resolution=96)
+    other = LatencySettings(threads=1, budget_s=0.05, runtime="other")
+    store.put(config, other, fake_report(config, settings=other, median_ms=3.0))
+    assert store.get(config, SETTINGS) is None and store.get(config, other).median_ms == 3.0
+    store.put(config, SETTINGS, fake_report(config, median_ms=9.0))
+    assert sorted(r["runtime"] for r in store.list_results()) == ["eager", "other"]
+
+
+# --- get or measure -------------------------------------------------------------------------------
+
+
+def test_get_or_measure_reuses_only_good(store):
+    config = paper_config("v1", width_multiplier=0.25, resolution=32)
+    store.put(config, SETTINGS, fake_report(config, median_ms=4.0))
+    got = store.get_or_measure(config, SETTINGS, measure=never)
+    assert got.from_store and got.median_ms == 4.0
+
+    noisy = paper_config("v1", width_multiplier=0.25, resolution=40)
+    store.put(noisy, SETTINGS, fake_report(noisy, **NOISY))
+    calls = []
+
+    def measure(config, settings, **kwargs):
+        calls.append(kwargs)
+        return measure_latency(config, settings, max_attempts=1, **kwargs)
+
+    fresh = store.get_or_measure(noisy, SETTINGS, measure=measure)
+    assert len(calls) == 1 and not fresh.from_store and fresh.median_ms != 10.0  # measured again, not reused
+    assert store.lookup(noisy, SETTINGS).started_at == fresh.started_at  # the new one replaced the noisy row
+    assert not store.lock.is_held()
+
+
+def test_get_or_measure_remeasure_and_progress(store):
+    config = paper_config("v1", width_multiplier=0.25, resolution=32)
+    store.put(config, SETTINGS, fake_report(config, median_ms=4.0))
+    messages = []
+    fresh = store.get_or_measure(config, SETTINGS, measure=measure_latency, remeasure=True, max_attempts=1,
+                                 progress=lambda f, m: messages.append((f, m)))
+    assert not fresh.from_store and fresh.waited_s == 0.0 and messages[-1] == (1.0, "done")
+    stored = store.lookup(config, SETTINGS)
+    if fresh.quality == "good":
+        assert stored.started_at == fresh.started_at
+    else:  # a noisy re-measurement does not replace the good row
+        assert stored.median_ms == 4.0 and stored.quality == "good"
+
+
+def test_a_cpu_hog_on_every_core_makes_it_noisy_and_a_later_request_measures_again(store):
+    config = paper_config("v2", width_multiplier=0.5, resolution=96)
+    settings = LatencySettings(budget_s=0.4)  # all cores: the hogs leave none free
+    calls = []
+
+    def measure(config, settings, **kwargs):
+        calls.append(1)
+        return measure_latency(config, settings, retry_pause_s=0.1, **kwargs)
+
+    with cpu_hogs(available_cores()):
+        loaded = store.get_or_measure(config, settings, measure=measure)
+    assert loaded.quality == "noisy"
+    assert loaded.attempts == MAX_ATTEMPTS or loaded.elapsed_s > RETRY_WITHIN_S  # retried, within its bounds
+    assert any("other processes used" in r or "measuring thread ran only" in r for r in loaded.quality_reasons), loaded.quality_reasons
+    assert store.lookup(config, settings).quality == "noisy" and store.get(config, settings) is None
+    later = store.get_or_measure(config, settings, measure=measure)
+    assert len(calls) == 2 and not later.from_store  # not reused: measured again
 
 
 def test_file_is_in_wal_mode(store):
@@ -117,6 +221,92 @@ def test_default_path(monkeypatch, tmp_path):
     assert default_path() == REPO_ROOT / ".data" / FILE_NAME
     # A directory given as the path holds the default file name.
     assert LatencyStore(tmp_path).path == tmp_path / FILE_NAME
+
+
+# --- migration from schema 1 (no runtime, no verdict) ---------------------------------------------
+
+# The store's schema before verdicts existed, as shipped: a file made by the previous version.
+SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS measurements (
+    id INTEGER PRIMARY KEY, config_json TEXT NOT NULL, batch INTEGER NOT NULL, threads INTEGER NOT NULL,
+    device TEXT NOT NULL, torch_version TEXT NOT NULL, cpu TEXT NOT NULL, machine TEXT NOT NULL, gpu TEXT NOT NULL,
+    arch TEXT NOT NULL, width_multiplier REAL NOT NULL, resolution INTEGER NOT NULL, num_classes INTEGER NOT NULL,
+    median_ms REAL NOT NULL, iqr_ms REAL NOT NULL, runs INTEGER NOT NULL, layer_sum_ms REAL NOT NULL, coverage REAL NOT NULL,
+    measured_at TEXT NOT NULL, report_json TEXT NOT NULL,
+    UNIQUE (config_json, batch, threads, device, torch_version, cpu, machine, gpu)
+);
+PRAGMA user_version = 1;
+"""
+V1_REPORT_KEYS = ("median_ms", "iqr_ms", "runs", "threads", "batch", "device", "torch_version", "cpu", "machine", "layer_sum_ms",
+                  "coverage", "layer_runs", "budget_s", "elapsed_s", "gpu", "from_store")  # fmt: skip
+
+
+def old_store(path: Path, configs) -> None:
+    """A schema-1 file with one row per config, each report JSON as the old code wrote it."""
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(SCHEMA_1)
+        for i, config in enumerate(configs):
+            r = fake_report(config, median_ms=10.0 + i)
+            data = {k: v for k, v in r.to_dict().items() if k in V1_REPORT_KEYS or k == "layers"}
+            data["measured_at"] = f"2025-0{i + 1}-02T03:04:05+00:00"
+            conn.execute(
+                "INSERT INTO measurements (config_json, batch, threads, device, torch_version, cpu, machine, gpu, arch, width_multiplier, "
+                "resolution, num_classes, median_ms, iqr_ms, runs, layer_sum_ms, coverage, measured_at, report_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (config_key(config), r.batch, r.threads, r.device, r.torch_version, r.cpu, r.machine, "", config.arch,
+                 config.width_multiplier, config.resolution, config.num_classes, r.median_ms, r.iqr_ms, r.runs, r.layer_sum_ms,
+                 r.coverage, data["measured_at"], json.dumps(data)))  # fmt: skip
+        conn.commit()
+
+
+OLD_CONFIGS = [paper_config("v1", resolution=64), paper_config("v2", resolution=96), paper_config("v2", width_multiplier=0.5)]
+
+
+def test_old_store_is_migrated_without_losing_rows(tmp_path):
+    path = tmp_path / FILE_NAME
+    old_store(path, OLD_CONFIGS)
+    store = LatencyStore(path)
+    assert store.warning is None and not store.disabled
+    rows = store.list_results()
+    assert len(rows) == len(OLD_CONFIGS)
+    assert [r["median_ms"] for r in rows] == [10.0, 11.0, 12.0]  # same order (measured_at), same values
+    assert {r["quality"] for r in rows} == {"unverified"} and {r["runtime"] for r in rows} == {"eager"}
+    assert all(r["quality_reasons"] == [UNVERIFIED_REASON] for r in rows)
+    assert [r["started_at"] for r in rows] == [r["finished_at"] for r in rows] == [f"2025-0{i + 1}-02T03:04:05+00:00" for i in range(3)]
+    assert rows[1]["per_image_ms"] == 11.0 and rows[1]["throughput_ips"] == pytest.approx(1000 / 11)
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for i, config in enumerate(OLD_CONFIGS):
+        assert store.get(config, SETTINGS) is None  # never reused silently
+        old = store.lookup(config, SETTINGS)  # but shown, as unverified, with its numbers and layers
+        assert old.quality == "unverified" and not old.reusable and old.median_ms == 10.0 + i
+        assert old.quality_reasons == (UNVERIFIED_REASON,) and old.started_at == old.finished_at == rows[i]["measured_at"]
+        assert len(old.layers) == len(count(config).layers)
+    # A new good measurement replaces the unverified row; the others stay.
+    store.put(OLD_CONFIGS[0], SETTINGS, fake_report(OLD_CONFIGS[0], median_ms=9.0))
+    assert store.get(OLD_CONFIGS[0], SETTINGS).median_ms == 9.0 and len(store.list_results()) == 3
+
+
+def test_two_processes_opening_an_old_store_migrate_it_once(tmp_path):
+    path = tmp_path / FILE_NAME
+    old_store(path, OLD_CONFIGS)
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); from explorer.store import LatencyStore; s = LatencyStore({str(path)!r}); print(len(s.list_results()), s.warning)"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert [out.strip() for out, _ in outs] == ["3 None"] * 3, outs
+    assert len(LatencyStore(path).list_results()) == 3
+
+
+def test_a_store_from_a_newer_version_is_left_alone(tmp_path):
+    path = tmp_path / FILE_NAME
+    old_store(path, OLD_CONFIGS)
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    before = path.read_bytes()
+    store = LatencyStore(path)
+    assert store.disabled and "newer version" in store.warning
+    assert store.list_results() == [] and path.read_bytes() == before and not asides(path)
 
 
 @pytest.mark.parametrize("shared_instance", [True, False])
@@ -252,8 +442,10 @@ def test_cli_list_and_export(tmp_path):
 
     rows = json.loads(cli("latency", "list", "--json", env_dir=tmp_path, check_rc=0).stdout)
     assert len(rows) == 1 and rows[0]["median_ms"] == 12.345 and rows[0]["resolution"] == 160
+    assert rows[0]["quality"] == "good" and rows[0]["quality_reasons"] == []
     text = cli("latency", "list", env_dir=tmp_path, check_rc=0).stdout
     assert "mobilenet_v2 α=0.75 160px" in text and "12.35" in text and "1 measurement in" in text
+    assert "quality" in text.splitlines()[0] and " good " in text.splitlines()[2] and "never reused" not in text
 
     target = tmp_path / "export.csv"
     proc = cli("latency", "export", "--csv", target, env_dir=tmp_path, check_rc=0)
@@ -263,6 +455,16 @@ def test_cli_list_and_export(tmp_path):
 
     other = tmp_path / "elsewhere.sqlite3"
     assert json.loads(cli("latency", "list", "--json", "--store", other, env_dir=tmp_path, check_rc=0).stdout) == []
+
+
+def test_cli_list_shows_noisy_and_unverified(tmp_path):
+    old_store(tmp_path / FILE_NAME, OLD_CONFIGS[:1])
+    store = LatencyStore(tmp_path / FILE_NAME)
+    noisy = OLD_CONFIGS[1]
+    store.put(noisy, SETTINGS, fake_report(noisy, **NOISY))
+    lines = cli("latency", "list", env_dir=tmp_path, check_rc=0).stdout.splitlines()
+    assert " unverified " in lines[2] and " noisy " in lines[3]
+    assert any("never reused" in line for line in lines[-2:])
 
 
 def test_cli_export_errors(tmp_path):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from explorer import MobileNetConfig, make_plan, paper_config, profile
+from explorer import ConfigError, MobileNetConfig, make_plan, paper_config, profile
 from explorer.export import export_filename, profile_csv
+from explorer.quality import COVERAGE_RANGE
 from explorer.units import human, mebibytes, milliseconds
 
 from . import architecture, charts
+from .measuring import conditions, measure_in_page, show_verdict
 from .state import ARCH_TITLES, latency_store, shared_model, show_store_status
 
 COUNT_UNITS = ("MACs", "FLOPs")
@@ -84,7 +86,7 @@ def layer_frame(config: MobileNetConfig, latency=None, unit: str = "MACs") -> pd
             "output": ["×".join(map(str, r.output_shape[1:])) for r in p.layers],
         }
     )
-    if latency is not None:
+    if latency is not None and latency.layers:  # a runtime may time the whole model only
         by_name = {row.name: row for row in latency.layers}
         frame["latency (ms)"] = [by_name[n].latency_ms for n in frame["layer"]]
         frame["latency share (%)"] = [100 * by_name[n].latency_share for n in frame["layer"]]
@@ -119,9 +121,12 @@ def metrics(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
     if latency is None:
         row.metric("Latency", "—", width=150, help="Press “Measure latency” below to time this model on this machine.")
     else:
-        row.metric("Latency", milliseconds(latency.median_ms), width=150,
-                       help=f"median of {latency.runs} runs, IQR {latency.iqr_ms:.2f} ms, batch {latency.batch}, "
-                            f"{latency.threads} thread(s), {latency.device}")
+        # A noisy figure keeps its verdict next to the number (grey, under it), not only in the panel below.
+        per_image = f"; {latency.per_image_ms:.3f} ms per image, {latency.throughput_ips:,.0f} images/s" if latency.batch > 1 else ""
+        row.metric("Latency", milliseconds(latency.median_ms), None if latency.reusable else latency.quality,
+                   delta_color="off", delta_arrow="off", width=150,
+                   help=f"median of {latency.runs} runs, IQR {latency.iqr_ms:.2f} ms{per_image}; {conditions(latency)}; "
+                        f"quality {latency.quality}")
     st.caption(f"Deltas against the paper's {ARCH_TITLES[config.arch]} (α = 1, 224 px, paper table): "
                f"{human(ref.params)} params, {human(scale * ref.macs)} {unit}.")
 
@@ -136,13 +141,15 @@ def layer_table(config: MobileNetConfig, frame: pd.DataFrame, latency=None, unit
         "params": st.column_config.NumberColumn("params", format="localized"),
         unit: st.column_config.NumberColumn(unit, format="localized", help=COUNT_HELP),
         "share (%)": st.column_config.NumberColumn(f"share of {unit}", format="%.2f%%"),
-        "latency (ms)": st.column_config.NumberColumn("latency", format="%.3f ms"),
-        "latency share (%)": st.column_config.NumberColumn("latency share", format="%.2f%%"),
-        "GMAC/s": st.column_config.NumberColumn("GMAC/s", format="%.1f"),
-        "MACs/byte": st.column_config.NumberColumn("MACs/byte", format="%.1f", help="arithmetic intensity: low values are memory-bound"),
+        # Explicit widths: the grid sizes columns from a sample of cells and clipped wider values
+        # on the left ("183.882 ms" showed as "83.882 ms"). These fit the largest values possible.
+        "latency (ms)": st.column_config.NumberColumn("latency", format="%.3f ms", width=110),
+        "latency share (%)": st.column_config.NumberColumn("latency share", format="%.2f%%", width=105),
+        "GMAC/s": st.column_config.NumberColumn("GMAC/s", format="%.1f", width=80),
+        "MACs/byte": st.column_config.NumberColumn("MACs/byte", format="%.1f", width=85, help="arithmetic intensity: low values are memory-bound"),
     }
     st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch", height=380)
-    latency_by_layer = None if latency is None else {r.name: r.latency_ms for r in latency.layers}
+    latency_by_layer = {r.name: r.latency_ms for r in latency.layers} if latency is not None and latency.layers else None
     st.download_button("Download layer table (CSV)", profile_csv(config, latency_by_layer),
                        file_name=export_filename(config, "csv").replace(".csv", "_layers.csv"), mime="text/csv",
                        key=f"{config.arch}.download_csv")
@@ -161,6 +168,8 @@ def render(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
     tabs = dict(zip(VIEW_TABS, st.tabs(VIEW_TABS, key=f"{config.arch}.view", on_change="rerun")))
     with tabs["Layers"]:
         if tabs["Layers"].open:
+            if latency is not None and latency.layers:
+                coverage_note(latency)
             layer_table(config, frame, latency, unit)
     with tabs["Architecture"]:
         if tabs["Architecture"].open:
@@ -179,11 +188,11 @@ def render(config: MobileNetConfig, latency=None, unit: str = "MACs") -> None:
             pass
         elif latency is None:
             st.info("Measure latency (below) to plot each layer's time against its MACs.")
+        elif not latency.layers:
+            st.info(f"The {latency.runtime} runtime was timed as a whole: there are no per-layer times to plot.")
         else:
+            coverage_note(latency)
             st.plotly_chart(charts.latency_vs_macs(frame, unit), width="stretch", key=f"{config.arch}.latency_chart")
-            st.caption(f"The per-layer times add up to {latency.layer_sum_ms:.2f} ms, {latency.coverage:.0%} of the "
-                       f"whole-model median ({latency.median_ms:.2f} ms); the rest is Python and container overhead "
-                       "and the residual adds.")
     module_text(config)
 
 
@@ -196,6 +205,23 @@ def module_text(config: MobileNetConfig) -> None:
             st.code(str(shared_model(config)), language=None)
 
 
+def coverage_note(latency) -> None:
+    """Say how far the per-layer times add up to the whole; a warning when they do not, or are noisy."""
+    low, high = COVERAGE_RANGE
+    sums = (f"their sum is {latency.layer_sum_ms:.2f} ms, {latency.coverage:.0%} of the whole-model median "
+            f"({latency.median_ms:.2f} ms)")
+    if not low <= latency.coverage <= high:
+        st.warning(f"**These per-layer times do not add up to the whole model**: {sums}; expected {low:.0%}–{high:.0%}. "
+                   "Read them as rough relative figures at most, not as a breakdown of the total.", icon=":material/warning:")
+    elif not latency.reusable:
+        st.warning(f"**These per-layer times come from a {latency.quality} measurement** ({sums}): read them as rough "
+                   "relative figures at most.", icon=":material/warning:")
+    else:
+        st.caption(f"The per-layer times add up to {latency.layer_sum_ms:.2f} ms, {latency.coverage:.0%} of the "
+                   f"whole-model median ({latency.median_ms:.2f} ms); the rest is Python and container overhead "
+                   "and the residual adds.")
+
+
 # --- latency on demand ----------------------------------------------------------------------------
 
 
@@ -203,40 +229,45 @@ def latency_panel(config: MobileNetConfig):
     """Settings and the "Measure latency" button. Returns the report for ``config``, if any."""
     import torch
 
-    from explorer.latency import LatencyError, LatencySettings, measure_latency
-    from explorer.timing import available_cores
+    from explorer.machine import available_cores
+    from explorer.measurement import RUNTIMES, LatencySettings
 
     arch, ss = config.arch, st.session_state
+    defaults = LatencySettings()
     st.subheader("Measured latency")
-    cols = st.columns([1, 1, 1, 1.4])
+    cols = st.columns([1, 1, 1, 1, 1.4])
     threads = cols[0].number_input("Threads", 1, available_cores(), value=available_cores(), key=f"{arch}.threads")
-    batch = cols[1].number_input("Batch", 1, 64, value=1, key=f"{arch}.batch")
+    batch = cols[1].number_input("Batch", 1, 64, value=defaults.batch, key=f"{arch}.batch")
     devices = ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
     device = cols[2].selectbox("Device", devices, key=f"{arch}.device")
-    remeasure = cols[3].checkbox("Re-measure (ignore the stored result)", key=f"{arch}.remeasure")
-    settings = LatencySettings(batch=int(batch), threads=int(threads), device=device)
+    runtime = cols[3].selectbox("Runtime", RUNTIMES, key=f"{arch}.runtime")
+    remeasure = cols[4].checkbox("Re-measure (ignore the stored result)", key=f"{arch}.remeasure")
+    try:
+        settings = LatencySettings(batch=int(batch), threads=int(threads), device=device, runtime=runtime)
+    except ConfigError as err:
+        st.error(f"Latency settings: {err}")
+        return None
     report_key = f"{arch}.latency"
     if st.button("Measure latency", type="primary", key=f"{arch}.measure",
-                 help="About 2 s: the whole model with torch.utils.benchmark, then every layer with hooks."):
-        bar = st.progress(0.0, text="Preparing…")
-        try:
-            report = measure_latency(config, settings, store=latency_store(), remeasure=remeasure,
-                                     model=shared_model(config), progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-        except (LatencyError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
-            bar.empty()
-            st.error(f"The model could not be measured: {err}")
-            return None
-        bar.empty()
-        ss[report_key] = (config, settings, report)
+                 help="About 2 s: the whole model with torch.utils.benchmark, then every layer with hooks; "
+                      "measured again (up to 3 attempts) if the machine was busy. One measurement at a time on this machine."):
+        report = measure_in_page(config, settings, remeasure=remeasure, model=shared_model(config))
+        if report is not None:
+            ss[report_key] = (config, settings, report)
     show_store_status()
+    lock = latency_store().lock
+    if lock.is_held() and (holder := lock.holder()) is not None:  # before pressing: say the wait ahead
+        st.caption(f"Another latency measurement is running on this machine ({holder.what}, {holder.fraction:.0%}): "
+                   "a new one waits for it to end.")
     stored = ss.get(report_key)
     if stored is None or stored[0] != config or stored[1] != settings:
-        st.caption(f"Times this exact model on this machine ({settings.threads} thread(s), batch {settings.batch}, "
-                   f"{settings.device}). Stored results are reused when the same measurement is asked again.")
+        earlier = latency_store().lookup(config, settings)
+        if earlier is not None and not earlier.reusable:
+            st.info(f"The store holds a {earlier.quality} measurement of this model with these settings "
+                    f"({earlier.median_ms:.2f} ms): it is not reused. “Measure latency” measures it again.")
+        st.caption(f"Times this exact model on this machine ({settings.resolved_threads} thread(s), batch {settings.batch}, "
+                   f"{settings.device}, {settings.runtime}). Good stored results are reused when the same measurement is asked again.")
         return None
     report = stored[2]
-    source = "reused from the local store (measured " + report.measured_at[:19].replace("T", " ") + ")" if report.from_store else "measured just now"
-    st.success(f"**{report.median_ms:.2f} ms** median (IQR {report.iqr_ms:.2f} ms, {report.runs} runs), "
-               f"batch {report.batch}, {report.threads} thread(s), {report.device}, torch {report.torch_version}, "
-               f"{report.cpu}: {source}.")
+    show_verdict(report)
     return report
