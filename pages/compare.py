@@ -33,8 +33,8 @@ reports = {arch: r for arch, r in ((a, view.stored_latency(c)) for a, c in confi
 stages, kinds = view.group_frames(configs, reports)
 measured = len(reports) == len(configs)
 if measured:
-    st.caption("Latency: " + "; ".join(f"{ARCH_TITLES[a]} {r.median_ms:.2f} ms median ({r.threads} threads, batch 1, CPU)"
-                                       for a, r in reports.items()) + ", from the local latency store.")
+    st.caption(view.latency_caption(reports))
+    view.latency_warnings(reports)
 else:
     st.caption("Latency per stage and kind appears once both models are measured on this machine (batch 1, CPU).")
 

@@ -15,7 +15,7 @@ from explorer.compare import depth_profile, match_width, stage_summary
 from explorer.config import ARCHS
 from explorer.units import human
 
-from . import links, page_links
+from . import links, measuring, page_links
 from .controls import RESOLUTION_PRESETS, RESOLUTION_RANGE, WIDTH_RANGE
 from .state import ARCH_TITLES, error_text, latency_store, remembered_config, shared_model, show_store_status
 
@@ -182,26 +182,39 @@ def _settings():
 
 
 def stored_latency(config: MobileNetConfig):
-    """The stored whole-model and per-layer report of ``config`` on this machine, or None."""
-    return latency_store().get(config, _settings())
+    """This session's latest measurement of ``config`` on this machine, else a good stored one, or None.
+
+    The session's own result is shown even when it is noisy (with its verdict): the store never
+    hands noisy results out again, but the person who just measured should see what came out."""
+    return st.session_state.get("compare.reports", {}).get(config) or latency_store().get(config, _settings())
 
 
 def measure_button(configs: dict[str, MobileNetConfig]) -> None:
-    from explorer.latency import LatencyError, measure_latency
-
+    """Measure both models (or reuse good stored results), one at a time under the machine's lock."""
     if st.button("Measure both on this machine", key="compare.measure", type="primary",
                  help="About 2 s per model: batch 1, CPU, all cores. Results are kept in the local latency store."):
-        bar = st.progress(0.0, text="Preparing…")
-        for i, (arch, config) in enumerate(configs.items()):
-            try:
-                measure_latency(config, _settings(), store=latency_store(), model=shared_model(config),
-                                progress=lambda f, msg, i=i: bar.progress(min((i + f) / len(configs), 1.0), text=f"{ARCH_TITLES[arch]}: {msg}"))
-            except (LatencyError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
-                bar.empty()
-                st.error(f"{ARCH_TITLES[arch]} could not be measured: {err}")
-                return
-        bar.empty()
+        reports = st.session_state.setdefault("compare.reports", {})
+        for arch, config in configs.items():
+            report = measuring.measure_in_page(config, _settings(), model=shared_model(config), label=f"{ARCH_TITLES[arch]}: ")
+            if report is None:
+                return  # the error is on the page
+            reports[config] = report
     show_store_status()
+
+
+def latency_caption(reports: dict) -> str:
+    """The medians with their conditions, quality and where they come from."""
+    return "Latency: " + "; ".join(
+        f"{ARCH_TITLES[a]} {r.median_ms:.2f} ms median (IQR {r.iqr_ms:.2f} ms, {r.runs} runs; {measuring.conditions(r)}; "
+        f"quality {r.quality}; {'reused from the local store' if r.from_store else 'measured just now'})"
+        for a, r in reports.items()) + "."
+
+
+def latency_warnings(reports: dict) -> None:
+    """A noisy result is shown with the reasons not to rely on it."""
+    for arch, report in reports.items():
+        if report.quality != "good":
+            measuring.show_verdict(report, label=f"{ARCH_TITLES[arch]}: ")
 
 
 # --- frames ---------------------------------------------------------------------------------------
