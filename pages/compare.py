@@ -8,16 +8,24 @@ from ui import tradeoff_charts as charts
 from ui.state import ARCH_TITLES
 
 st.title("Compare MobileNet V1 and V2")
-st.caption("Both paper architectures (1000 classes) at the width and resolution you choose. "
+st.caption("Your configs from the V1 and V2 pages (or a shared link), at the width and resolution you choose here. "
            "Counts are exact; latency is measured on this machine when you ask.")
 
-configs = {}
+link_problem = view.open_link()
+if link_problem:
+    st.warning(link_problem)
+view.load_panel()
+
+# Each family's heading, settings and totals share one column, so on a phone (columns stack) the
+# numbers stay under their heading.
+configs, slots = {}, {}
 for col, arch in zip(st.columns(2, gap="large"), ARCHS):
     with col:
         st.subheader(ARCH_TITLES[arch])
-        configs[arch] = view.settings_widgets(arch)
-for col, arch in zip(st.columns(2, gap="large"), ARCHS):
-    with col:
+        configs[arch], _ = view.settings_widgets(arch)
+        slots[arch] = st.container()
+for arch in ARCHS:
+    with slots[arch]:
         view.totals(configs[arch], next(configs[other] for other in ARCHS if other != arch))
 
 view.measure_button(configs)
@@ -25,14 +33,14 @@ reports = {arch: r for arch, r in ((a, view.stored_latency(c)) for a, c in confi
 stages, kinds = view.group_frames(configs, reports)
 measured = len(reports) == len(configs)
 if measured:
-    st.caption("Latency: " + "; ".join(f"{ARCH_TITLES[a]} {r.median_ms:.2f} ms median ({r.threads} threads, batch 1, CPU)"
-                                       for a, r in reports.items()) + ", from the local latency store.")
+    st.caption(view.latency_caption(reports))
+    view.latency_warnings(reports)
 else:
     st.caption("Latency per stage and kind appears once both models are measured on this machine (batch 1, CPU).")
 
 measures = ["MACs", "params"] + (["latency (ms)"] if measured else [])
 # Lazy tabs: only the open tab's charts are computed and sent.
-TABS = ("Cost by kind", "Cost by stage", "Through depth", "Budget matching")
+TABS = view.TABS
 tabs = dict(zip(TABS, st.tabs(TABS, key="compare.view", on_change="rerun")))
 with tabs["Cost by kind"]:
     if tabs["Cost by kind"].open:
@@ -52,3 +60,5 @@ with tabs["Through depth"]:
 with tabs["Budget matching"]:
     if tabs["Budget matching"].open:
         view.budget_matching(configs)
+
+view.write_link(configs)

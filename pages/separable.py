@@ -23,6 +23,13 @@ def _seed_custom() -> None:
             st.session_state[f"separable.{name}"] = getattr(shape, name)
 
 
+link_problem, link_note = view.open_link(remembered_config)
+if link_problem:
+    st.warning(link_problem)
+if link_note:
+    st.info(link_note)
+
+label = None
 with st.sidebar:
     st.header("The convolution")
     source = st.radio("Shape", view.SOURCES, format_func=view.SOURCE_LABELS.get, key="separable.source", on_change=_seed_custom)
@@ -31,8 +38,9 @@ with st.sidebar:
         config = remembered_config(arch)
         choices = layer_shapes(config)
         labels = [label for label, _ in choices]
-        label = st.selectbox("Layer (depthwise + its 1×1)", labels, index=labels.index(default_layer(config)[0]),
-                             key=f"separable.layer.{arch}",
+        if st.session_state.get(f"separable.layer.{arch}") not in labels:  # first visit, or the model changed
+            st.session_state[f"separable.layer.{arch}"] = default_layer(config)[0]
+        label = st.selectbox("Layer (depthwise + its 1×1)", labels, key=f"separable.layer.{arch}",
                              help="Defaults to the shape the model repeats most. V2: the depthwise and the projection.")
         st.caption(f"From your current {view.config_label(config)}: change it on the {ARCH_TITLES[arch]} page.")
         shape, problem = dict(choices)[label], None
@@ -56,6 +64,7 @@ if problem:
     st.error(f"{problem}. Fix it in the sidebar; the whole-model sections below do not depend on it.")
 else:
     st.session_state["separable.shown_shape"] = shape
+    view.write_link(source, st.session_state.get("separable.arch", ARCHS[0]), label, shape)
     st.info(f"**{view.shape_text(shape)}**: a {shape.input_size}×{shape.input_size}×{shape.in_channels} input "
             f"becomes a {shape.feature_size}×{shape.feature_size}×{shape.out_channels} output.")
 

@@ -9,6 +9,9 @@ st.caption("Top-1 accuracy against MACs, parameters and device latency, as publi
            "(papers, TF-slim, torchvision), at the costs this project computes. Hover a point for its source and table.")
 
 platforms = tradeoffs_view.platform_choices()
+link_problem = tradeoffs_view.open_link(list(platforms))
+if link_problem:
+    st.warning(link_problem)
 with st.sidebar:
     st.header("Show")
     precision = st.radio("Models", ["Float", "Quantized", "Both"], horizontal=True, key="tradeoffs.precision",
@@ -20,7 +23,7 @@ st.subheader("Your configs")
 tradeoffs_view.your_configs_text()
 
 # Lazy tabs: only the open tab runs, so the budget finder and the charts cost nothing until shown.
-TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
+TABS = tradeoffs_view.TABS
 tabs = dict(zip(TABS, st.tabs(TABS, key="tradeoffs.view", on_change="rerun")))
 with tabs["Accuracy vs MACs"]:
     if tabs["Accuracy vs MACs"].open:
@@ -39,3 +42,5 @@ with tabs["Published vs computed"]:
 with tabs["Budget finder"]:
     if tabs["Budget finder"].open:
         tradeoffs_view.budget_finder(platforms)
+
+tradeoffs_view.write_link(list(platforms))

@@ -2,23 +2,36 @@
 latency per stage/kind appears after measuring (private store, tiny budget)."""
 
 import json
+import math
 from pathlib import Path
+from urllib.parse import urlencode
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
+from explorer.accuracy import architecture_changes
 from explorer.compare import match_width
+from explorer.config import with_expansion
 from explorer.units import human
+from ui.links import encode
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 
 
-def open_page(tab="Cost by kind"):
-    """Open the page with ``tab`` selected (tabs are lazy: only the open one renders)."""
+def open_page(tab="Cost by kind", query=None, v1=None, v2=None):
+    """Open the page with ``tab`` selected (tabs are lazy: only the open one renders), or with the
+    link parameters ``query``; ``v1``/``v2``: the configs last tuned on the explorer pages."""
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()  # the first run registers st.navigation's pages
-    at.session_state["compare.view"] = tab
+    if query is None:
+        at.session_state["compare.view"] = tab
+    else:
+        at.query_params.update(query)
+    for arch, config in (("mobilenet_v1", v1), ("mobilenet_v2", v2)):
+        if config is not None:
+            at.session_state[f"config:{arch}"] = config
     at.switch_page("pages/compare.py")
     at.run()
     assert not at.exception, at.exception
@@ -73,6 +86,89 @@ def test_latency_appears_after_measuring():
     assert not any("latency" in json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart"))
     at.button(key="compare.measure").click().run()
     assert not at.exception and not at.error
-    assert any("from the local latency store" in c.value for c in at.caption)
+    caption = next(c.value for c in at.caption if c.value.startswith("Latency:"))
+    assert caption.count("ms median") == 2 and caption.count("quality") == 2 and "batch 1" in caption
+    noisy = caption.count("quality noisy")  # a busy machine may give noisy results: shown with their verdict
+    assert len([w for w in at.warning if "Noisy measurement" in w.value]) == noisy
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
     assert "latency (ms) by layer kind" in titles
+
+
+T4 = paper_config("mobilenet_v2", blocks=[b.to_dict() for b in with_expansion(paper_config("v2").blocks, 4)])
+
+
+def test_starts_from_the_configs_tuned_on_the_explorer_pages():
+    v1 = paper_config("mobilenet_v1", width_multiplier=0.5, resolution=160, depthwise_separable=False)
+    at = open_page(v1=v1, v2=T4)
+    assert macs_metrics(at) == [count(v1).macs, count(T4).macs]
+    captions = [c.value for c in at.caption]
+    for config in (v1, T4):
+        assert any(c.startswith("Custom: " + architecture_changes(config)[0]) for c in captions)
+    # Its width slider works over the tuned architecture, not the paper's.
+    at.slider(key="compare.mobilenet_v2.width").set_value(0.5).run()
+    assert macs_metrics(at)[1] == count(T4.replace(width_multiplier=0.5)).macs
+
+
+def test_link_round_trips_both_configs_and_the_tab():
+    at = open_page(v2=T4, tab="Through depth")
+    at.slider(key="compare.mobilenet_v1.width").set_value(0.75).run()
+    at.select_slider(key="compare.mobilenet_v2.resolution").set_value(160).run()
+    link = dict(at.query_params)
+    assert link["v1.width_multiplier"] == "0.75" and link["v2.resolution"] == "160" and link["tab"] == "through-depth"
+    assert link["v2.blocks"].startswith("1.16.1.1_4.24.2.2")
+    expected = macs_metrics(at)
+    other = open_page(query=link)  # a fresh session: its explorer pages hold the paper models
+    assert not other.warning and not other.exception
+    assert macs_metrics(other) == expected == [count(paper_config("v1", width_multiplier=0.75)).macs,
+                                               count(T4.replace(resolution=160)).macs]
+    assert other.session_state["compare.view"] == "Through depth"
+    assert dict(other.query_params) == link
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"v2.blocks": "6.24.3.9"}, "v2.blocks[0].s: stride must be 1 or 2"),
+    ({"v1.width_multiplier": "abc"}, "v1.width_multiplier"),
+    ({"v1.resolution": "224", "tab": "nope"}, "tab:"),
+    ({"colour": "red"}, "colour:"),
+])
+def test_tampered_links_name_the_field_and_fall_back(query, field):
+    at = open_page(query=query, v2=T4)
+    assert not at.exception
+    assert len(at.warning) == 1 and field in at.warning[0].value and "V1 and V2 page configs" in at.warning[0].value
+    assert macs_metrics(at) == [count(paper_config("v1")).macs, count(T4).macs]
+
+
+def test_a_pasted_link_loads_one_side():
+    at = open_page()
+    config = paper_config("v2", width_multiplier=0.5, resolution=128)
+    link = "http://localhost:8501/v2?" + urlencode(encode(config))
+    at.text_input(key="compare.paste").input(link).run()
+    assert macs_metrics(at) == [count(paper_config("v1")).macs, count(config).macs]
+    at.text_input(key="compare.paste").input("http://localhost:8501/v2?resolution=9999").run()
+    assert any("resolution" in e.value and "nothing was changed" in e.value for e in at.error)
+    assert macs_metrics(at)[1] == count(config).macs
+    at.text_input(key="compare.paste").input("hello").run()
+    assert any("Paste a whole link" in e.value for e in at.error)
+
+
+def test_a_later_tuning_on_an_explorer_page_replaces_that_side_only():
+    at = open_page()
+    at.slider(key="compare.mobilenet_v2.width").set_value(0.5).run()
+    at.run()  # a rerun keeps this page's own choice
+    v2_half = count(paper_config("v2", width_multiplier=0.5)).macs
+    assert macs_metrics(at)[1] == v2_half
+    tuned = paper_config("v1", resolution=128)
+    at.session_state["config:mobilenet_v1"] = tuned  # what the V1 page stores when it is tuned
+    at.run()
+    assert macs_metrics(at) == [count(tuned).macs, v2_half]
+
+
+def test_channels_through_depth_on_a_log_axis_with_readable_ticks():
+    at = open_page(tab="Through depth")
+    axis = next(json.loads(c.proto.spec)["layout"]["yaxis"] for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"]["yaxis"].get("title", {}).get("text") == "channels")
+    assert axis["type"] == "log"
+    assert {"10", "100", "1k"} <= set(axis["ticktext"])  # 3…1280 channels
+    # 1-2-5 ticks only, each labelled with its magnitude (plotly's own log labels repeat 2 … 9 per decade)
+    assert all(round(v / 10 ** math.floor(math.log10(v)), 6) in (1, 2, 5) for v in axis["tickvals"])
+    assert len(set(axis["ticktext"])) == len(axis["ticktext"])

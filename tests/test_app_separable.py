@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import paper_config
 from explorer.full_conv import V1_METHOD, full_conv_counterpart
 from explorer.inverted_residual import inverted_residual_costs
-from explorer.separable import ConvShape, default_layer, factorization
+from explorer.separable import ConvShape, default_layer, factorization, layer_shapes
 from explorer.separable_timing import IMPLEMENTATION_LABELS, IMPLEMENTATIONS
 from ui.separable_view import FORMULA_KEYS, formula_latex, residual_sentence
 
@@ -18,9 +18,13 @@ PAGE = "pages/separable.py"
 TINY = {"kernel_size": 3, "in_channels": 8, "out_channels": 16, "feature_size": 8}
 
 
-def open_page():
+def open_page(query=None, v1=None):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # the first run registers st.navigation's pages
+    if query:
+        at.query_params.update(query)
+    if v1 is not None:
+        at.session_state["config:mobilenet_v1"] = v1
     at.switch_page(PAGE)
     at.run()
     assert not at.exception, at.exception
@@ -63,10 +67,18 @@ def test_default_run_shows_the_formulas_of_the_default_layer():
 def test_formulas_fill_in_the_numbers():
     tex = formula_latex(ConvShape(3, 512, 512, 14))  # V1's blocks.6: 3·3·512·512·14·14 MACs
     assert tuple(tex) == FORMULA_KEYS
-    assert tex["standard_macs"].endswith(r"3 \cdot 3 \cdot 512 \cdot 512 \cdot 14 \cdot 14 = 462{,}422{,}016")
-    assert tex["separable_macs"].endswith("= 903{,}168 + 51{,}380{,}224 = 52{,}283{,}392")
-    assert tex["separable_params"].endswith("= 4{,}608 + 262{,}144 = 266{,}752")
-    assert tex["ratio"].endswith(r"\frac{1}{512} + \frac{1}{9} = 0.1131")
+    # Each formula is split in aligned lines (symbols, numbers, result) so a phone's width holds it.
+    lines = {key: formula_lines(value) for key, value in tex.items()}
+    assert lines["standard_macs"][1:] == [r"= 3 \cdot 3 \cdot 512 \cdot 512 \cdot 14 \cdot 14", "= 462{,}422{,}016"]
+    assert lines["separable_macs"][-2:] == ["= 903{,}168 + 51{,}380{,}224", "= 52{,}283{,}392"]
+    assert lines["separable_params"][-2:] == ["= 4{,}608 + 262{,}144", "= 266{,}752"]
+    assert lines["ratio"][-1] == r"= \frac{1}{512} + \frac{1}{9} = 0.1131"
+
+
+def formula_lines(tex: str) -> list[str]:
+    assert tex.startswith(r"\begin{aligned}") and tex.endswith(r"\end{aligned}")
+    body = tex[len(r"\begin{aligned}"):-len(r"\end{aligned}")]
+    return [line.replace("&", "").strip() for line in body.split(r"\\")]
 
 
 def test_v2_layer_choice():
@@ -177,3 +189,61 @@ def test_inverted_residual_row_and_repeat():
 def test_residual_sentence_fits_the_block(overrides, row, fragment):
     config = paper_config("v2", **overrides)
     assert fragment in residual_sentence(config, inverted_residual_costs(config, row, 0))
+
+
+def shown_shape(at):
+    return at.session_state["separable.shown_shape"]
+
+
+def test_layer_link_round_trips():
+    at = open_page()
+    at.radio(key="separable.arch").set_value("mobilenet_v2").run()
+    label = layer_shapes(paper_config("v2"))[3][0]
+    at.selectbox(key="separable.layer.mobilenet_v2").set_value(label).run()
+    link = dict(at.query_params)
+    shape = dict(layer_shapes(paper_config("v2")))[label]
+    assert link == {"shape": "layer", "model": "v2", "layer": "blocks.3", "k": "3", "m": str(shape.in_channels),
+                    "n": str(shape.out_channels), "f": str(shape.feature_size), "s": "2"}
+    other = open_page(query=link)
+    assert not other.warning and not any("custom values" in i.value for i in other.info)
+    assert other.selectbox(key="separable.layer.mobilenet_v2").value == label
+    assert shown_shape(other) == shape and dict(other.query_params) == link
+
+
+def test_custom_link_round_trips():
+    at = use_custom(open_page(), kernel_size=5, in_channels=64, out_channels=128, feature_size=28)
+    at.radio(key="separable.stride").set_value(2).run()
+    link = dict(at.query_params)
+    assert link == {"shape": "custom", "k": "5", "m": "64", "n": "128", "f": "28", "s": "2"}
+    other = open_page(query=link)
+    assert shown_shape(other) == ConvShape(5, 64, 128, 28, 2)
+    assert other.radio(key="separable.source").value == "custom" and dict(other.query_params) == link
+    assert f"{factorization(ConvShape(5, 64, 128, 28, 2)).standard_macs:,}".replace(",", "{,}") in latex_text(other)
+
+
+def test_a_layer_of_another_model_is_shown_as_its_shape():
+    """The sender's V1 had another width: the link's shape wins, as custom values, and says so."""
+    sender = paper_config("v1", width_multiplier=0.5)
+    label, shape = layer_shapes(sender)[5]
+    at = open_page(v1=sender)
+    at.selectbox(key="separable.layer.mobilenet_v1").set_value(label).run()
+    other = open_page(query=dict(at.query_params))  # the visitor's V1 is the paper's
+    assert shown_shape(other) == shape and other.radio(key="separable.source").value == "custom"
+    assert any("blocks.5" in i.value and "custom values" in i.value for i in other.info)
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"shape": "round"}, "shape:"),
+    ({"shape": "custom", "k": "4"}, "k: D_K (kernel size) must be odd"),
+    ({"shape": "custom", "m": "99999"}, "m: must be between 1 and 4096"),
+    ({"shape": "custom", "s": "3"}, "s: unknown value '3'; allowed: 1, 2"),
+    ({"model": "v3"}, "model:"),
+    ({"layer": "blocks.99"}, "layer:"),
+    ({"f": "abc"}, "f: expected an integer"),
+])
+def test_tampered_links_name_the_field_and_fall_back(query, field):
+    at = open_page(query=query)
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and field in at.warning[0].value and "defaults" in at.warning[0].value
+    assert at.radio(key="separable.source").value == "layer"
+    assert shown_shape(at) == default_layer(paper_config("v1"))[1]

@@ -9,15 +9,18 @@ or settings never shows a stale result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
 from explorer import ConfigError, MobileNetConfig
+from explorer.config import ARCHS, MAX_CHANNELS, MAX_RESOLUTION
 from explorer.full_conv import V1_TABLE4, full_conv_counterpart
 from explorer.inverted_residual import InvertedResidualCosts
-from explorer.separable import ConvShape, factorization
+from explorer.separable import MAX_KERNEL_SIZE, STRIDES, ConvShape, default_layer, factorization, layer_shapes
 from explorer.separable_timing import (
     IMPLEMENTATIONS,
     MAX_SWEEP_POINTS,
@@ -32,7 +35,7 @@ from explorer.separable_timing import (
 )
 from explorer.units import human, mebibytes
 
-from . import charts
+from . import charts, page_links
 from .state import ARCH_TITLES, error_text
 
 # One colour per implementation on every chart: the standard conv is a "conv", the grouped
@@ -65,6 +68,78 @@ def shape_text(shape: ConvShape) -> str:
     return f"D_K = {shape.kernel_size}, M = {shape.in_channels}, N = {shape.out_channels}, D_F = {shape.feature_size}{stride}"
 
 
+# --- the page's link ------------------------------------------------------------------------------
+# ``?shape=layer&model=v2&layer=blocks.7&k=3&m=384&n=64&f=14`` or ``?shape=custom&k=5&m=64&n=128&f=28&s=2``.
+# A layer link carries its shape too: the visitor's own model may not have that layer, or not with
+# that shape, and the link must still show what its sender saw.
+
+SHAPE_FIELDS = {"k": "kernel_size", "m": "in_channels", "n": "out_channels", "f": "feature_size", "s": "stride"}
+SHAPE_LIMITS = {"kernel_size": MAX_KERNEL_SIZE, "in_channels": MAX_CHANNELS, "out_channels": MAX_CHANNELS,
+                "feature_size": MAX_RESOLUTION}  # the sidebar inputs' own bounds
+
+
+def link_fields() -> list[page_links.Field]:
+    return [
+        page_links.choice("shape", "separable.source", SOURCES, "layer"),
+        page_links.choice("model", "separable.arch", ARCHS, ARCHS[0], text=lambda a: page_links.PREFIXES.get(a, a)),
+        *(page_links.number(p, f"separable.{name}", CUSTOM_DEFAULTS[name], 1, SHAPE_LIMITS[name], integer=True)
+          for p, name in SHAPE_FIELDS.items() if name != "stride"),
+        page_links.choice("s", "separable.stride", STRIDES, CUSTOM_DEFAULTS["stride"], text=str),
+    ]
+
+
+def _layer_name(label: str) -> str:
+    return label.split(" ", 1)[0]  # "blocks.6 (14×14, 512→512)" → "blocks.6"
+
+
+def open_link(remembered: Callable[[str], MobileNetConfig]) -> tuple[str | None, str | None]:
+    """Seed the page from a shared link. Returns (an error for an invalid link, a note when the
+    link's layer is shown as custom values); an invalid link leaves the page at its defaults."""
+    ss = st.session_state
+    fields = link_fields()
+    params = page_links.opened("separable")
+    if params is None:
+        return None, None
+    try:
+        values = page_links.read_fields(fields, params, known=("layer",))
+        given = {name: values[f"separable.{name}"] for name in SHAPE_FIELDS.values() if f"separable.{name}" in values}
+        shape = ConvShape(**(CUSTOM_DEFAULTS | given)) if given else None  # validated: odd kernel, stride 1 or 2, …
+        source = values.get("separable.source", "layer")
+        note = None
+        if source == "layer":
+            arch = values.get("separable.arch", ARCHS[0])
+            choices = layer_shapes(remembered(arch))
+            name = params.get("layer", "")
+            label = next((lab for lab, _ in choices if _layer_name(lab) == name), None) if name else default_layer(remembered(arch))[0]
+            if label is None and shape is None:
+                raise page_links.LinkError("layer", f"{name[:30]!r} is not a layer of your {ARCH_TITLES[arch]}")
+            if label is None or (shape is not None and dict(choices)[label] != shape):
+                values["separable.source"] = "custom"  # the sender's layer differs from this visitor's model
+                note = (f"The link's layer {name[:30]} comes from a {ARCH_TITLES[arch]} other than yours here, "
+                        "so its shape is shown as custom values.")
+            else:
+                ss[f"separable.layer.{arch}"] = label
+        page_links.seed(fields, values)
+        return None, note
+    except page_links.LinkError as err:
+        problem = f"{err.param}: {err.reason}"
+    except ConfigError as err:  # the shape's own check, named by the link's parameter and the paper's symbol
+        param = {name: p for p, name in SHAPE_FIELDS.items()}.get(err.field, err.field)
+        problem = f"{param}: {problem_text(err)}"
+    page_links.seed(fields)
+    for arch in ARCHS:
+        ss.pop(f"separable.layer.{arch}", None)
+    return f"This link has an invalid setting ({problem}), so the page shows its defaults.", None
+
+
+def write_link(source: str, arch: str, label: str | None, shape: ConvShape) -> None:
+    params = {"shape": source}
+    if source == "layer":
+        params |= {"model": page_links.PREFIXES[arch], "layer": _layer_name(label)}
+    params |= {p: str(getattr(shape, name)) for p, name in SHAPE_FIELDS.items()}
+    page_links.write("separable", params)
+
+
 # --- 1. the formulas ---------------------------------------------------------------------------
 
 FORMULA_KEYS = ("standard_macs", "depthwise_macs", "pointwise_macs", "separable_macs", "standard_params",
@@ -75,25 +150,37 @@ def _tex(value: int) -> str:
     return f"{value:,}".replace(",", "{,}")  # a bare comma in TeX math mode adds a space after it
 
 
+def _lines(*rows: str) -> str:
+    """Equal-sign-aligned lines: each formula, its numbers and its result on a line of its own, so
+    a phone's width holds them (one long line would be cut off)."""
+    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
+
 def formula_latex(shape: ConvShape) -> dict[str, str]:
     """The paper's formulas with the user's numbers, as LaTeX for ``st.latex``, keyed by ``FORMULA_KEYS``."""
     k, m, n, f = shape.kernel_size, shape.in_channels, shape.out_channels, shape.feature_size
     c = factorization(shape)
     return {
-        "standard_macs": (rf"D_K \cdot D_K \cdot M \cdot N \cdot D_F \cdot D_F = {k} \cdot {k} \cdot {m} \cdot {n} "
-                          rf"\cdot {f} \cdot {f} = {_tex(c.standard_macs)}"),
-        "depthwise_macs": (rf"D_K \cdot D_K \cdot M \cdot D_F \cdot D_F = {k} \cdot {k} \cdot {m} \cdot {f} \cdot {f} "
-                           rf"= {_tex(c.depthwise_macs)}"),
-        "pointwise_macs": rf"M \cdot N \cdot D_F \cdot D_F = {m} \cdot {n} \cdot {f} \cdot {f} = {_tex(c.pointwise_macs)}",
-        "separable_macs": (rf"D_K \cdot D_K \cdot M \cdot D_F \cdot D_F + M \cdot N \cdot D_F \cdot D_F = "
-                           rf"{_tex(c.depthwise_macs)} + {_tex(c.pointwise_macs)} = {_tex(c.separable_macs)}"),
-        "standard_params": rf"D_K \cdot D_K \cdot M \cdot N = {k} \cdot {k} \cdot {m} \cdot {n} = {_tex(c.standard_params)}",
-        "separable_params": (rf"D_K \cdot D_K \cdot M + M \cdot N = {_tex(c.depthwise_params)} + {_tex(c.pointwise_params)} "
-                             rf"= {_tex(c.separable_params)}"),
-        "ratio": (rf"\frac{{D_K \cdot D_K \cdot M \cdot D_F \cdot D_F + M \cdot N \cdot D_F \cdot D_F}}"
-                  rf"{{D_K \cdot D_K \cdot M \cdot N \cdot D_F \cdot D_F}} = \frac{{1}}{{N}} + \frac{{1}}{{D_K^2}} "
-                  rf"= \frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}} = {c.formula_ratio:.4f}"),
+        "standard_macs": _lines(r"& D_K \cdot D_K \cdot M \cdot N \cdot D_F \cdot D_F",
+                                rf"&= {k} \cdot {k} \cdot {m} \cdot {n} \cdot {f} \cdot {f}", rf"&= {_tex(c.standard_macs)}"),
+        "depthwise_macs": _lines(r"& D_K \cdot D_K \cdot M \cdot D_F \cdot D_F",
+                                 rf"&= {k} \cdot {k} \cdot {m} \cdot {f} \cdot {f}", rf"&= {_tex(c.depthwise_macs)}"),
+        "pointwise_macs": _lines(r"& M \cdot N \cdot D_F \cdot D_F", rf"&= {m} \cdot {n} \cdot {f} \cdot {f}",
+                                 rf"&= {_tex(c.pointwise_macs)}"),
+        "separable_macs": _lines(r"& D_K \cdot D_K \cdot M \cdot D_F \cdot D_F", r"&\quad + M \cdot N \cdot D_F \cdot D_F",
+                                 rf"&= {_tex(c.depthwise_macs)} + {_tex(c.pointwise_macs)}", rf"&= {_tex(c.separable_macs)}"),
+        "standard_params": _lines(r"& D_K \cdot D_K \cdot M \cdot N", rf"&= {k} \cdot {k} \cdot {m} \cdot {n}",
+                                  rf"&= {_tex(c.standard_params)}"),
+        "separable_params": _lines(r"& D_K \cdot D_K \cdot M + M \cdot N", rf"&= {_tex(c.depthwise_params)} + {_tex(c.pointwise_params)}",
+                                   rf"&= {_tex(c.separable_params)}"),
+        "ratio": _lines(r"& \frac{D_K^2 \cdot M \cdot D_F^2 + M \cdot N \cdot D_F^2}{D_K^2 \cdot M \cdot N \cdot D_F^2}",
+                        r"&= \frac{1}{N} + \frac{1}{D_K^2}", rf"&= \frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}} = {c.formula_ratio:.4f}"),
     }  # fmt: skip
+
+
+# KaTeX's display blocks keep one line's width; on a narrow screen an over-wide one scrolls
+# sideways instead of being clipped (a safety net: the formulas above are already split in lines).
+FORMULA_CSS = "<style>.katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 0; }</style>"
 
 
 def formulas(shape: ConvShape) -> None:
@@ -106,7 +193,7 @@ def formulas(shape: ConvShape) -> None:
     cols[2].metric("Fewer MACs", f"{c.mac_reduction:.2f}×", help="standard MACs / separable MACs")
     cols[3].metric("Fewer weights", f"{1 / c.params_ratio:.2f}×",
                    help=f"{c.standard_params:,} standard against {c.separable_params:,} separable weights")
-    # Full width: the separable sum is ~1000 px of KaTeX and would be cut off in a column.
+    st.html(FORMULA_CSS)
     st.markdown("**Standard convolution**: one D_K×D_K×M filter per output channel")
     st.latex(tex["standard_macs"])
     st.latex(tex["standard_params"])

@@ -3,11 +3,13 @@ colour and one marker symbol everywhere; layer kinds keep the colours of ``chart
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from explorer.accuracy import architecture_changes
 from explorer.config import ARCHS
 from explorer.tradeoffs import Candidate, pareto_front
 
@@ -20,9 +22,12 @@ HOVER = ("<b>%{customdata[0]}</b><br>top-1 %{y:.2f}%<br>%{customdata[1]}<br>"
          "source: %{customdata[2]}<br>table: %{customdata[3]}<extra></extra>")  # fmt: skip
 
 
-def _trace_points(points: Sequence[dict], name: str, color: str, symbol: str, x: str, **marker) -> go.Scatter:
+def _trace_points(points: Sequence[dict], name: str, color: str, symbol: str, x: str, labels: bool = False, **marker) -> go.Scatter:
+    """A marker per point; ``labels`` writes each point's name beside it (reference networks)."""
     return go.Scatter(
-        x=[p[x] for p in points], y=[p["top1"] for p in points], mode="markers", name=name, legendgroup=name,
+        x=[p[x] for p in points], y=[p["top1"] for p in points], mode="markers+text" if labels else "markers",
+        name=name, legendgroup=name, text=[p["label"] for p in points] if labels else None,
+        textposition="top center", textfont=dict(size=11, color=color),
         marker=dict(color=color, symbol=symbol, size=9, line=dict(width=1, color="white"), **marker),
         customdata=[[p["label"], p["detail"], p["source"], p["table"]] for p in points], hovertemplate=HOVER,
     )  # fmt: skip
@@ -34,35 +39,97 @@ def candidate_point(c: Candidate, x_value: float) -> dict:
                 detail=f"α {c.width_multiplier:g}, {c.resolution} px, {kind}; {c.macs / 1e6:,.1f}M MACs, {c.params / 1e6:.2f}M params (computed)")
 
 
+# --- axes -----------------------------------------------------------------------------------------
+
+LOG_SPAN = 20  # max/min beyond which a linear axis crushes the small values into one corner
+
+
+def needs_log(values: Sequence[float]) -> bool:
+    """True when the positive values span more than LOG_SPAN×: a linear axis would hide the small ones."""
+    positive = [v for v in values if v and v > 0]
+    return len(positive) > 1 and max(positive) / min(positive) > LOG_SPAN
+
+
+def tick_text(value: float) -> str:
+    """A 1-2-5 tick as people write it: 500k, 1M, 20M, 1G; 0.5, 2, 50 below a thousand."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
+
+
+def log_ticks(values: Sequence[float]) -> tuple[list[float], list[str]]:
+    """1-2-5 ticks covering ``values`` (positive), with their labels."""
+    positive = [v for v in values if v and v > 0]
+    lo, hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    ticks = [m * 10.0**e for e in range(lo, hi + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if min(positive) / 2.5 <= t <= max(positive) * 2.5]
+    return ticks, [tick_text(t) for t in ticks]
+
+
+def set_log_axis(fig: go.Figure, axis: str, values: Sequence[float]) -> None:
+    """A log axis with readable 1-2-5 labels (plotly's own log labels are bare digits 2 … 9)."""
+    ticks, text = log_ticks(values)
+    getattr(fig, f"update_{axis}axes")(type="log", tickvals=ticks, ticktext=text, minor=dict(showgrid=False))
+
+
+# --- the scatters ---------------------------------------------------------------------------------
+
+
+def _baseline_name(c: Candidate) -> str:
+    """The series of a published variant outside the paper architecture (V1 Tables 4 and 5)."""
+    return f"{FAMILY_NAMES[c.family]} baseline: {_short(c.label)} ({c.table})"
+
+
+def _short(label: str) -> str:
+    return label.split(" (")[0]  # "Conv MobileNet (full convolutions)" → "Conv MobileNet"; hover keeps the rest
+
+
 def accuracy_scatter(
     candidates: Sequence[Candidate],
     x_of: Callable[[Candidate], float | None],
     x_title: str,
     *,
-    log_x: bool = False,
+    log_x: bool | None = None,
     references: Sequence[dict] = (),
     user_points: Sequence[dict] = (),
+    user_costs: Sequence[dict] = (),
 ) -> go.Figure:
     """Top-1 against a cost: a trace per family (quantized rows hollow), each family's Pareto
-    frontier as a line, the reference networks, and the user's configs as stars (hollow and
-    dashed-outlined when the accuracy is an estimate)."""
+    frontier as a line, the published baselines that are not the paper architecture (full
+    convolutions, shallow) as their own labelled series outside the frontier, the reference
+    networks (labelled), the user's configs as stars (hollow and dashed-outlined when the accuracy
+    is an estimate), and a user's config without published accuracy as a dashed vertical line at
+    its exact cost. ``log_x=None`` chooses a log axis when the costs span decades."""
     fig = go.Figure()
+    xs: list[float] = []
+    ys: list[float] = []
     for family in ARCHS:
         rows = [c for c in candidates if c.family == family and c.top1 is not None and x_of(c) is not None]
+        paper = [c for c in rows if not architecture_changes(c.config)]
         if not rows:
             continue
         color, symbol, name = FAMILY_COLORS[family], FAMILY_SYMBOLS[family], FAMILY_NAMES[family]
         for quantized in (False, True):
-            part = [candidate_point(c, x_of(c)) for c in rows if c.quantized == quantized]
+            part = [candidate_point(c, x_of(c)) for c in paper if c.quantized == quantized]
             if part:
                 fig.add_trace(_trace_points(part, name + (" (quantized)" if quantized else ""), color,
                                             symbol + ("-open" if quantized else ""), "x"))
-        front = pareto_front(rows, cost=x_of, accuracy="top1")
+        for c in rows:
+            if c not in paper:  # a baseline: its own series, never on the family's frontier
+                fig.add_trace(_trace_points([candidate_point(c, x_of(c)) | {"label": _short(c.label)}],
+                                            _baseline_name(c), color, "x-thin-open", "x", labels=True,
+                                            opacity=0.9))  # fmt: skip
+        front = pareto_front(paper, cost=x_of, accuracy="top1")
         fig.add_trace(go.Scatter(x=[x_of(c) for c in front], y=[c.top1 for c in front], mode="lines",
                                  line=dict(color=color, width=2), opacity=0.6,
                                  name=f"{name} Pareto frontier", hoverinfo="skip"))
+        xs += [x_of(c) for c in rows]
+        ys += [c.top1 for c in rows]
     if references:
-        fig.add_trace(_trace_points(references, FAMILY_NAMES["other"], FAMILY_COLORS["other"], FAMILY_SYMBOLS["other"], "x"))
+        fig.add_trace(_trace_points(references, FAMILY_NAMES["other"], FAMILY_COLORS["other"], FAMILY_SYMBOLS["other"], "x", labels=True))
+        xs += [p["x"] for p in references]
+        ys += [p["top1"] for p in references]
     for p in user_points:
         estimate = p["kind"] == "estimate"
         fig.add_trace(go.Scatter(
@@ -73,13 +140,50 @@ def accuracy_scatter(
                          color=FAMILY_COLORS[p["family"]], thickness=1) if estimate and p.get("low") is not None else None,
             customdata=[[p["name"], p["detail"], p["source"], p["table"]]], hovertemplate=HOVER,
         ))  # fmt: skip
-    fig.update_xaxes(title=x_title, type="log" if log_x else "linear", tickformat="~s")
-    if log_x:  # 1-2-5 ticks: plotly's default log minor labels (2 3 4 … 9) crowd the axis
-        fig.update_xaxes(tickvals=[m * 10**e for e in range(6, 11) for m in (1, 2, 5)])
+        xs.append(p["x"])
+    # A config without accuracy still has an exact cost: a dashed vertical line spanning the plotted
+    # accuracies, labelled at its top, so it is never "not plotted".
+    low, high = (min(ys) - 1, max(ys) + 1) if ys else (40.0, 80.0)
+    for p in user_costs:
+        color = FAMILY_COLORS[p["family"]]
+        fig.add_trace(go.Scatter(
+            x=[p["x"], p["x"]], y=[low, high], mode="lines+text", name=p["name"],
+            line=dict(color=color, width=2, dash="dash"), text=["", p["short"]], textposition="bottom right",
+            textfont=dict(size=11, color=color),
+            customdata=[[p["name"], p["detail"], "", ""]] * 2,
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        ))  # fmt: skip
+        xs.append(p["x"])
+    fig.update_xaxes(title=x_title, tickformat="~s")
+    log = bool(xs) and (needs_log(xs) if log_x is None else log_x)
+    if log:
+        set_log_axis(fig, "x", xs)
+    _place_labels(fig, xs, log)
     fig.update_yaxes(title="ImageNet top-1 (%)")
-    fig.update_layout(height=520, margin=dict(t=20, b=10, l=10, r=10), legend=dict(groupclick="toggleitem"),
-                      hoverlabel=dict(align="left"))
+    # The legend sits above the plot, in rows (at the side it takes half a phone's width; below, it
+    # collides with the x-axis title once a narrow chart tilts its tick labels).
+    fig.update_layout(height=620, margin=dict(t=20, b=10, l=10, r=10), hoverlabel=dict(align="left"),
+                      legend=dict(groupclick="toggleitem", orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left",
+                                  font_size=11))
     return fig
+
+
+def _place_labels(fig: go.Figure, xs: Sequence[float], log: bool) -> None:
+    """Point labels sit to the left of points in the right quarter of the axis, so none is cut off at
+    the plot's edge (a narrow phone chart leaves little room); elsewhere to the right."""
+    scale = (lambda v: math.log10(v)) if log else (lambda v: v)
+    lo, hi = scale(min(xs)), scale(max(xs))
+
+    def right(x: float) -> bool:
+        return hi > lo and (scale(x) - lo) / (hi - lo) > 0.75
+
+    for trace in fig.data:
+        if trace.mode == "markers+text":
+            trace.textposition = ["top left" if right(x) else "top right" for x in trace.x]
+        elif trace.mode == "lines+text":  # a config's cost line, labelled at its top
+            trace.textposition = "bottom left" if right(trace.x[0]) else "bottom right"
+        if trace.mode and "text" in trace.mode:
+            trace.cliponaxis = False
 
 
 # --- Compare page ---------------------------------------------------------------------------------
@@ -94,7 +198,9 @@ def grouped_bars(frame: pd.DataFrame, group: str, value: str, title: str, order:
                     hovertemplate="%{x}<br>" + value + " %{y:,.4~s}<extra>" + FAMILY_NAMES[family] + "</extra>")
     fig.update_xaxes(categoryorder="array", categoryarray=list(order) if order else None, tickangle=-30)
     fig.update_yaxes(title=value, tickformat="~s")
-    fig.update_layout(barmode="group", height=340, margin=dict(t=30, b=10, l=10, r=10), title=dict(text=title, font_size=14))
+    # Legend above the bars, in a row: at the side it takes a third of a phone's width.
+    fig.update_layout(barmode="group", height=360, margin=dict(t=60, b=10, l=10, r=10), title=dict(text=title, font_size=14),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left"))
     return fig
 
 
@@ -111,7 +217,9 @@ def depth_lines(frame: pd.DataFrame, value: str, title: str, log_y: bool = False
                         line=dict(color=FAMILY_COLORS[family], shape="hv"), marker=dict(size=4),
                         customdata=part[["name", "kind"]], hovertemplate="%{customdata[0]} (%{customdata[1]})<br>" + value + " %{y}<extra></extra>")
     fig.update_xaxes(title="layer (forward order)")
-    fig.update_yaxes(title=value, type="log" if log_y else "linear")
+    fig.update_yaxes(title=value)
+    if log_y:
+        set_log_axis(fig, "y", list(frame[value]))
     fig.update_layout(height=320, margin=dict(t=30, b=10, l=10, r=10), title=dict(text=title, font_size=14))
     return fig
 

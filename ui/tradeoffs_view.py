@@ -19,7 +19,7 @@ from explorer.fidelity import published_vs_computed
 from explorer.reference import latency_platforms, load_published_results
 from explorer.tradeoffs import MEASURED, Candidate, device_candidates, find_configs, published_candidates
 
-from . import tradeoff_charts
+from . import links, page_links, tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
 from .tradeoff_charts import FAMILY_NAMES
 
@@ -47,22 +47,44 @@ def user_configs() -> list[tuple[MobileNetConfig, object]]:
     return [(config, accuracy_for(config)) for config in map(remembered_config, ARCHS)]
 
 
+def _cost_detail(config: MobileNetConfig) -> str:
+    cost = count(config)
+    return f"α {config.width_multiplier:g}, {config.resolution} px: {cost.macs / 1e6:,.1f}M MACs, {cost.params / 1e6:.2f}M params (computed)"
+
+
 def user_points(x: str) -> list[dict]:
+    """The user's configs with an accuracy (published or estimated): stars on the accuracy axes."""
     points = []
     for config, acc in user_configs():
         if acc.value is None:
-            continue  # no accuracy: not placed on an accuracy axis (the text says so)
+            continue  # drawn by user_costs instead
         cost = count(config)
         estimate = acc.kind == "estimate"
         name = f"Your {ARCH_TITLES[config.arch]}" + (" (estimate)" if estimate else " (published)")
         points.append(dict(
             name=name, family=config.arch, kind=acc.kind, top1=acc.value, low=acc.low, high=acc.high,
             x={"macs": cost.macs, "params": cost.params}[x],
-            detail=f"α {config.width_multiplier:g}, {config.resolution} px: {cost.macs / 1e6:,.1f}M MACs, {cost.params / 1e6:.2f}M params (computed)"
-                   + ("<br><b>ESTIMATE</b>, not a published figure" if estimate else ""),
+            detail=_cost_detail(config) + ("<br><b>ESTIMATE</b>, not a published figure" if estimate else ""),
             source=acc.sources[0].source if acc.sources else "", table=acc.sources[0].table if acc.sources else "",
         ))  # fmt: skip
     return points
+
+
+NOT_PUBLISHED = "accuracy not published"
+
+
+def user_costs(x: str) -> list[dict]:
+    """The user's configs without accuracy, at their exact cost: a vertical line on the accuracy axes."""
+    out = []
+    for config, acc in user_configs():
+        if acc.value is not None:
+            continue
+        cost = count(config)
+        title = ARCH_TITLES[config.arch]
+        out.append(dict(name=f"Your {title} ({NOT_PUBLISHED})", short=f"Your {title.replace('MobileNet ', '')}: {NOT_PUBLISHED}",
+                        family=config.arch, x={"macs": cost.macs, "params": cost.params}[x],
+                        detail=_cost_detail(config) + "<br>" + acc.method))
+    return out
 
 
 def your_configs_text() -> None:
@@ -77,7 +99,8 @@ def your_configs_text() -> None:
                         f"(range {acc.low:g}–{acc.high:g}%), plotted as a hollow star.")
             st.caption(acc.method)
         else:
-            st.markdown(f"**Your {title}** ({where}): no accuracy, so it is not plotted on the accuracy axes.")
+            st.markdown(f"┆ **Your {title}** ({where}): {NOT_PUBLISHED}, so it is drawn as a dashed vertical line "
+                        "at its exact MACs and params.")
             st.caption(acc.method)
 
 
@@ -87,9 +110,10 @@ def human_m(n: float) -> str:
 
 def scatter(precision: str, show_references: bool, x: str) -> None:
     cands = _published(precision)
-    title = {"macs": "MACs (computed, log scale)", "params": "parameters (computed)"}[x]
-    fig = tradeoff_charts.accuracy_scatter(cands, lambda c: getattr(c, x), title, log_x=x == "macs",
-                                           references=references(x) if show_references else (), user_points=user_points(x))
+    title = {"macs": "MACs (computed, log scale)", "params": "parameters (computed, log scale)"}[x]
+    fig = tradeoff_charts.accuracy_scatter(cands, lambda c: getattr(c, x), title, log_x=True,
+                                           references=references(x) if show_references else (),
+                                           user_points=user_points(x), user_costs=user_costs(x))
     st.plotly_chart(fig, width="stretch", key=f"tradeoffs.scatter.{x}")
 
 
@@ -174,18 +198,17 @@ def platform_choices() -> dict[str, tuple[str, str]]:
 def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
     st.caption("Set any of the budgets (empty = no limit). Answers: the published configs plus an analytic sweep "
                "over α × resolution for both families; sweep points are **custom** configs, not published models.")
-    cols = st.columns(4)
+    cols = st.columns(4)  # values come from session state: the defaults or a shared link (ensure_defaults)
     max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
     max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
     max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
     source_label = cols[3].selectbox("Latency measured on", [MEASURED, *platforms], key="budget.source",
                                help="A published device and backend, or this machine's measurements from the latency store.")
     cols = st.columns([2, 1, 1, 1])
-    families = cols[0].multiselect("Families", list(ARCHS), default=list(ARCHS),
-                                   format_func=ARCH_TITLES.get, key="budget.families")
-    include_quantized = cols[1].checkbox("Quantized rows", value=True, key="budget.quantized")
-    include_sweep = cols[2].checkbox("Custom sweep", value=True, key="budget.sweep")
-    limit = cols[3].number_input("Show top", 5, 500, value=25, step=5, key="budget.limit")
+    families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families")
+    include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
+    include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
+    limit = cols[3].number_input("Show top", 5, 500, step=5, key="budget.limit")
     source = platforms.get(source_label, MEASURED)
     measured = None
     if max_latency is not None and source == MEASURED:
@@ -212,14 +235,64 @@ def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
                  column_config={"top-1 (%)": st.column_config.NumberColumn(format="%.2f"),
                                 "MACs (M)": st.column_config.NumberColumn(format="%.1f"),
                                 "params (M)": st.column_config.NumberColumn(format="%.2f"),
-                                "latency (ms)": st.column_config.NumberColumn(format="%.1f")})
+                                "latency (ms)": st.column_config.NumberColumn(format="%.1f"),
+                                "open": st.column_config.LinkColumn(
+                                    "open", display_text="Open in explorer", pinned=True,
+                                    help="This config on the V1 or V2 page, with its full settings in the link")})
 
 
 def budget_frame(found: Sequence[Candidate]) -> pd.DataFrame:
     return pd.DataFrame([{
-        "rank": i, "config": c.label, "kind": "published" if c.published else "custom (sweep)",
+        "rank": i, "config": c.label, "open": links.explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
         "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
         "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
         "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
         "source": c.source + (f", {c.table}" if c.table else ""),
     } for i, c in enumerate(found, 1)])  # fmt: skip
+
+
+# --- the page's link ----------------------------------------------------------------------------------
+
+TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
+FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
+
+
+def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
+    """The page's URL state, by where it matters: everywhere, on the latency tab, in the budget finder."""
+    return {
+        "common": [
+            page_links.choice("tab", "tradeoffs.view", TABS, TABS[0]),
+            page_links.choice("models", "tradeoffs.precision", ("Float", "Quantized", "Both"), "Float"),
+            page_links.flag("references", "tradeoffs.references", False),
+        ],
+        "Accuracy vs device latency": [page_links.choice("device", "tradeoffs.platform", platforms, platforms[0])],
+        "Budget finder": [
+            page_links.number("max_macs", "budget.macs", None, 1, 1e6),
+            page_links.number("max_params", "budget.params", None, 0.1, 1e4),
+            page_links.number("max_latency", "budget.latency", None, 0.1, 1e6),
+            page_links.choice("latency_on", "budget.source", (MEASURED, *platforms), MEASURED),
+            page_links.several("families", "budget.families", ARCHS, ARCHS, FAMILY_PARAMS),
+            page_links.flag("quantized", "budget.quantized", True),
+            page_links.flag("sweep", "budget.sweep", True),
+            page_links.number("top", "budget.limit", 25, 5, 500, integer=True),
+        ],
+    }
+
+
+def open_link(platforms: Sequence[str]) -> str | None:
+    """Seed the page from a shared link; returns a message when the link is invalid. Widgets that
+    are not yet in session state get their defaults, so no widget is given a value twice."""
+    fields = [f for group in link_fields(platforms).values() for f in group]
+    _, problem = page_links.open_link("tradeoffs", fields)
+    for f in fields:
+        if f.key not in st.session_state:
+            st.session_state[f.key] = f.default
+    return problem
+
+
+def write_link(platforms: Sequence[str]) -> None:
+    """The URL keeps the filters, the open tab and that tab's own inputs."""
+    groups = link_fields(platforms)
+    tab = st.session_state.get("tradeoffs.view", TABS[0])
+    params = page_links.field_params(groups["common"]) | page_links.field_params(groups.get(tab, []))
+    page_links.write("tradeoffs", params)
