@@ -29,7 +29,7 @@ def apptest_times(rounds: int = 10) -> dict:
     start = time.perf_counter()
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
     at.run()  # the first run registers st.navigation's pages
-    at.switch_page("pages/v2.py").run()
+    at.switch_page("app_pages/v2.py").run()
     first = time.perf_counter() - start
     samples = []
     for i in range(rounds):

@@ -32,7 +32,7 @@ def open_page(tab="Cost by kind", query=None, v1=None, v2=None):
     for arch, config in (("mobilenet_v1", v1), ("mobilenet_v2", v2)):
         if config is not None:
             at.session_state[f"config:{arch}"] = config
-    at.switch_page("pages/compare.py")
+    at.switch_page("app_pages/compare.py")
     at.run()
     assert not at.exception, at.exception
     return at

@@ -10,7 +10,7 @@ from explorer.units import human
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGES = {"mobilenet_v1": "pages/v1.py", "mobilenet_v2": "pages/v2.py"}
+PAGES = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py"}
 
 
 def open_page(arch, query=None):
@@ -387,7 +387,7 @@ def test_home_links_to_every_page():
     assert not at.exception
     linked = {element.proto.page.strip("/") for element in at.get("page_link")}
     assert linked == {"v1", "v2", "tradeoffs", "compare", "separable", "phones"}
-    assert len(list((ROOT / "pages").glob("*.py"))) == len(linked) + 1  # every page but Home itself
+    assert len(list((ROOT / "app_pages").glob("*.py"))) == len(linked) + 1  # every page but Home itself
 
 
 def test_latency_panel_says_when_another_measurement_is_running():

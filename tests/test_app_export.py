@@ -13,7 +13,7 @@ from explorer.export import config_json
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGES = {"mobilenet_v1": "pages/v1.py", "mobilenet_v2": "pages/v2.py"}
+PAGES = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py"}
 
 
 def open_page(arch):

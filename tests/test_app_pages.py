@@ -31,16 +31,20 @@ def routes() -> dict[str, str]:
     return out
 
 
+def test_no_pages_folder_next_to_the_entry_file():
+    # A pages/ folder makes Streamlit run a server's first session as an old-style multipage app, so
+    # the first visitor of a deep link gets the page without the app around it (see streamlit_app.py).
+    assert not (ROOT / "pages").exists()
+
+
 def test_every_page_file_is_named_after_its_url_path():
-    # Streamlit routes a server's first session by the file names in pages/, so the first visitor of
-    # a deep link to a differently named page got a "Page not found" dialog (see streamlit_app.py).
     default = [file for file in routes() if file.endswith("home.py")]
     for file, url_path in routes().items():
         assert file in default or Path(file).stem == url_path, (file, url_path)
 
 
 def test_every_page_file_is_routed():
-    assert sorted(routed_pages()) == sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+    assert sorted(routed_pages()) == sorted(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py"))
 
 
 @pytest.mark.parametrize("page", routed_pages())

@@ -14,7 +14,7 @@ from ui.separable_view import FORMULA_KEYS, formula_latex, residual_sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-PAGE = "pages/separable.py"
+PAGE = "app_pages/separable.py"
 TINY = {"kernel_size": 3, "in_channels": 8, "out_channels": 16, "feature_size": 8}
 
 

@@ -28,7 +28,7 @@ def open_page(v1=None, v2=None, tab="Accuracy vs MACs", query=None):
         at.session_state["config:mobilenet_v1"] = v1
     if v2 is not None:
         at.session_state["config:mobilenet_v2"] = v2
-    at.switch_page("pages/tradeoffs.py")
+    at.switch_page("app_pages/tradeoffs.py")
     at.run()
     assert not at.exception, at.exception
     return at

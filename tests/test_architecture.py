@@ -66,7 +66,7 @@ def test_explorer_never_imports_streamlit_or_the_ui(graph):
 
 
 def test_pages_import_ui_and_explorer_only_from_the_project():
-    for page in (ROOT / "pages").glob("*.py"):
+    for page in (ROOT / "app_pages").glob("*.py"):
         text = page.read_text()
         assert "import pages" not in text and "from pages" not in text, page
     for module in (ROOT / "ui").glob("*.py"):

@@ -310,7 +310,7 @@ def test_cli_file_and_arch_together_exit_2(tmp_path):
 def test_validation_page_shows_chart_and_tables():
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # the first run registers st.navigation's pages
-    at.switch_page("pages/phones.py").run()
+    at.switch_page("app_pages/phones.py").run()
     assert not at.exception, at.exception
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
@@ -325,7 +325,7 @@ def test_validation_page_shows_chart_and_tables():
 def test_v2_page_shows_predicted_phone_latency():
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # the first run registers st.navigation's pages
-    at.switch_page("pages/v2.py").run()
+    at.switch_page("app_pages/v2.py").run()
     assert not at.exception, at.exception
     assert any(s.value == "Predicted phone latency" for s in at.subheader)
     frame = next(d.value for d in at.dataframe if "predicted (ms)" in d.value.columns)

@@ -40,7 +40,7 @@ MAX_PARAM_LENGTH = 2000  # a paper-sized table encodes in ~100 characters
 # st.page_link(PAGE_FILE[arch], query_params=encode(config)), which opens that config there.
 PAGE_OF_ARCH = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 ARCH_OF_PAGE = {page: arch for arch, page in PAGE_OF_ARCH.items()}
-PAGE_FILE = {"mobilenet_v1": "pages/v1.py", "mobilenet_v2": "pages/v2.py"}
+PAGE_FILE = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py"}
 
 
 def number_text(value: float) -> str:

@@ -17,7 +17,7 @@ import streamlit as st
 from explorer import MobileNetConfig
 from explorer.phones import CANDIDATES, FAMILY_TITLES, MIN_CONFIGS, Prediction, ValidationRow, phone_model
 
-VALIDATION_PAGE = "pages/phones.py"
+VALIDATION_PAGE = "app_pages/phones.py"
 METHOD_TITLES = {
     "fitted": "fitted to this platform",
     "anchored": "borrowed shape, scaled to this platform's row(s)",

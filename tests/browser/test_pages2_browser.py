@@ -179,10 +179,6 @@ def test_phone_layout(watched, app_url):
     full_shot(page, "separable_390", 390)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known defect of the routing in streamlit_app.py (not these pages): with a pages/ folder, the first "
-    "visitor after a server start gets Streamlit's file-name sidebar ('streamlit app', 'compare', "
-    "'tradeoffs', …) until a reload. Strict: remove this marker once the routing is fixed."))
 def test_first_visitor_sidebar_has_the_page_titles(browser, fresh_app_url):
     """The first visitor after a server start, opening a deep link to one of these pages, gets the
     app's navigation (page titles), not Streamlit's file-name listing of the pages/ folder."""

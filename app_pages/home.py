@@ -19,24 +19,24 @@ with left, st.container(border=True):
     st.markdown("Depthwise separable convolutions: a 3×3 depthwise filter per channel, then a 1×1 "
                 "pointwise convolution. Width multiplier α and resolution multiplier ρ trade accuracy for cost.")
     st.markdown(f"α = 1, 224 px: **{human(v1.params)}** params, **{human(v1.macs)}** MACs.")
-    st.page_link("pages/v1.py", label="Explore MobileNet V1", icon=":material/arrow_forward:")
+    st.page_link("app_pages/v1.py", label="Explore MobileNet V1", icon=":material/arrow_forward:")
 with right, st.container(border=True):
     st.subheader("MobileNet V2")
     st.markdown("Inverted residuals with linear bottlenecks: expand by t with a 1×1 conv, filter with a 3×3 "
                 "depthwise conv, project back linearly; residuals join the thin ends.")
     st.markdown(f"α = 1, 224 px: **{human(v2.params)}** params, **{human(v2.macs)}** MACs.")
-    st.page_link("pages/v2.py", label="Explore MobileNet V2", icon=":material/arrow_forward:")
+    st.page_link("app_pages/v2.py", label="Explore MobileNet V2", icon=":material/arrow_forward:")
 
 st.subheader("Then")
 PAGES = (
-    ("pages/tradeoffs.py", "Trade-offs", ":material/scatter_plot:",
+    ("app_pages/tradeoffs.py", "Trade-offs", ":material/scatter_plot:",
      "Published ImageNet accuracy against MACs, parameters and device latency, with your configs placed among them, "
      "and a budget finder."),
-    ("pages/compare.py", "Compare V1 vs V2", ":material/compare_arrows:",
+    ("app_pages/compare.py", "Compare V1 vs V2", ":material/compare_arrows:",
      "Both families side by side: cost per layer kind and per stage, shapes through depth, matched budgets."),
-    ("pages/separable.py", "Why depthwise separable is cheap", ":material/school:",
+    ("app_pages/separable.py", "Why depthwise separable is cheap", ":material/school:",
      "The V1 paper's arithmetic on a layer of your model, measured on this machine."),
-    ("pages/phones.py", "Predicted phone latency", ":material/smartphone:",
+    ("app_pages/phones.py", "Predicted phone latency", ":material/smartphone:",
      "How the explorer predicts a config's latency on published phones, and how good the prediction is."),
 )  # fmt: skip
 for col, (page, label, icon, text) in zip(st.columns(len(PAGES)), PAGES):
