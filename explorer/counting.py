@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .plan import ConvPlan, ModelPlan, make_plan
+from .schema import FP32_BYTES
 
 if TYPE_CHECKING:  # config.py imports this module to check its size limits
     from .config import MobileNetConfig
@@ -86,7 +87,7 @@ class Cost:
     @property
     def fp32_bytes(self) -> int:
         """Size of the fp32 state dict: params and running stats at 4 bytes, BN counters at 8."""
-        return 4 * (self.params + self.buffers) + 8 * self.batch_norms
+        return FP32_BYTES * (self.params + self.buffers) + 8 * self.batch_norms
 
 
 def conv_cost(layer: ConvPlan) -> LayerCost:

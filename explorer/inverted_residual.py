@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from .config import ConfigError, MobileNetConfig, check_int
 from .counting import LayerCost, conv_cost
 from .plan import make_plan
-
-FP32_BYTES = 4
+from .schema import FP32_BYTES
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import LatencyReport, LatencySettings, LayerLatency, describe_measurement
 from .plan import make_plan
 from .quality import GOOD, WatchMachine, verdict
+from .schema import FP32_BYTES
 
 if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
     import torch
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
     from .lock import MeasurementLock, Waiting
 
 __all__ = [
-    "FP32_BYTES", "MAX_ATTEMPTS", "MEASURERS", "LatencyReport", "LatencySettings", "LayerLatency", "MeasureJob",
+    "MAX_ATTEMPTS", "MEASURERS", "LatencyReport", "LatencySettings", "LayerLatency", "MeasureJob",
     "RuntimeResult", "achieved_gmacs_per_s", "arithmetic_intensity", "cpu_model", "gpu_name", "layer_io_elements",
     "layer_rows", "leaf_modules", "machine_name", "measure_eager", "measure_latency", "time_layers", "torch_version",
 ]  # fmt: skip
@@ -77,13 +78,8 @@ RETRY_PAUSE_S = 1.0
 # No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
 # needs ~15 s an attempt, and every other session waits for the lock meanwhile.
 RETRY_WITHIN_S = 30.0
-FP32_BYTES = 4  # the project's one fp32 size (explorer.counting writes its literal 4; see the notes)
 
 Progress = Callable[[float, str], None]
-
-# Invalid settings raise explorer.config.ConfigError (it was an identical LatencyError class). The
-# old name stays an alias of the same class until ui/compare_view.py stops importing it.
-LatencyError = ConfigError
 
 
 # --- derived columns (pure functions of counts and timings) ------------------------------------
