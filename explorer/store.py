@@ -12,8 +12,9 @@ result, or a fresh measurement taken under the machine's measurement lock (``lat
 beside the store file, :mod:`explorer.lock`), saved. The measuring function is passed in: the
 store imports only the report types, never the measuring code.
 
-Location: ``LatencyStore(path)``; by default ``$MOBILENET_EXPLORER_DATA/latency.sqlite3`` when
-that variable names a directory, else ``<repo>/.data/latency.sqlite3`` (git-ignored).
+Location: ``LatencyStore(path)``; by default ``latency.sqlite3`` in :func:`explorer.locations.data_dir`:
+``$MOBILENET_EXPLORER_DATA`` when set, a checkout's ``.data/`` (git-ignored), or an installed
+package's per-user data folder.
 
 Concurrency: WAL mode (readers never block the writer), a busy timeout, one short-lived
 connection per operation (sqlite3 connections must not be shared across threads), and every write
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import MobileNetConfig
+from .locations import data_dir
 from .lock import LOCK_NAME, MeasurementLock, Waiting
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
@@ -52,9 +54,7 @@ log = logging.getLogger(__name__)
 # (the CLI prints its own one-line warning; the UI shows store.warning).
 log.addHandler(logging.NullHandler())
 
-ENV_DATA_DIR = "MOBILENET_EXPLORER_DATA"
 FILE_NAME = "latency.sqlite3"
-REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_VERSION = 2  # 1: no runtime, no verdict, no timestamps but measured_at
 BUSY_TIMEOUT_S = 10.0
 
@@ -130,9 +130,8 @@ T = TypeVar("T")
 
 
 def default_path() -> Path:
-    """``$MOBILENET_EXPLORER_DATA/latency.sqlite3`` if the variable is set, else ``<repo>/.data/latency.sqlite3``."""
-    data_dir = os.environ.get(ENV_DATA_DIR)
-    return (Path(data_dir) if data_dir else REPO_ROOT / ".data") / FILE_NAME
+    """The store file in the user's data folder (see :mod:`explorer.locations`)."""
+    return data_dir() / FILE_NAME
 
 
 def config_key(config: MobileNetConfig) -> str:

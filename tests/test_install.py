@@ -59,7 +59,8 @@ def test_console_script_equals_python_m_explorer(installed):
 def test_installed_package_is_the_one_imported_with_its_data(installed):
     target, elsewhere, _ = installed
     code = ("import explorer, explorer.locations as l, explorer.reference as r; "
-            "print(explorer.__file__); print(l.assets_dir()); print(l.data_dir()); print(len(r.load_published_results()))")
+            "import explorer.store as s; "
+            "print(explorer.__file__); print(l.assets_dir()); print(s.default_path().parent); print(len(r.load_published_results()))")
     lines = run([sys.executable, "-c", code], installed).stdout.splitlines()
     assert lines[0].startswith(str(target))
     assert Path(lines[1]) == target / "explorer" / "assets"

@@ -21,10 +21,11 @@ import pytest
 
 from explorer import count, paper_config
 from explorer.latency import MAX_ATTEMPTS, RETRY_WITHIN_S, layer_io_elements, layer_rows, measure_latency
+from explorer.locations import CHECKOUT_DIR, ENV_DATA_DIR
 from explorer.machine import available_cores, cpu_model, machine_name, torch_version
 from explorer.measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings
 from explorer.quality import cpu_hogs
-from explorer.store import ENV_DATA_DIR, FILE_NAME, REPO_ROOT, SCHEMA_VERSION, LatencyStore, config_key, default_path
+from explorer.store import FILE_NAME, SCHEMA_VERSION, LatencyStore, config_key, default_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = LatencySettings(threads=1, budget_s=0.05)
@@ -218,7 +219,7 @@ def test_default_path(monkeypatch, tmp_path):
     assert default_path() == tmp_path / "data" / FILE_NAME
     assert LatencyStore().path == tmp_path / "data" / FILE_NAME and (tmp_path / "data" / FILE_NAME).exists()
     monkeypatch.delenv(ENV_DATA_DIR)
-    assert default_path() == REPO_ROOT / ".data" / FILE_NAME
+    assert default_path() == CHECKOUT_DIR / ".data" / FILE_NAME
     # A directory given as the path holds the default file name.
     assert LatencyStore(tmp_path).path == tmp_path / FILE_NAME
 
