@@ -328,7 +328,7 @@ def test_ray_sweep_stores_results_like_a_local_one_and_never_overlaps_on_a_node(
         assert da["config"] == db["config"] and da["params"] == db["params"] and da["macs"] == db["macs"]
         assert shape(da["latency"]) == shape(db["latency"])
         assert db["latency"]["machine"] == machine_name() and b.pid != os.getpid()  # measured in a Ray worker
-        stored = ray_store.get(b.point.config, b.point.settings())
+        stored = ray_store.lookup(b.point.config, b.point.settings())  # get() would hide a noisy result
         assert stored is not None and stored.median_ms == b.report.median_ms  # the driver stored it
     assert statuses(SweepJob(grid_points, ray_store, backend=ray_backend()).run()) == reuse_expected(remote)
 
@@ -391,4 +391,4 @@ def test_a_killed_ray_worker_loses_nothing_and_its_point_is_retried(ray_cluster,
     assert len(rows) == sum(r.status == MEASURED for r in results)  # exactly the measured points, each readable
     for r in results:
         if r.status == MEASURED:
-            assert store.get(r.point.config, r.point.settings()).median_ms == r.report.median_ms
+            assert store.lookup(r.point.config, r.point.settings()).median_ms == r.report.median_ms  # noisy ones too
