@@ -3,25 +3,12 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
 from explorer.units import human
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 PAGES = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py"}
-
-
-def open_page(arch, query=None):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    at.switch_page(PAGES[arch])
-    if query:
-        at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def metric(at, label):
@@ -34,8 +21,8 @@ def shown_macs(at) -> int:
 
 
 @pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
-def test_default_run_shows_the_paper_model(arch):
-    at = open_page(arch)
+def test_default_run_shows_the_paper_model(open_page, arch):
+    at = open_page(PAGES[arch])
     expected = count(paper_config(arch))
     assert shown_macs(at) == expected.macs
     assert metric(at, "MACs").value == human(expected.macs)
@@ -43,15 +30,15 @@ def test_default_run_shows_the_paper_model(arch):
     assert not at.error
 
 
-def test_v2_known_numbers_exactly():
-    at = open_page("mobilenet_v2")
+def test_v2_known_numbers_exactly(open_page):
+    at = open_page("app_pages/v2.py")
     assert shown_macs(at) == 300_774_272
     assert metric(at, "Params").help.startswith("3,504,872 ")
 
 
 @pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
-def test_width_and_resolution_sliders_update_macs_exactly(arch):
-    at = open_page(arch)
+def test_width_and_resolution_sliders_update_macs_exactly(open_page, arch):
+    at = open_page(PAGES[arch])
     at.slider(key=f"{arch}.width").set_value(0.5).run()
     assert shown_macs(at) == count(paper_config(arch, width_multiplier=0.5)).macs
     at.slider(key=f"{arch}.resolution").set_value(160).run()
@@ -60,8 +47,8 @@ def test_width_and_resolution_sliders_update_macs_exactly(arch):
     assert any("ρ = 160/224 = **0.714**" in c.value for c in at.caption)
 
 
-def test_v2_expansion_and_toggles():
-    at = open_page("mobilenet_v2")
+def test_v2_expansion_and_toggles(open_page):
+    at = open_page("app_pages/v2.py")
     at.number_input(key="mobilenet_v2.expansion").set_value(4).run()
     blocks = [dict(b.to_dict(), t=4 if b.t != 1 else 1) for b in paper_config("v2").blocks]
     assert shown_macs(at) == count(paper_config("v2", blocks=blocks)).macs
@@ -71,8 +58,8 @@ def test_v2_expansion_and_toggles():
     assert link["residual"] == "0" and "blocks" in link
 
 
-def test_v1_activation_select_and_full_convolution():
-    at = open_page("mobilenet_v1")
+def test_v1_activation_select_and_full_convolution(open_page):
+    at = open_page("app_pages/v1.py")
     at.radio(key="mobilenet_v1.activation").set_value("relu6").run()
     assert not at.exception
     at.toggle(key="mobilenet_v1.depthwise_separable").set_value(False).run()
@@ -88,8 +75,8 @@ def inject_edit(at, arch, edited_rows=None, added_rows=None, deleted_rows=None):
     assert not at.exception, at.exception
 
 
-def test_valid_block_edit_updates_the_profile():
-    at = open_page("mobilenet_v2")
+def test_valid_block_edit_updates_the_profile(open_page):
+    at = open_page("app_pages/v2.py")
     inject_edit(at, "mobilenet_v2", edited_rows={1: {"c": 32}})
     blocks = [b.to_dict() for b in paper_config("v2").blocks]
     blocks[1]["c"] = 32
@@ -97,8 +84,8 @@ def test_valid_block_edit_updates_the_profile():
     assert not at.error
 
 
-def test_invalid_block_edit_shows_message_and_keeps_last_valid_model():
-    at = open_page("mobilenet_v2")
+def test_invalid_block_edit_shows_message_and_keeps_last_valid_model(open_page):
+    at = open_page("app_pages/v2.py")
     at.slider(key="mobilenet_v2.width").set_value(0.75).run()
     before = shown_macs(at)
     inject_edit(at, "mobilenet_v2", edited_rows={2: {"s": 3}})
@@ -108,8 +95,8 @@ def test_invalid_block_edit_shows_message_and_keeps_last_valid_model():
     assert shown_macs(at) == before
 
 
-def test_added_row_with_empty_cell_is_shown_as_incomplete():
-    at = open_page("mobilenet_v1")
+def test_added_row_with_empty_cell_is_shown_as_incomplete(open_page):
+    at = open_page("app_pages/v1.py")
     inject_edit(at, "mobilenet_v1", added_rows=[{"c": "128", "n": "1"}])
     assert "Block table, row 10 is incomplete: stride s is empty" in at.error[0].value
     assert shown_macs(at) == count(paper_config("v1")).macs
@@ -131,8 +118,8 @@ def test_added_row_with_empty_cell_is_shown_as_incomplete():
         ({"c": "  "}, "Block table, row 3 is incomplete: channels c is empty"),
     ],
 )
-def test_every_typed_value_reaches_validation(edit, message):
-    at = open_page("mobilenet_v2")
+def test_every_typed_value_reaches_validation(open_page, edit, message):
+    at = open_page("app_pages/v2.py")
     at.slider(key="mobilenet_v2.width").set_value(0.75).run()
     before, link = shown_macs(at), dict(at.query_params)
     inject_edit(at, "mobilenet_v2", edited_rows={2: edit})
@@ -141,8 +128,8 @@ def test_every_typed_value_reaches_validation(edit, message):
     assert at.session_state["mobilenet_v2.editor." + str(at.session_state["mobilenet_v2.table_version"])]["edited_rows"]
 
 
-def test_typed_numbers_with_spaces_or_exponent_are_read_as_numbers():
-    at = open_page("mobilenet_v2")
+def test_typed_numbers_with_spaces_or_exponent_are_read_as_numbers(open_page):
+    at = open_page("app_pages/v2.py")
     inject_edit(at, "mobilenet_v2", edited_rows={1: {"c": " 40 "}, 2: {"c": "6.4e1"}})
     blocks = [b.to_dict() for b in paper_config("v2").blocks]
     blocks[1]["c"], blocks[2]["c"] = 40, 64
@@ -150,8 +137,8 @@ def test_typed_numbers_with_spaces_or_exponent_are_read_as_numbers():
     assert shown_macs(at) == count(paper_config("v2", blocks=blocks)).macs
 
 
-def test_deleting_rows_and_reset_to_paper():
-    at = open_page("mobilenet_v1")
+def test_deleting_rows_and_reset_to_paper(open_page):
+    at = open_page("app_pages/v1.py")
     inject_edit(at, "mobilenet_v1", deleted_rows=[6])  # the Shallow MobileNet of Table 5
     shallow = [b.to_dict() for i, b in enumerate(paper_config("v1").blocks) if i != 6]
     assert shown_macs(at) == count(paper_config("v1", blocks=shallow)).macs
@@ -159,15 +146,15 @@ def test_deleting_rows_and_reset_to_paper():
     assert shown_macs(at) == count(paper_config("v1")).macs
 
 
-def test_link_round_trip():
-    at = open_page("mobilenet_v2")
+def test_link_round_trip(open_page):
+    at = open_page("app_pages/v2.py")
     at.slider(key="mobilenet_v2.width").set_value(0.35).run()
     at.slider(key="mobilenet_v2.resolution").set_value(128).run()
     inject_edit(at, "mobilenet_v2", edited_rows={6: {"c": 640}})
     link = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert link["width_multiplier"] == "0.35" and link["resolution"] == "128"
     expected = shown_macs(at)
-    fresh = open_page("mobilenet_v2", query=link)  # a new session opening the shared link
+    fresh = open_page("app_pages/v2.py", query=link)  # a new session opening the shared link
     assert shown_macs(fresh) == expected
     assert fresh.slider(key="mobilenet_v2.width").value == 0.35
 
@@ -180,14 +167,14 @@ def test_link_round_trip():
         ({"resolution": "900"}, "outside the slider range"),
     ],
 )
-def test_bad_link_shows_message_and_falls_back(query, fragment):
-    at = open_page("mobilenet_v2", query=query)
+def test_bad_link_shows_message_and_falls_back(open_page, query, fragment):
+    at = open_page("app_pages/v2.py", query=query)
     assert any(fragment in w.value for w in at.warning), [w.value for w in at.warning]
     assert shown_macs(at) == count(paper_config("v2")).macs
 
 
-def test_config_is_kept_across_pages():
-    at = open_page("mobilenet_v1")
+def test_config_is_kept_across_pages(open_page):
+    at = open_page("app_pages/v1.py")
     at.slider(key="mobilenet_v1.width").set_value(0.5).run()
     at.switch_page(PAGES["mobilenet_v2"]).run()
     at.switch_page(PAGES["mobilenet_v1"]).run()
@@ -195,8 +182,8 @@ def test_config_is_kept_across_pages():
     assert shown_macs(at) == count(paper_config("v1", width_multiplier=0.5)).macs
 
 
-def test_latency_button_measures_then_reuses_only_a_good_result():
-    at = open_page("mobilenet_v1")
+def test_latency_button_measures_then_reuses_only_a_good_result(open_page):
+    at = open_page("app_pages/v1.py")
     at.slider(key="mobilenet_v1.resolution").set_value(64).run()
     at.slider(key="mobilenet_v1.width").set_value(0.25).run()
     assert metric(at, "Latency").value == "—"
@@ -214,7 +201,7 @@ def test_latency_button_measures_then_reuses_only_a_good_result():
     table = next(d.value for d in at.dataframe if "latency (ms)" in d.value.columns)
     assert len(table) == len(count(paper_config("v1", width_multiplier=0.25, resolution=64)).layers)
     assert (table["latency (ms)"] > 0).all()
-    again = open_page("mobilenet_v1")  # another session asks for the same measurement
+    again = open_page("app_pages/v1.py")  # another session asks for the same measurement
     again.slider(key="mobilenet_v1.resolution").set_value(64).run()
     again.slider(key="mobilenet_v1.width").set_value(0.25).run()
     if noisy:  # a noisy result is not reused: the page says so before measuring
@@ -235,14 +222,10 @@ def plotly_array(value):
     return np.asarray(value)
 
 
-def test_cost_tabs_render_the_exact_counts_when_opened():
+def test_cost_tabs_render_the_exact_counts_when_opened(open_page):
     import json
 
-    at = AppTest.from_file(APP, default_timeout=60)
-
-    at.run()  # the first run registers st.navigation's pages
-    at.session_state["mobilenet_v1.view"] = "Cost by layer"
-    at.switch_page(PAGES["mobilenet_v1"]).run()
+    at = open_page(PAGES["mobilenet_v1"], state={"mobilenet_v1.view": "Cost by layer"})
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     macs_bars = [t for t in spec["data"] if t.get("yaxis", "y") == "y"]  # top subplot: MACs
     assert sum(int(plotly_array(t["y"]).sum()) for t in macs_bars) == count(paper_config("v1")).macs
@@ -252,23 +235,23 @@ def test_cost_tabs_render_the_exact_counts_when_opened():
     assert any("1×1 convolutions take **94.9%** of the MACs" in c.value for c in at.caption)
 
 
-def test_only_the_open_tab_is_rendered():
-    at = open_page("mobilenet_v2")
+def test_only_the_open_tab_is_rendered(open_page):
+    at = open_page("app_pages/v2.py")
     assert len(at.get("plotly_chart")) == 0  # the Layers tab is open: no chart was built
 
 
-def test_link_with_another_expansion_sets_the_global_t():
+def test_link_with_another_expansion_sets_the_global_t(open_page):
     blocks = [dict(b.to_dict(), t=3 if b.t != 1 else 1) for b in paper_config("v2").blocks]
     config = paper_config("v2", blocks=blocks)
     from ui import links
 
-    at = open_page("mobilenet_v2", query=links.encode(config))
+    at = open_page("app_pages/v2.py", query=links.encode(config))
     assert at.number_input(key="mobilenet_v2.expansion").value == 3
     assert shown_macs(at) == count(config).macs
 
 
-def test_messages_are_shown_above_the_metrics():
-    at = open_page("mobilenet_v2", query={"blocks": "1.16.1.1_6.24.2.9"})
+def test_messages_are_shown_above_the_metrics(open_page):
+    at = open_page("app_pages/v2.py", query={"blocks": "1.16.1.1_6.24.2.9"})
     order = [node.type for node in at.main]
     assert order.index("warning") < order.index("metric")  # the bad link's message
     inject_edit(at, "mobilenet_v2", edited_rows={0: {"c": None}})
@@ -284,8 +267,8 @@ def table_ts(at) -> list:
     return [row["t"] for row in at.session_state["mobilenet_v2.table"]]
 
 
-def test_expansion_one_then_six_gives_six_again():
-    at = open_page("mobilenet_v2")
+def test_expansion_one_then_six_gives_six_again(open_page):
+    at = open_page("app_pages/v2.py")
     at.number_input(key="mobilenet_v2.expansion").set_value(1).run()
     assert table_ts(at) == [1] * 7
     ones = [dict(b.to_dict(), t=1) for b in paper_config("v2").blocks]
@@ -296,8 +279,8 @@ def test_expansion_one_then_six_gives_six_again():
     assert at.number_input(key="mobilenet_v2.expansion").value == 6
 
 
-def test_expansion_control_follows_the_table():
-    at = open_page("mobilenet_v2")
+def test_expansion_control_follows_the_table(open_page):
+    at = open_page("app_pages/v2.py")
     inject_edit(at, "mobilenet_v2", edited_rows={i: {"t": "4"} for i in range(1, 7)})
     assert at.number_input(key="mobilenet_v2.expansion").value == 4  # typed in the table, shown by the control
     inject_edit(at, "mobilenet_v2", edited_rows={**{i: {"t": "4"} for i in range(1, 7)}, 1: {"t": "3"}})
@@ -307,8 +290,8 @@ def test_expansion_control_follows_the_table():
     assert table_ts(at) == [1, 5, 5, 5, 5, 5, 5]
 
 
-def test_preset_pills_follow_the_slider():
-    at = open_page("mobilenet_v2")
+def test_preset_pills_follow_the_slider(open_page):
+    at = open_page("app_pages/v2.py")
     assert at.session_state["mobilenet_v2.width_preset"] == 1.0
     at.slider(key="mobilenet_v2.width").set_value(0.8).run()
     assert at.session_state["mobilenet_v2.width_preset"] is None  # un-highlighted: off every preset
@@ -319,16 +302,16 @@ def test_preset_pills_follow_the_slider():
     assert at.session_state["mobilenet_v2.resolution_preset"] == 160
 
 
-def test_v1_caption_follows_depthwise_separation():
-    at = open_page("mobilenet_v1")
+def test_v1_caption_follows_depthwise_separation(open_page):
+    at = open_page("app_pages/v1.py")
     assert any("Each repeat is a 3×3 depthwise then a 1×1 pointwise layer" in c.value for c in at.caption)
     at.toggle(key="mobilenet_v1.depthwise_separable").set_value(False).run()
     assert not any("3×3 depthwise then a 1×1 pointwise" in c.value for c in at.caption)
     assert any("Each repeat is one full 3×3 convolution" in c.value for c in at.caption)
 
 
-def test_flops_switch_doubles_every_count_and_is_kept_across_pages():
-    at = open_page("mobilenet_v2")
+def test_flops_switch_doubles_every_count_and_is_kept_across_pages(open_page):
+    at = open_page("app_pages/v2.py")
     at.segmented_control(key="mobilenet_v2.count_unit").set_value("FLOPs").run()
     flops = metric(at, "FLOPs")
     assert flops.value == human(2 * 300_774_272)
@@ -339,8 +322,8 @@ def test_flops_switch_doubles_every_count_and_is_kept_across_pages():
     assert metric(at, "FLOPs").value == human(2 * count(paper_config("v1")).macs)
 
 
-def test_layer_table_has_kernel_stride_groups_and_input_shape():
-    at = open_page("mobilenet_v2")
+def test_layer_table_has_kernel_stride_groups_and_input_shape(open_page):
+    at = open_page("app_pages/v2.py")
     table = layer_table(at).set_index("layer")
     assert list(table.columns[:9]) == ["kind", "params", "MACs", "share (%)", "kernel", "stride", "groups", "input", "output"]
     assert table.loc["stem", ["kernel", "stride", "groups", "input", "output"]].tolist() == ["3×3", 2, 1, "3×224×224", "32×112×112"]
@@ -348,20 +331,17 @@ def test_layer_table_has_kernel_stride_groups_and_input_shape():
     assert table.loc["head", "input"] == "1280" and table.loc["pool", "input"] == "1280×7×7"
 
 
-def test_architecture_tab_draws_the_plan():
+def test_architecture_tab_draws_the_plan(open_page):
     from ui.architecture import architecture_dot
 
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    at.session_state["mobilenet_v2.view"] = "Architecture"
-    at.switch_page(PAGES["mobilenet_v2"]).run()
+    at = open_page(PAGES["mobilenet_v2"], state={"mobilenet_v2.view": "Architecture"})
     at.slider(key="mobilenet_v2.width").set_value(0.5).run()
     charts = at.get("graphviz_chart")
     assert len(charts) == 1 and charts[0].proto.spec == architecture_dot(paper_config("v2", width_multiplier=0.5))
 
 
-def test_module_printout_is_built_only_when_opened():
-    at = open_page("mobilenet_v1")
+def test_module_printout_is_built_only_when_opened(open_page):
+    at = open_page("app_pages/v1.py")
     assert not [c for c in at.code if "ConvBNAct" in c.value]
     at.session_state["mobilenet_v1.module"] = True  # open the "print(model)" expander
     at.run()
@@ -370,9 +350,9 @@ def test_module_printout_is_built_only_when_opened():
     assert "Conv2d(32, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=32, bias=False)" in text
 
 
-def test_link_keeps_a_width_that_short_formatting_would_round():
+def test_link_keeps_a_width_that_short_formatting_would_round(open_page):
     # Issue 9, bug 2: links wrote floats with :g, so α = 0.12499999 came back as 0.125.
-    at = open_page("mobilenet_v2", query={"width_multiplier": "0.12499999", "resolution": "224"})
+    at = open_page("app_pages/v2.py", query={"width_multiplier": "0.12499999", "resolution": "224"})
     assert not any("link" in w.value for w in at.warning)  # the link is taken as it is
     config = paper_config("v2", width_multiplier=0.12499999)
     assert shown_macs(at) == count(config).macs
@@ -381,21 +361,19 @@ def test_link_keeps_a_width_that_short_formatting_would_round():
     assert shown_macs(at) == count(config.replace(resolution=192)).macs
 
 
-def test_home_links_to_every_page():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception
+def test_home_links_to_every_page(open_page):
+    at = open_page(None)  # the default page: Home
     linked = {element.proto.page.strip("/") for element in at.get("page_link")}
     assert linked == {"v1", "v2", "tradeoffs", "compare", "separable", "phones"}
     assert len(list((ROOT / "app_pages").glob("*.py"))) == len(linked) + 1  # every page but Home itself
 
 
-def test_latency_panel_says_when_another_measurement_is_running():
+def test_latency_panel_says_when_another_measurement_is_running(open_page):
     from explorer.store import LatencyStore
 
     with LatencyStore().lock.hold("mobilenet_v2 α=1 224px, batch 1, 2 threads, cpu, eager") as holding:  # the app's store
         holding.report(0.4, "timing every leaf layer")
-        at = open_page("mobilenet_v1")
+        at = open_page("app_pages/v1.py")
         assert any("Another latency measurement is running on this machine (mobilenet_v2 α=1 224px" in c.value and "40%" in c.value
                    for c in at.caption)
     at.run()

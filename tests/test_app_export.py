@@ -2,27 +2,14 @@
 rejected with the field's message and the model unchanged, a valid upload applied once."""
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
 from explorer.config import MAX_FILE_BYTES
 from explorer.export import config_json
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 PAGES = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py"}
-
-
-def open_page(arch):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    at.switch_page(PAGES[arch])
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def shown_macs(at) -> int:
@@ -35,16 +22,16 @@ def upload(at, arch, name, data: bytes, mime="application/json"):
     return at
 
 
-def test_panel_offers_the_downloads():
-    at = open_page("mobilenet_v2")
+def test_panel_offers_the_downloads(open_page):
+    at = open_page("app_pages/v2.py")
     buttons = {b.label: b for b in at.get("download_button")}
     for label in ("Download JSON config", "Download PyTorch model (.py)", "Download per-layer CSV", "Download torchvision variant (.py)"):
         assert label in buttons
     assert not buttons["Download torchvision variant (.py)"].proto.disabled
 
 
-def test_torchvision_download_says_why_it_is_off_for_v1():
-    at = open_page("mobilenet_v1")
+def test_torchvision_download_says_why_it_is_off_for_v1(open_page):
+    at = open_page("app_pages/v1.py")
     button = next(b for b in at.get("download_button") if b.label == "Download torchvision variant (.py)")
     assert button.proto.disabled and "torchvision has no MobileNet V1" in button.proto.help
 
@@ -71,10 +58,10 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_hostile_upload_shows_an_error_and_keeps_the_model(case):
+def test_hostile_upload_shows_an_error_and_keeps_the_model(open_page, case):
     data, field = HOSTILE[case]
     arch = "mobilenet_v2"
-    at = open_page(arch)
+    at = open_page(PAGES[arch])
     at.slider(key=f"{arch}.width").set_value(0.5).run()
     before = shown_macs(at)
     upload(at, arch, f"{case}.json", data)
@@ -86,17 +73,17 @@ def test_hostile_upload_shows_an_error_and_keeps_the_model(case):
     assert shown_macs(at) == before
 
 
-def test_config_of_the_other_family_is_refused():
-    at = open_page("mobilenet_v1")
+def test_config_of_the_other_family_is_refused(open_page):
+    at = open_page("app_pages/v1.py")
     upload(at, "mobilenet_v1", "v2.json", config_json(paper_config("mobilenet_v2")).encode())
     assert any("V2 config" in e.value for e in at.error)
     assert shown_macs(at) == count(paper_config("mobilenet_v1")).macs
 
 
 @pytest.mark.parametrize("arch", ["mobilenet_v1", "mobilenet_v2"])
-def test_valid_upload_changes_the_model_exactly(arch):
+def test_valid_upload_changes_the_model_exactly(open_page, arch):
     config = paper_config(arch, width_multiplier=0.75, resolution=160)
-    at = open_page(arch)
+    at = open_page(PAGES[arch])
     upload(at, arch, "mine.json", config_json(config).encode())
     assert not at.error, [e.value for e in at.error]
     assert shown_macs(at) == count(config).macs

@@ -4,7 +4,6 @@ import ast
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "streamlit_app.py"
@@ -48,10 +47,7 @@ def test_every_page_file_is_routed():
 
 
 @pytest.mark.parametrize("page", routed_pages())
-def test_page_runs_without_exception(page):
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
+def test_page_runs_without_exception(open_page, page):
+    at = open_page(page)  # asserts that the page ran without an exception
     assert not at.error, [e.value for e in at.error]
     assert at.title, "every page starts with a title"

@@ -1,9 +1,6 @@
 """AppTest runs of the "Why depthwise separable is cheap" page: exact formulas, measuring, errors."""
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from explorer import paper_config
 from explorer.full_conv import V1_METHOD, full_conv_counterpart
@@ -12,23 +9,8 @@ from explorer.separable import ConvShape, default_layer, factorization, layer_sh
 from explorer.separable_timing import IMPLEMENTATION_LABELS, IMPLEMENTATIONS
 from ui.separable_view import FORMULA_KEYS, formula_latex, residual_sentence
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 PAGE = "app_pages/separable.py"
 TINY = {"kernel_size": 3, "in_channels": 8, "out_channels": 16, "feature_size": 8}
-
-
-def open_page(query=None, v1=None):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    if query:
-        at.query_params.update(query)
-    if v1 is not None:
-        at.session_state["config:mobilenet_v1"] = v1
-    at.switch_page(PAGE)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def latex_text(at) -> str:
@@ -48,8 +30,8 @@ def use_custom(at, **values):
     return at
 
 
-def test_default_run_shows_the_formulas_of_the_default_layer():
-    at = open_page()
+def test_default_run_shows_the_formulas_of_the_default_layer(open_page):
+    at = open_page(PAGE)
     assert not at.error
     _, shape = default_layer(paper_config("v1"))
     assert at.selectbox(key="separable.layer.mobilenet_v1").value == default_layer(paper_config("v1"))[0]
@@ -81,16 +63,16 @@ def formula_lines(tex: str) -> list[str]:
     return [line.replace("&", "").strip() for line in body.split(r"\\")]
 
 
-def test_v2_layer_choice():
-    at = open_page()
+def test_v2_layer_choice(open_page):
+    at = open_page(PAGE)
     at.radio(key="separable.arch").set_value("mobilenet_v2").run()
     label, shape = default_layer(paper_config("v2"))
     assert at.selectbox(key="separable.layer.mobilenet_v2").value == label
     assert formula_latex(shape)["standard_macs"] in latex_text(at)
 
 
-def test_custom_values_update_the_formulas():
-    at = open_page()
+def test_custom_values_update_the_formulas(open_page):
+    at = open_page(PAGE)
     at.radio(key="separable.source").set_value("custom").run()
     # switching starts from the layer shown
     assert at.number_input(key="separable.in_channels").value == 512
@@ -103,16 +85,16 @@ def test_custom_values_update_the_formulas():
     assert not at.error
 
 
-def test_even_kernel_shows_an_error_not_a_traceback():
-    at = open_page()
+def test_even_kernel_shows_an_error_not_a_traceback(open_page):
+    at = open_page(PAGE)
     use_custom(at, kernel_size=4)
     assert at.error and "D_K (kernel size) must be odd" in at.error[0].value
     assert not at.latex  # no formulas for an invalid shape
     assert "4,867,293,184" in markdown_text(at)  # the whole-model section still renders
 
 
-def test_measure_a_tiny_shape():
-    at = open_page()
+def test_measure_a_tiny_shape(open_page):
+    at = open_page(PAGE)
     use_custom(at, **TINY)
     at.number_input(key="separable.budget").set_value(0.02)
     at.number_input(key="separable.threads").set_value(1)
@@ -132,15 +114,15 @@ def test_measure_a_tiny_shape():
     assert all("median (ms)" not in d.value for d in at.dataframe)
 
 
-def test_too_large_to_measure_shows_an_error():
-    at = open_page()
+def test_too_large_to_measure_shows_an_error(open_page):
+    at = open_page(PAGE)
     use_custom(at, kernel_size=11, in_channels=4096, out_channels=4096, feature_size=64)
     assert at.latex  # the counts still show
     assert any("too large to time" in e.value for e in at.error)
 
 
-def test_sweep_a_tiny_shape():
-    at = open_page()
+def test_sweep_a_tiny_shape(open_page):
+    at = open_page(PAGE)
     use_custom(at, **TINY)
     at.multiselect(key="separable.sweep_values.N").set_value([16, 32])
     at.number_input(key="separable.sweep_budget").set_value(0.02)
@@ -151,8 +133,8 @@ def test_sweep_a_tiny_shape():
     assert len(at.get("plotly_chart")) == 3  # the sweep and the two block charts
 
 
-def test_whole_model_shows_the_exact_full_convolution_counts():
-    at = open_page()
+def test_whole_model_shows_the_exact_full_convolution_counts(open_page):
+    at = open_page(PAGE)
     text = markdown_text(at)
     assert "**4,867,293,184 MACs** and **29,294,088 params**" in text
     v2 = full_conv_counterpart(paper_config("v2"))
@@ -162,8 +144,8 @@ def test_whole_model_shows_the_exact_full_convolution_counts():
     assert any(V1_METHOD in c.value for c in at.caption)
 
 
-def test_inverted_residual_row_and_repeat():
-    at = open_page()
+def test_inverted_residual_row_and_repeat(open_page):
+    at = open_page(PAGE)
     config = paper_config("v2")
     at.selectbox(key="separable.v2_row").set_value(2).run()
     costs = inverted_residual_costs(config, 2, 0)
@@ -195,8 +177,8 @@ def shown_shape(at):
     return at.session_state["separable.shown_shape"]
 
 
-def test_layer_link_round_trips():
-    at = open_page()
+def test_layer_link_round_trips(open_page):
+    at = open_page(PAGE)
     at.radio(key="separable.arch").set_value("mobilenet_v2").run()
     label = layer_shapes(paper_config("v2"))[3][0]
     at.selectbox(key="separable.layer.mobilenet_v2").set_value(label).run()
@@ -204,30 +186,30 @@ def test_layer_link_round_trips():
     shape = dict(layer_shapes(paper_config("v2")))[label]
     assert link == {"shape": "layer", "model": "v2", "layer": "blocks.3", "k": "3", "m": str(shape.in_channels),
                     "n": str(shape.out_channels), "f": str(shape.feature_size), "s": "2"}
-    other = open_page(query=link)
+    other = open_page(PAGE, query=link)
     assert not other.warning and not any("custom values" in i.value for i in other.info)
     assert other.selectbox(key="separable.layer.mobilenet_v2").value == label
     assert shown_shape(other) == shape and dict(other.query_params) == link
 
 
-def test_custom_link_round_trips():
-    at = use_custom(open_page(), kernel_size=5, in_channels=64, out_channels=128, feature_size=28)
+def test_custom_link_round_trips(open_page):
+    at = use_custom(open_page(PAGE), kernel_size=5, in_channels=64, out_channels=128, feature_size=28)
     at.radio(key="separable.stride").set_value(2).run()
     link = dict(at.query_params)
     assert link == {"shape": "custom", "k": "5", "m": "64", "n": "128", "f": "28", "s": "2"}
-    other = open_page(query=link)
+    other = open_page(PAGE, query=link)
     assert shown_shape(other) == ConvShape(5, 64, 128, 28, 2)
     assert other.radio(key="separable.source").value == "custom" and dict(other.query_params) == link
     assert f"{factorization(ConvShape(5, 64, 128, 28, 2)).standard_macs:,}".replace(",", "{,}") in latex_text(other)
 
 
-def test_a_layer_of_another_model_is_shown_as_its_shape():
+def test_a_layer_of_another_model_is_shown_as_its_shape(open_page):
     """The sender's V1 had another width: the link's shape wins, as custom values, and says so."""
     sender = paper_config("v1", width_multiplier=0.5)
     label, shape = layer_shapes(sender)[5]
-    at = open_page(v1=sender)
+    at = open_page(PAGE, state={"config:mobilenet_v1": sender})
     at.selectbox(key="separable.layer.mobilenet_v1").set_value(label).run()
-    other = open_page(query=dict(at.query_params))  # the visitor's V1 is the paper's
+    other = open_page(PAGE, query=dict(at.query_params))  # the visitor's V1 is the paper's
     assert shown_shape(other) == shape and other.radio(key="separable.source").value == "custom"
     assert any("blocks.5" in i.value and "custom values" in i.value for i in other.info)
 
@@ -241,8 +223,8 @@ def test_a_layer_of_another_model_is_shown_as_its_shape():
     ({"layer": "blocks.99"}, "layer:"),
     ({"f": "abc"}, "f: expected an integer"),
 ])
-def test_tampered_links_name_the_field_and_fall_back(query, field):
-    at = open_page(query=query)
+def test_tampered_links_name_the_field_and_fall_back(open_page, query, field):
+    at = open_page(PAGE, query=query)
     assert not at.exception and not at.error
     assert len(at.warning) == 1 and field in at.warning[0].value and "defaults" in at.warning[0].value
     assert at.radio(key="separable.source").value == "layer"

@@ -65,7 +65,8 @@ def test_json_is_normalized_with_every_field_explicit():
     assert "linear_bottleneck" not in json.loads(config_json(paper_config("v1")))
 
 
-def _run_snippet(code: str) -> str:
+def _run_python(code: str) -> str:
+    """``code`` in a fresh interpreter: what gets imported can only be seen from a clean sys.modules."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -310,4 +311,4 @@ def test_export_formats_and_file_names():
 
 def test_export_module_does_not_import_torch():
     code = "import sys, explorer.export, explorer.tradeoffs; print('torch' in sys.modules)"
-    assert _run_snippet(code).strip() == "False"
+    assert _run_python(code).strip() == "False"

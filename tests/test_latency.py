@@ -30,6 +30,7 @@ from explorer.latency import (
     layer_rows,
     measure_latency,
 )
+from explorer.locations import ENV_DATA_DIR
 from explorer.lock import MeasurementLock
 from explorer.machine import available_cores, cpu_model, torch_version
 from explorer.measurement import RUNTIMES, LatencyReport, LatencySettings
@@ -387,6 +388,7 @@ def test_measure_with_the_lock_reports_its_wait(config, tmp_path):
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter: what gets imported can only be seen from a clean sys.modules."""
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -427,23 +429,14 @@ def test_time_call_takes_min_samples_even_for_a_slow_call():
 # --- command line -------------------------------------------------------------------------------
 
 
-def cli(*args, env_dir, check_rc=None):
-    env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(env_dir)}
-    proc = subprocess.run([sys.executable, "-m", "explorer", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=180, env=env)
-    if check_rc is not None:
-        assert proc.returncode == check_rc, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc
-
-
 LATENCY_ARGS = ("profile", "--arch", "v2", "--resolution", "64", "--latency", "--threads", "1", "--budget", "0.05")
 
 
 CONTRACT = {"quality", "quality_reasons", "started_at", "finished_at", "waited_s", "per_image_ms", "throughput_ips", "attempts"}
 
 
-def test_cli_profile_latency_json_then_reuse_then_remeasure(tmp_path):
-    out = json.loads(cli(*LATENCY_ARGS, "--json", env_dir=tmp_path, check_rc=0).stdout)
+def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
+    out = json.loads(cli(*LATENCY_ARGS, "--json", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)
     latency = out["latency"]
     assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device", "runtime"} | CONTRACT <= set(latency)
     assert (latency["threads"], latency["batch"], latency["device"], latency["runtime"], latency["from_store"]) == (1, 1, "cpu", "eager", False)
@@ -454,7 +447,7 @@ def test_cli_profile_latency_json_then_reuse_then_remeasure(tmp_path):
     assert all(row["latency_ms"] > 0 for row in out["layers"])
     assert (tmp_path / "latency.sqlite3").exists()
 
-    text = cli(*LATENCY_ARGS, env_dir=tmp_path, check_rc=0).stdout
+    text = cli(*LATENCY_ARGS, env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
     assert "GMAC/s" in text and "latency: median" in text and "quality: " in text
     if latency["quality"] == "good":  # only a good result is reused
         assert "reused the measurement" in text and f"{latency['median_ms']:.2f} ms" in text
@@ -462,20 +455,21 @@ def test_cli_profile_latency_json_then_reuse_then_remeasure(tmp_path):
         assert "reused the measurement" not in text and "measured 20" in text and "never reused" in text
 
     again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
-                           env_dir=tmp_path, check_rc=0).stdout)  # fmt: skip
+                           env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)  # fmt: skip
     assert again["latency"]["from_store"] is False and again["latency"]["batch"] == 2
     assert again["latency"]["per_image_ms"] == pytest.approx(again["latency"]["median_ms"] / 2)
     assert (tmp_path / "other.sqlite3").exists()
 
 
-def test_cli_batch_text_shows_per_image_and_throughput(tmp_path):
+def test_cli_batch_text_shows_per_image_and_throughput(cli, tmp_path):
     text = cli("profile", "--arch", "v1", "--width", "0.25", "--resolution", "32", "--latency", "--threads", "1", "--batch", "4",
-               "--budget", "0.05", env_dir=tmp_path, check_rc=0).stdout
+               "--budget", "0.05", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
     assert "per image" in text and "images/s" in text
 
 
 def test_two_processes_measure_one_at_a_time(tmp_path):
-    """Started together, two CLI measurements never overlap; the second reports its wait."""
+    """Started together, two CLI measurements never overlap; the second reports its wait.
+    Two real processes: the machine-wide lock is between processes."""
     env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
     commands = [[sys.executable, "-m", "explorer", "profile", "--arch", arch, "--resolution", "96", "--latency", "--threads", "1",
                  "--budget", "0.5", "--json"] for arch in ("v1", "v2")]  # fmt: skip
@@ -491,8 +485,8 @@ def test_two_processes_measure_one_at_a_time(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-def test_cli_cuda_without_cuda(tmp_path):
-    proc = cli("profile", "--arch", "v2", "--latency", "--device", "cuda", env_dir=tmp_path, check_rc=2)
+def test_cli_cuda_without_cuda(cli, tmp_path):
+    proc = cli("profile", "--arch", "v2", "--latency", "--device", "cuda", env={ENV_DATA_DIR: tmp_path}, check_rc=2)
     assert proc.stderr.startswith("error: --device: CUDA is not available") and len(proc.stderr.strip().splitlines()) == 1
     assert not proc.stdout
 
@@ -510,12 +504,13 @@ def test_cli_cuda_without_cuda(tmp_path):
         (["--remeasure"], "--remeasure needs --latency"),
     ],
 )
-def test_cli_latency_flag_errors(tmp_path, args, fragment):
-    proc = cli("profile", "--arch", "v2", *args, env_dir=tmp_path, check_rc=2)
+def test_cli_latency_flag_errors(cli, tmp_path, args, fragment):
+    proc = cli("profile", "--arch", "v2", *args, env={ENV_DATA_DIR: tmp_path}, check_rc=2)
     assert fragment in proc.stderr and not proc.stdout
 
 
 def test_cli_without_latency_does_not_import_torch(tmp_path):
+    # A fresh interpreter: this test process has imported torch long before.
     code = ("import sys, io, contextlib; from explorer.cli import main\n"
             "for argv in (['profile', '--arch', 'v2', '--json'], ['latency', 'list']):\n"
             "    with contextlib.redirect_stdout(io.StringIO()): assert main(argv) == 0\n"

@@ -5,13 +5,9 @@ import csv
 import dataclasses
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from explorer import paper_config
 from explorer.phones import (
@@ -29,8 +25,6 @@ from explorer.phones import (
 )
 from explorer.reference import DEVICE_LATENCY, DEVICE_LATENCY_MORE, load_all_device_latency
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "streamlit_app.py")
 SINGLE_CORE = "TF-Lite CPU, single large core"
 PAPER_GRID = {
     "mobilenet_v1": ([0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224]),
@@ -244,18 +238,11 @@ def test_predict_many_agrees_with_predict():
 # --- CLI contract ---------------------------------------------------------------------------------
 
 
-def cli(*args):
-    proc = subprocess.run([sys.executable, "-m", "explorer", "predict", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
-    assert "Traceback" not in proc.stderr
-    return proc
-
-
-def test_cli_json_contract(tmp_path):
+def test_cli_json_contract(cli, tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(paper_config("v1", width_multiplier=0.5).to_json())
     b.write_text(paper_config("v2", resolution=160).to_json())
-    proc = cli(a, b, "--json")
+    proc = cli("predict", a, b, "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [o["config"] for o in out] == [str(a), str(b)]
@@ -272,13 +259,13 @@ def test_cli_json_contract(tmp_path):
     assert 0 < pixel1["loo_median_error_pct"] <= pixel1["loo_max_error_pct"]
 
 
-def test_cli_arch_options_and_table():
-    out = json.loads(cli("--arch", "v2", "--width", "0.75", "--resolution", "192", "--device", "Pixel 1", "--json").stdout)
+def test_cli_arch_options_and_table(cli):
+    out = json.loads(cli("predict", "--arch", "v2", "--width", "0.75", "--resolution", "192", "--device", "Pixel 1", "--json").stdout)
     assert len(out) == 1 and out[0]["model"].startswith("mobilenet_v2 α=0.75 192px")
     assert [p["device"] for p in out[0]["predictions"]] == ["Pixel 1"]
-    text = cli("--arch", "v1", "--device", "Pixel 2").stdout
+    text = cli("predict", "--arch", "v1", "--device", "Pixel 2").stdout
     assert text.count("Pixel 2") == 2 and "90% interval" in text and "LOO median" in text and "⚠" not in text.splitlines()[3]
-    text = cli("--arch", "v2", "--device", "Pixel 2").stdout  # one V2 row there (float), none in int8: two notes
+    text = cli("predict", "--arch", "v2", "--device", "Pixel 2").stdout  # one V2 row there (float), none in int8: two notes
     assert "⚠ [1]" in text and "⚠ [2]" in text and "[2] No V2 row published here" in text
 
 
@@ -288,30 +275,27 @@ def test_cli_arch_options_and_table():
     (["--arch", "v2", "--device", "Pixel 9"], "--device: no published latency on 'Pixel 9'"),
     ([], "give CONFIG.json file(s) or --arch"),
 ])  # fmt: skip
-def test_cli_bad_input_exits_2_with_one_line(args, message):
-    proc = cli(*args)
+def test_cli_bad_input_exits_2_with_one_line(cli, args, message):
+    proc = cli("predict", *args)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
 
 
-def test_cli_file_and_arch_together_exit_2(tmp_path):
+def test_cli_file_and_arch_together_exit_2(cli, tmp_path):
     a = tmp_path / "a.json"
     a.write_text('{"schema_version": 1, "arch": "mobilenet_v2", "resolution": 3}')
-    proc = cli(a)
+    proc = cli("predict", a)
     assert proc.returncode == 2 and f"{a}: resolution: must be between 16 and 1024" in proc.stderr
     a.write_text(paper_config("v2").to_json())
-    assert cli(a, "--arch", "v2").returncode == 2
+    assert cli("predict", a, "--arch", "v2").returncode == 2
 
 
 # --- the pages ------------------------------------------------------------------------------------
 
 
-def test_validation_page_shows_chart_and_tables():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    at.switch_page("app_pages/phones.py").run()
-    assert not at.exception, at.exception
+def test_validation_page_shows_chart_and_tables(open_page):
+    at = open_page("app_pages/phones.py")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
     assert "Pixel 1 · TF-Lite CPU, single large core · float" in names and "exact" in names
@@ -322,11 +306,8 @@ def test_validation_page_shows_chart_and_tables():
     assert len(table) == len(phone_model().samples)
 
 
-def test_v2_page_shows_predicted_phone_latency():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    at.switch_page("app_pages/v2.py").run()
-    assert not at.exception, at.exception
+def test_v2_page_shows_predicted_phone_latency(open_page):
+    at = open_page("app_pages/v2.py")
     assert any(s.value == "Predicted phone latency" for s in at.subheader)
     frame = next(d.value for d in at.dataframe if "predicted (ms)" in d.value.columns)
     pixel1 = frame[(frame["device"] == "Pixel 1") & (frame["precision"] == "float")].iloc[0]

@@ -9,7 +9,6 @@ tests time little (except get-or-measure, the hog and the CLI ones, which measur
 import csv
 import dataclasses
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -426,58 +425,49 @@ def test_export_csv(store, tmp_path):
 # --- command line: latency list / export --------------------------------------------------------
 
 
-def cli(*args, env_dir, check_rc=None):
-    env = {**os.environ, ENV_DATA_DIR: str(env_dir)}
-    proc = subprocess.run([sys.executable, "-m", "explorer", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
-    if check_rc is not None:
-        assert proc.returncode == check_rc, proc.stderr
-    assert "Traceback" not in proc.stderr
-    return proc
-
-
-def test_cli_list_and_export(tmp_path):
-    assert "no stored measurements" in cli("latency", "list", env_dir=tmp_path, check_rc=0).stdout
+def test_cli_list_and_export(cli, tmp_path):
+    assert "no stored measurements" in cli("latency", "list", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
     store = LatencyStore(tmp_path / FILE_NAME)
     config = paper_config("v2", width_multiplier=0.75, resolution=160)
     store.put(config, SETTINGS, fake_report(config, median_ms=12.345))
 
-    rows = json.loads(cli("latency", "list", "--json", env_dir=tmp_path, check_rc=0).stdout)
+    rows = json.loads(cli("latency", "list", "--json", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)
     assert len(rows) == 1 and rows[0]["median_ms"] == 12.345 and rows[0]["resolution"] == 160
     assert rows[0]["quality"] == "good" and rows[0]["quality_reasons"] == []
-    text = cli("latency", "list", env_dir=tmp_path, check_rc=0).stdout
+    text = cli("latency", "list", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
     assert "mobilenet_v2 α=0.75 160px" in text and "12.35" in text and "1 measurement in" in text
     assert "quality" in text.splitlines()[0] and " good " in text.splitlines()[2] and "never reused" not in text
 
     target = tmp_path / "export.csv"
-    proc = cli("latency", "export", "--csv", target, env_dir=tmp_path, check_rc=0)
+    proc = cli("latency", "export", "--csv", target, env={ENV_DATA_DIR: tmp_path}, check_rc=0)
     assert proc.stdout.strip() == f"wrote 1 measurement to {target}"
     with open(target, newline="") as f:
         assert [r["resolution"] for r in csv.DictReader(f)] == ["160"]
 
     other = tmp_path / "elsewhere.sqlite3"
-    assert json.loads(cli("latency", "list", "--json", "--store", other, env_dir=tmp_path, check_rc=0).stdout) == []
+    assert json.loads(cli("latency", "list", "--json", "--store", other, env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout) == []
 
 
-def test_cli_list_shows_noisy_and_unverified(tmp_path):
+def test_cli_list_shows_noisy_and_unverified(cli, tmp_path):
     old_store(tmp_path / FILE_NAME, OLD_CONFIGS[:1])
     store = LatencyStore(tmp_path / FILE_NAME)
     noisy = OLD_CONFIGS[1]
     store.put(noisy, SETTINGS, fake_report(noisy, **NOISY))
-    lines = cli("latency", "list", env_dir=tmp_path, check_rc=0).stdout.splitlines()
+    lines = cli("latency", "list", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout.splitlines()
     assert " unverified " in lines[2] and " noisy " in lines[3]
     assert any("never reused" in line for line in lines[-2:])
 
 
-def test_cli_export_errors(tmp_path):
-    proc = cli("latency", "export", "--csv", tmp_path / "missing" / "x.csv", env_dir=tmp_path, check_rc=2)
+def test_cli_export_errors(cli, tmp_path):
+    proc = cli("latency", "export", "--csv", tmp_path / "missing" / "x.csv", env={ENV_DATA_DIR: tmp_path}, check_rc=2)
     assert proc.stderr.startswith("error: --csv: cannot write") and len(proc.stderr.strip().splitlines()) == 1
-    proc = cli("latency", "export", env_dir=tmp_path, check_rc=2)
+    proc = cli("latency", "export", env={ENV_DATA_DIR: tmp_path}, check_rc=2)
     assert "--csv" in proc.stderr
 
 
-def test_cli_damaged_store_warns_and_goes_on(tmp_path):
+def test_cli_damaged_store_warns_and_goes_on(cli, tmp_path):
     (tmp_path / FILE_NAME).write_bytes(b"\x00garbage" * 64)
-    proc = cli("latency", "list", env_dir=tmp_path, check_rc=0)
+    proc = cli("latency", "list", env={ENV_DATA_DIR: tmp_path}, check_rc=0)
     assert proc.stderr.startswith("warning: latency store") and "damaged" in proc.stderr
     assert "no stored measurements" in proc.stdout
     assert len(asides(tmp_path / FILE_NAME)) == 1
