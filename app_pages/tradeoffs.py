@@ -34,8 +34,7 @@ with tabs["Accuracy vs params"]:
 with tabs["Accuracy vs device latency"]:
     if tabs["Accuracy vs device latency"].open:
         label = st.selectbox("Device and backend", list(platforms), key="tradeoffs.platform")
-        device, backend = platforms[label]
-        tradeoffs_view.latency_scatter(precision, device, backend)
+        tradeoffs_view.latency_scatter(precision, platforms[label])
 with tabs["Published vs computed"]:
     if tabs["Published vs computed"].open:
         tradeoffs_view.published_table()
