@@ -148,13 +148,15 @@ def sweep_candidates() -> tuple[Candidate, ...]:
     return tuple(out)
 
 
-def _published_top1(family: str, width: float | None, resolution: int | None, quantized: bool) -> Candidate | None:
-    """The published accuracy row of the same model (for device rows published without accuracy)."""
-    for c in published_candidates():
-        if (c.family, c.width_multiplier, c.resolution, c.quantized) == (family, width, resolution, quantized) \
-                and c.top1 is not None and not architecture_changes(c.config):
-            return c
-    return None
+def _published_top1(row: DeviceLatency) -> Candidate | None:
+    """The published accuracy row of the same model (for device rows published without accuracy):
+    same family, α, resolution and precision, the same classifier (a 1001-class TF-Lite model is
+    TF-slim's checkpoint, not the paper's 1000-class model) preferred."""
+    same = [c for c in published_candidates()
+            if (c.family, c.width_multiplier, c.resolution, c.quantized) == (row.family, row.width_multiplier, row.resolution, row.quantized)
+            and c.top1 is not None and not architecture_changes(c.config)]  # fmt: skip
+    same.sort(key=lambda c: c.config.num_classes != row.num_classes)
+    return same[0] if same else None
 
 
 def _latency_candidate(row: DeviceLatency) -> Candidate:
@@ -162,7 +164,7 @@ def _latency_candidate(row: DeviceLatency) -> Candidate:
     cost = count(config)
     top1, kind = row.top1, "published" if row.top1 is not None else "none"
     method = f"Published top-1 next to the latency ({row.source}, {row.table})."
-    if top1 is None and (twin := _published_top1(row.family, row.width_multiplier, row.resolution, row.quantized)):
+    if top1 is None and (twin := _published_top1(row)):
         # device_latency_more.csv publishes latency alone: the same model's published accuracy.
         top1, method = twin.top1, f"Published top-1 of the same model ({twin.source}, {twin.table}); the latency source has none."
     elif top1 is None:

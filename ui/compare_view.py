@@ -226,7 +226,7 @@ def latency_status(configs: dict[str, MobileNetConfig], reports: dict, good: dic
     """Whether the per-stage latency is drawn, and if not, which model lacks a good measurement."""
     if len(good) == len(configs):
         return "Latency per stage and kind: from the good measurements above (batch 1, CPU, this machine)."
-    missing = [f"{ARCH_TITLES[a]} ({'its measurement is ' + reports[a].quality + ', so not drawn' if a in reports else 'not measured'})"
+    missing = [f"{ARCH_TITLES[a]} ({'its measurement is ' + reports[a].quality + ', so not drawn' if a in reports else 'no good measurement'})"
                for a in configs if a not in good]
     return ("No per-stage latency: it is drawn only from good measurements of both models on this machine (batch 1, CPU), "
             f"and there is none for {' and '.join(missing)}.")

@@ -14,6 +14,7 @@ rerun once when the job ends, so whatever uses the new measurements (the budget 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,11 +71,16 @@ def start(points: Sequence[SweepPoint]) -> tuple[SweepJob | None, str | None]:
 
 def _progress_text(job: SweepJob) -> str:
     p = job.progress
+    noisy = sum(1 for r in job.results if r.report is not None and r.report.quality != "good")
+    verdicts = f"; {noisy} noisy, kept for the record but never used" if noisy else ""
     parts = [f"**{p.done} of {p.total} done** ({p.measured} measured, {p.reused} already stored"
-             + (f", {p.failed} failed" if p.failed else "") + f"), **{p.remaining} remaining**"]
+             + (f", {p.failed} failed" if p.failed else "") + f"{verdicts}), **{p.remaining} remaining**"]
     if p.state in (RUNNING, STOPPING) and p.remaining:
         parts.append("estimating time left" if p.eta_s is None else f"about **{format_duration(p.eta_s)} left**")
     return ", ".join(parts) + "."
+
+
+BUDGETS_S = (0.5, 1.0, 2.0, 5.0)  # timing budget per config: shorter is coarser, longer steadier
 
 
 def panel(points: Sequence[SweepPoint], *, what: str, key: str, on_end: Callable[[], None] | None = None) -> None:
@@ -84,15 +90,21 @@ def panel(points: Sequence[SweepPoint], *, what: str, key: str, on_end: Callable
     anyway); ``what`` names them in the button ("12 candidate configs").
     """
     job = current()
-    if not running(job):
-        label = f"Measure {what} on this machine"
-        if st.button(label, key=f"{key}.start", disabled=not points,
-                     help="One at a time, under the machine's measurement lock (other measurements wait), batch 1, CPU, "
-                          "all cores. Runs in the background: you can explore other pages meanwhile; results go "
-                          "into the local latency store as they come."):
-            job, problem = start(points)
+    if not running(job) and points:
+        left, right = st.columns([3, 2], vertical_alignment="bottom")
+        given = points[0].budget_s  # the caller's budget is the default choice
+        budget = right.select_slider("Timing budget per config (s)", sorted({*BUDGETS_S, given}), value=given, key=f"{key}.budget",
+                                     help="Longer budgets time more runs: steadier medians, a slower grid. A noisy "
+                                          "config is measured again, up to three attempts.")
+        if left.button(f"Measure {what} on this machine", key=f"{key}.start", icon=":material/play_arrow:",
+                       help="One at a time, under the machine's measurement lock (other measurements wait), batch 1, CPU, "
+                            "all cores. Runs in the background: you can explore other pages meanwhile; results go "
+                            "into the local latency store as they come."):
+            _, problem = start([dataclasses.replace(p, budget_s=budget) for p in points])
             if problem:
                 st.info(problem)
+            else:
+                st.rerun()  # redraw without the start button: the progress takes its place
     _live(key, on_end)
 
 

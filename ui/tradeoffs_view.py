@@ -463,7 +463,7 @@ def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
             page_links.number("max_params", "budget.params", None, 0.1, 1e4),
             page_links.number("max_latency", "budget.latency", None, 0.1, 1e6),
             page_links.choice("latency_from", "budget.latency_kind", tuple(LATENCY_KINDS), "measured"),
-            page_links.choice("device", "budget.platform", platforms, platforms[0]),
+            page_links.choice("budget_device", "budget.platform", platforms, platforms[0]),
             page_links.several("families", "budget.families", ARCHS, ARCHS, FAMILY_PARAMS),
             page_links.flag("quantized", "budget.quantized", True),
             page_links.flag("sweep", "budget.sweep", True),
