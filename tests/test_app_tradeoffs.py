@@ -396,6 +396,11 @@ def test_your_configs_are_placed_as_predicted_with_their_interval():
     published = [t for t in data if t.get("name") == "MobileNet V2"]
     assert published and published[0]["marker"]["symbol"] != "star-open"  # published points are marked differently
     assert any(f"{expected.low_ms:.1f}–{expected.high_ms:.1f} ms" in t for t in texts(at))
+    # The paper V1 has one published row on Pixel 1: its prediction extrapolates, and says why.
+    v1 = predict_many([paper_config("v1")], "Pixel 1", "TF-Lite CPU, single large core")[0]
+    assert v1.extrapolating and v1.reason
+    assert any(t.get("name") == "Your MobileNet V1 (predicted, extrapolating)" for t in data)
+    assert any(f"Extrapolating: {v1.reason}" in t for t in texts(at))
 
 
 def test_a_declined_prediction_is_not_plotted_and_says_why():
@@ -405,7 +410,7 @@ def test_a_declined_prediction_is_not_plotted_and_says_why():
     label = next(o for o in at.selectbox(key="tradeoffs.platform").options if o.startswith("Samsung Galaxy S24"))
     at.selectbox(key="tradeoffs.platform").set_value(label).run()
     names = [t.get("name") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
-    assert "Your MobileNet V1 (predicted)" not in names
+    assert not any(str(n).startswith("Your MobileNet V1 (predicted") for n in names)
     assert any("Your MobileNet V1" in t and "not plotted" in t and "nothing published for MobileNet V1" in t for t in texts(at))
 
 

@@ -103,8 +103,8 @@ def accuracy_scatter(
     networks (labelled), the user's configs as stars (hollow and dashed-outlined when the accuracy
     is an estimate), and a user's config without published accuracy as a dashed vertical line at
     its exact cost. ``predicted`` are the user's configs at a *predicted* x (a device latency):
-    hollow stars labelled "predicted" with the interval as horizontal error bars (labelled
-    "extrapolating" when the config lies outside the model's data); ``predicted_lines`` the same without accuracy, as dashed vertical
+    hollow stars labelled "predicted" with the interval as horizontal error bars (named
+    "extrapolating" in the legend when the config lies outside the model's data); ``predicted_lines`` the same without accuracy, as dashed vertical
     lines. ``log_x=None`` chooses a log axis when the costs span decades."""
     fig = go.Figure()
     xs: list[float] = []
@@ -149,7 +149,8 @@ def accuracy_scatter(
     for p in predicted:
         color = FAMILY_COLORS[p["family"]]
         fig.add_trace(go.Scatter(
-            x=[p["x"]], y=[p["top1"]], mode="markers+text", name=p["name"], text=["predicted, extrapolating" if p.get("extrapolating") else "predicted"],
+            x=[p["x"]], y=[p["top1"]], mode="markers+text", name=p["name"], meta="predicted",
+            text=["predicted"], textposition="bottom center",
             textfont=dict(size=11, color=color),
             marker=dict(symbol="star-open", size=18, color=color, line=dict(width=2, color=color)),
             error_x=dict(type="data", symmetric=False, array=[p["high"] - p["x"]], arrayminus=[p["x"] - p["low"]],
@@ -198,6 +199,10 @@ def _place_labels(fig: go.Figure, xs: Sequence[float], log: bool) -> None:
         return hi > lo and (scale(x) - lo) / (hi - lo) > 0.75
 
     for trace in fig.data:
+        if trace.meta == "predicted":  # below its star: above it sit the published points it is compared with
+            trace.textposition = "bottom left" if right(trace.x[0]) else "bottom right"
+            trace.cliponaxis = False
+            continue
         if trace.mode == "markers+text":
             trace.textposition = ["top left" if right(x) else "top right" for x in trace.x]
         elif trace.mode == "lines+text":  # a config's cost line, labelled at its top

@@ -163,7 +163,7 @@ def predicted_points(platform: tuple[str, str, int | None]) -> tuple[list[dict],
                   + (f"<br>extrapolating: {p.reason}" if p.extrapolating else ""))
         base = dict(family=config.arch, x=p.ms, low=p.low_ms, high=p.high_ms, extrapolating=p.extrapolating)
         if acc.value is not None:
-            points.append(base | dict(name=f"Your {title} (predicted)", top1=acc.value, accuracy=acc.kind,
+            points.append(base | dict(name=f"Your {title} (predicted{', extrapolating' if p.extrapolating else ''})", top1=acc.value, accuracy=acc.kind,
                                       detail=detail + f"<br>top-1 {acc.value:g}% ({acc.kind})"))
         else:
             lines.append(base | dict(name=f"Your {title} (predicted, {NOT_PUBLISHED})",
@@ -179,7 +179,7 @@ def latency_scatter(precision: str, platform: tuple[str, str, int | None]) -> No
     if not cands and not points and not lines:
         st.info(f"No {precision.lower()} results are published for {label}. Try another filter or backend.")
     else:
-        fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"latency on {label} (ms)",
+        fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"latency (ms) on {platform[0]}",
                                                predicted=points, predicted_lines=lines)
         st.plotly_chart(fig, width="stretch", key="tradeoffs.scatter.latency")
     st.caption("Filled markers: published single-image latencies with their published accuracy (hover for the source). "

@@ -28,6 +28,15 @@ def test_grid_measurement_continues_while_exploring_other_pages(page, app_url):
     candidates = find_configs(max_macs=MAX_MACS_M * 1e6, include_quantized=False)
     page.goto(f"{app_url}/tradeoffs")
     wait_idle(page)
+    # The latency chart places the user's configs as predicted (Pixel 1, the first device).
+    page.get_by_role("tab", name="Accuracy vs device latency").click()
+    wait_idle(page)
+    chart = page.locator(".js-plotly-plot").first
+    chart.get_by_text("Your MobileNet V2 (predicted)").wait_for()
+    for width in (1440, 390):
+        page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
+        screenshot(page, f"tradeoffs3_latency_chart_{width}")
+    page.set_viewport_size({"width": 1500, "height": 1000})
     page.get_by_role("tab", name="Budget finder").click()
     wait_idle(page)
     macs = page.get_by_label("Max MACs (millions)")
