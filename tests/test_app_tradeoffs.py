@@ -497,3 +497,22 @@ def test_grid_job_stops_on_request(empty_store, monkeypatch):
     at.run()
     assert any("Grid measurement stopped" in i.value for i in at.info)
     assert grid_job.start([])[1] is not None  # nothing to measure: refused with the reason
+
+
+def test_latency_chart_shows_each_machines_good_measurements(empty_store):
+    """A machine in the store is a source of the latency chart: its good measurements of published
+    configs, at their published accuracy; a noisy row is not drawn."""
+    import json
+
+    published = paper_config("v1", width_multiplier=0.25, resolution=128)  # MobileNet_v1_0.25_128's network
+    noisy = paper_config("v1", width_multiplier=0.5, resolution=128)
+    good = _seed(published, machine="lab-node-7")
+    _seed(noisy, quality="noisy", machine="lab-node-7")
+    at = open_page(tab="Accuracy vs device latency")
+    assert "measured on lab-node-7" in at.selectbox(key="tradeoffs.platform").options
+    at.selectbox(key="tradeoffs.platform").set_value("measured on lab-node-7").run()
+    assert not at.exception
+    data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    xs = [x for t in data if t.get("name") == "MobileNet V1" for x in t["x"]]
+    assert xs and all(x == pytest.approx(good.median_ms) for x in xs)  # only the good one, under its published names
+    assert any("lab-node-7" in c.value and "Noisy and unverified measurements are never used" in c.value for c in at.caption)

@@ -171,6 +171,55 @@ def predicted_points(platform: tuple[str, str, int | None]) -> tuple[list[dict],
     return points, lines, notes
 
 
+MEASURED_ON = "measured on "
+
+
+def chart_choices(platforms: dict[str, tuple[str, str, int | None]]) -> dict[str, tuple[str, str, int | None] | str]:
+    """The latency chart's sources: the published platforms, then every machine with good
+    measurements in the store (as "measured on NAME"; the value is the machine's name)."""
+    return dict(platforms) | {MEASURED_ON + m: m for m in machine_latencies()}
+
+
+def latency_chart(precision: str, source: tuple[str, str, int | None] | str) -> None:
+    if isinstance(source, str):
+        measured_scatter(precision, source)
+    else:
+        latency_scatter(precision, source)
+
+
+def measured_scatter(precision: str, machine: str) -> None:
+    """Published configs with a good measurement on ``machine`` (their published accuracy), and the
+    user's configs where the store holds a good measurement of them there."""
+    group = machine_latencies().get(machine)
+    if group is None:
+        st.info(f"The latency store holds no good measurement from {machine}.")
+        return
+    cands = find_configs(latency_source=MEASURED, measured_latency_ms=group.by_config, include_sweep=False,
+                         include_quantized=False)  # a float measurement is not an int8 model's latency
+    cands = [c for c in cands if c.top1 is not None]
+    if precision == "Quantized":
+        st.info("Measurements in the store are float (PyTorch) runs: there are no quantized ones to show.")
+        return
+    points = []
+    for config, acc in user_configs():
+        ms = measured_ms(group.by_config.get, config)
+        if ms is not None and acc.value is not None:
+            title = ARCH_TITLES[config.arch]
+            points.append(dict(name=f"Your {title} (measured)", family=config.arch, kind="published", top1=acc.value,
+                               low=None, high=None, x=ms, source=f"latency store, {machine}", table=group.conditions,
+                               detail=f"α {config.width_multiplier:g}, {config.resolution} px: {ms:.2f} ms measured"))
+    if not cands and not points:
+        st.info(f"No published config has a good measurement on {machine} yet: measure the candidate grid in the "
+                "Budget finder tab (this machine), or measure configs on the V1/V2 pages.")
+        return
+    fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"latency (ms) measured on {machine}",
+                                           user_points=points)
+    st.plotly_chart(fig, width="stretch", key="tradeoffs.scatter.measured")
+    st.caption(f"Good measurements from the latency store, **{machine}** ({group.conditions}): {len(cands)} published "
+               "configs at their published accuracy. Noisy and unverified measurements are never used"
+               + (f"; {group.others} good measurements under other conditions are not mixed in." if group.others else "."))
+
+
 def latency_scatter(precision: str, platform: tuple[str, str, int | None]) -> None:
     keep = {"Float": (False,), "Quantized": (True,), "Both": (False, True)}[precision]
     cands = [c for c in device_candidates(*platform) if c.quantized in keep]
@@ -449,7 +498,7 @@ TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", 
 FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 
 
-def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
+def link_fields(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> dict[str, list[page_links.Field]]:
     """The page's URL state, by where it matters: everywhere, on the latency tab, in the budget finder."""
     return {
         "common": [
@@ -457,7 +506,7 @@ def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
             page_links.choice("models", "tradeoffs.precision", ("Float", "Quantized", "Both"), "Float"),
             page_links.flag("references", "tradeoffs.references", False),
         ],
-        "Accuracy vs device latency": [page_links.choice("device", "tradeoffs.platform", platforms, platforms[0])],
+        "Accuracy vs device latency": [page_links.choice("device", "tradeoffs.platform", chart_sources or platforms, platforms[0])],
         "Budget finder": [
             page_links.number("max_macs", "budget.macs", None, 1, 1e6),
             page_links.number("max_params", "budget.params", None, 0.1, 1e4),
@@ -472,10 +521,10 @@ def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
     }
 
 
-def open_link(platforms: Sequence[str]) -> str | None:
+def open_link(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> str | None:
     """Seed the page from a shared link; returns a message when the link is invalid. Widgets that
     are not yet in session state get their defaults, so no widget is given a value twice."""
-    fields = [f for group in link_fields(platforms).values() for f in group]
+    fields = [f for group in link_fields(platforms, chart_sources).values() for f in group]
     _, problem = page_links.open_link("tradeoffs", fields)
     for f in fields:
         if f.key not in st.session_state:
@@ -483,9 +532,9 @@ def open_link(platforms: Sequence[str]) -> str | None:
     return problem
 
 
-def write_link(platforms: Sequence[str]) -> None:
+def write_link(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> None:
     """The URL keeps the filters, the open tab and that tab's own inputs."""
-    groups = link_fields(platforms)
+    groups = link_fields(platforms, chart_sources)
     tab = st.session_state.get("tradeoffs.view", TABS[0])
     params = page_links.field_params(groups["common"]) | page_links.field_params(groups.get(tab, []))
     page_links.write("tradeoffs", params)
