@@ -29,7 +29,7 @@ from explorer.tradeoffs import (
     published_candidates,
 )
 
-from . import links, page_links, tradeoff_charts
+from . import grid_job, links, page_links, tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
 from .tradeoff_charts import FAMILY_NAMES
 
@@ -410,7 +410,9 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
     started = time.perf_counter()
     found = find_configs(max_latency_ms=max_latency, latency_source=source, include_quantized=include_quantized, **budgets, **extra)
     elapsed = time.perf_counter() - started
-    if kind == "measured":
+    # Without a latency budget the measurements answer nothing: the summary (and the grid action)
+    # shows with one, or while this machine's grid job is there to follow.
+    if kind == "measured" and (max_latency is not None or grid_job.current() is not None):
         measured_summary(machine, budgets, found, here)
     elif max_latency is not None and kind == "predicted":
         st.info(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The latency columns give the "
@@ -439,8 +441,6 @@ def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], he
     """How many candidates have a good measurement on ``machine``, what a shortfall means, and (on
     this machine) the action that measures the rest in the background."""
     from explorer.sweep import SweepPoint
-
-    from . import grid_job
 
     group = machine_latencies().get(machine)
     measured = group.by_config if group else {}
