@@ -516,3 +516,15 @@ def test_latency_chart_shows_each_machines_good_measurements(empty_store):
     xs = [x for t in data if t.get("name") == "MobileNet V1" for x in t["x"]]
     assert xs and all(x == pytest.approx(good.median_ms) for x in xs)  # only the good one, under its published names
     assert any("lab-node-7" in c.value and "Noisy and unverified measurements are never used" in c.value for c in at.caption)
+
+
+def test_predicted_budget_says_which_candidates_are_declined():
+    at = open_page(tab="Budget finder")
+    at.selectbox(key="budget.latency_kind").set_value("predicted").run()
+    label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Samsung Galaxy S24"))
+    at.selectbox(key="budget.platform").set_value(label)
+    at.number_input(key="budget.latency").set_value(50.0).run()
+    frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert set(frame["family"]) == {"MobileNet V2"}  # V1 is declined on that NPU
+    note = next(c.value for c in at.caption if "the predictor declines them" in c.value)
+    assert "nothing published for MobileNet V1" in note

@@ -26,6 +26,7 @@ from explorer.tradeoffs import (
     device_candidates,
     find_configs,
     measured_ms,
+    predicted_candidates,
     published_candidates,
 )
 
@@ -418,6 +419,7 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
         st.info(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The latency columns give the "
                 "prediction and its 90% interval; the note says where a config lies outside the model's data.",
                 icon=":material/query_stats:")
+        declined_note(platform, budgets, include_quantized)
     st.markdown(f"**{len(found)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
                 (f"; the top {min(limit, len(found))} are shown, best published accuracy first." if found else "."))
     if not found:
@@ -435,6 +437,19 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
                                 "open": st.column_config.LinkColumn(
                                     "open", display_text="Open in explorer", pinned=True,
                                     help="This config on the V1 or V2 page, with its full settings in the link")})
+
+
+def declined_note(platform: tuple[str, str, int | None], budgets: dict, include_quantized: bool) -> None:
+    """The candidates the predictor declines on ``platform``: left out of the answer, with the reasons."""
+    pool = find_configs(include_quantized=include_quantized, **budgets)
+    _, declined = predicted_candidates(pool, PredictedOn(*platform))
+    if not declined:
+        return
+    reasons: dict[str, int] = {}
+    for _, reason in declined:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    st.caption(f"{len(declined)} of {len(pool)} candidates are left out: the predictor declines them on this device. "
+               + " ".join(f"({n}) {reason}" for reason, n in reasons.items()))
 
 
 def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], here: str) -> None:
