@@ -472,6 +472,14 @@ def test_grid_job_runs_in_the_background_reports_progress_and_can_be_stopped(emp
     at.run()
     assert any("Grid measurement finished" in s.value and "3 of 3 done" in s.value for s in at.success)
     assert len(latency_store().list_results()) == job.progress.measured == 3 - job.progress.failed
+    # What the grid stored is what the budget finder counts: its good rows, under this machine's conditions.
+    import json
+
+    from explorer import parse_config
+    from ui.tradeoffs_view import measured_latencies
+
+    good_rows = {parse_config(json.loads(r["config_json"])) for r in latency_store().list_results() if r["quality"] == "good"}
+    assert set(measured_latencies()) == good_rows
     # A second job over the same grid reuses the stored good ones (noisy ones are measured again).
     good = sum(r["quality"] == "good" for r in latency_store().list_results())
     at.button(key="test.grid.start").click().run()
