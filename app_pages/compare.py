@@ -30,13 +30,13 @@ for arch in ARCHS:
 
 view.measure_button(configs)
 reports = {arch: r for arch, r in ((a, view.stored_latency(c)) for a, c in configs.items()) if r is not None}
-stages, kinds = view.group_frames(configs, reports)
-measured = len(reports) == len(configs)
-if measured:
+good = view.good_reports(reports)  # the per-stage charts use good measurements only
+stages, kinds = view.group_frames(configs, good)
+measured = len(good) == len(configs)
+if reports:
     st.caption(view.latency_caption(reports))
     view.latency_warnings(reports)
-else:
-    st.caption("Latency per stage and kind appears once both models are measured on this machine (batch 1, CPU).")
+st.caption(view.latency_status(configs, reports, good))
 
 measures = ["MACs", "params"] + (["latency (ms)"] if measured else [])
 # Lazy tabs: only the open tab's charts are computed and sent.

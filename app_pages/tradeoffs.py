@@ -9,7 +9,8 @@ st.caption("Top-1 accuracy against MACs, parameters and device latency, as publi
            "(papers, TF-slim, torchvision), at the costs this project computes. Hover a point for its source and table.")
 
 platforms = tradeoffs_view.platform_choices()
-link_problem = tradeoffs_view.open_link(list(platforms))
+chart_sources = tradeoffs_view.chart_choices(platforms)  # the published platforms, then the store's machines
+link_problem = tradeoffs_view.open_link(list(platforms), list(chart_sources))
 if link_problem:
     st.warning(link_problem)
 with st.sidebar:
@@ -33,9 +34,9 @@ with tabs["Accuracy vs params"]:
         tradeoffs_view.scatter(precision, show_references, "params")
 with tabs["Accuracy vs device latency"]:
     if tabs["Accuracy vs device latency"].open:
-        label = st.selectbox("Device and backend", list(platforms), key="tradeoffs.platform")
-        device, backend = platforms[label]
-        tradeoffs_view.latency_scatter(precision, device, backend)
+        label = st.selectbox("Device and backend", list(chart_sources), key="tradeoffs.platform",
+                             help="A published device and backend, or a machine with good measurements in the latency store.")
+        tradeoffs_view.latency_chart(precision, chart_sources[label])
 with tabs["Published vs computed"]:
     if tabs["Published vs computed"].open:
         tradeoffs_view.published_table()
@@ -43,4 +44,4 @@ with tabs["Budget finder"]:
     if tabs["Budget finder"].open:
         tradeoffs_view.budget_finder(platforms)
 
-tradeoffs_view.write_link(list(platforms))
+tradeoffs_view.write_link(list(platforms), list(chart_sources))

@@ -219,10 +219,21 @@ def load_device_latency(path: Path = DEVICE_LATENCY) -> tuple[DeviceLatency, ...
     return tuple(rows)
 
 
-def latency_platforms(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[tuple[str, str], ...]:
-    """The published (device, backend) pairs, in file order: the choices of a latency axis."""
-    rows = load_device_latency() if rows is None else rows
-    return tuple(dict.fromkeys(row.platform for row in rows))
+def latency_platforms(rows: tuple[DeviceLatency, ...] | None = None) -> tuple[tuple[str, str, int | None], ...]:
+    """The published (device, backend, threads) platforms, in file order: the choices of a latency axis.
+
+    Both bundled files by default (``device_latency.csv`` then ``device_latency_more.csv``). The
+    thread count is part of the key because ncnn publishes 1- and 4-thread runs under one backend
+    name; it is None for ``device_latency.csv`` (whose backend names say the threading) and where a
+    source names an accelerator.
+    """
+    rows = load_all_device_latency() if rows is None else rows
+    return tuple(dict.fromkeys(platform_key(row) for row in rows))
+
+
+def platform_key(row: DeviceLatency) -> tuple[str, str, int | None]:
+    """(device, backend, threads) of a published row; threads is None where the file has no such column."""
+    return (row.device, row.backend, getattr(row, "threads", None))
 
 
 # --- more published device latency: device_latency_more.csv -------------------------------------

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from .accuracy import IMAGENET_CLASSES, accuracy_for
+from .accuracy import IMAGENET_CLASSES, accuracy_for, architecture_changes
 from .config import ARCHS, MobileNetConfig, check_positive, paper_config
 from .counting import count
 from .fidelity import reconcile
-from .reference import DeviceLatency, PublishedResult, latency_platforms, load_device_latency, load_published_results
+from .reference import DeviceLatency, PublishedResult, latency_platforms, load_all_device_latency, load_published_results, platform_key
 
 T = TypeVar("T")
 
@@ -60,6 +60,9 @@ def pareto_front(
 # --- candidates and the budget finder ---------------------------------------------------------
 
 MEASURED = "measured on this machine"
+PREDICTED = "predicted"
+PREDICTED_NOTE = ("predicted by this project's phone-latency model, not measured: a config fits only when the "
+                  "interval's upper end (high_ms) is within the budget")
 SWEEP_WIDTHS = tuple(round(0.25 + 0.05 * i, 2) for i in range(24))  # 0.25 … 1.40, the published span
 SWEEP_RESOLUTIONS = tuple(range(96, 321, 16))  # 96 … 320 px, every 16 px (stride-32 friendly halves)
 SWEEP_SOURCE = "analytic sweep (this project): custom config, not a published model"
@@ -88,6 +91,20 @@ class Candidate:
     published_params_m: float | None = None
     latency_ms: float | None = None  # on the budget's latency source, when one was asked for
     latency_source: str | None = None
+    latency_low_ms: float | None = None  # a predicted latency's interval (None: published or measured)
+    latency_high_ms: float | None = None
+    latency_note: str = ""  # why a prediction extrapolates (empty otherwise)
+
+
+@dataclass(frozen=True)
+class PredictedOn:
+    """A latency budget judged by the phone-latency model's prediction on a published platform
+    (``explorer.phones``): every candidate, the α × resolution sweep included, gets a predicted
+    latency with its interval; the budget is checked against the interval's upper end."""
+
+    device: str
+    backend: str
+    threads: int | None = None
 
 
 def _published_candidate(row: PublishedResult) -> Candidate:
@@ -131,27 +148,83 @@ def sweep_candidates() -> tuple[Candidate, ...]:
     return tuple(out)
 
 
+def _published_top1(row: DeviceLatency) -> Candidate | None:
+    """The published accuracy row of the same model (for device rows published without accuracy):
+    same family, α, resolution and precision, the same classifier (a 1001-class TF-Lite model is
+    TF-slim's checkpoint, not the paper's 1000-class model) preferred."""
+    same = [c for c in published_candidates()
+            if (c.family, c.width_multiplier, c.resolution, c.quantized) == (row.family, row.width_multiplier, row.resolution, row.quantized)
+            and c.top1 is not None and not architecture_changes(c.config)]  # fmt: skip
+    same.sort(key=lambda c: c.config.num_classes != row.num_classes)
+    return same[0] if same else None
+
+
 def _latency_candidate(row: DeviceLatency) -> Candidate:
     config = paper_config(row.family, width_multiplier=row.width_multiplier, resolution=row.resolution, num_classes=row.num_classes)
     cost = count(config)
+    top1, kind = row.top1, "published" if row.top1 is not None else "none"
+    method = f"Published top-1 next to the latency ({row.source}, {row.table})."
+    if top1 is None and (twin := _published_top1(row)):
+        # device_latency_more.csv publishes latency alone: the same model's published accuracy.
+        top1, method = twin.top1, f"Published top-1 of the same model ({twin.source}, {twin.table}); the latency source has none."
+    elif top1 is None:
+        method = "No published accuracy for this model."
+    threads = getattr(row, "threads", None)
+    where = f"{row.device}, {row.backend}" + (f", {threads} thread{'s' if threads != 1 else ''}" if threads is not None else "")
     return Candidate(
         label=row.model, family=row.family, width_multiplier=row.width_multiplier, resolution=row.resolution,
-        macs=cost.macs, params=cost.params, top1=row.top1,
-        accuracy_kind="published" if row.top1 is not None else "none",
-        accuracy_method=f"Published top-1 next to the latency ({row.source}, {row.table}).",
+        macs=cost.macs, params=cost.params, top1=top1, accuracy_kind="published" if top1 is not None else kind,
+        accuracy_method=method,
         quantized=row.quantized, published=True, source=row.source, table=row.table, config=config,
-        latency_ms=row.latency_ms, latency_source=f"{row.device}, {row.backend} (published)",
+        latency_ms=row.latency_ms, latency_source=f"{where} (published)",
     )  # fmt: skip
 
 
-@lru_cache(maxsize=8)
-def device_candidates(device: str, backend: str) -> tuple[Candidate, ...]:
-    """The MobileNet rows with a published latency on (device, backend), accuracy as published
-    beside it: a device budget can only be judged where the source measured."""
-    return tuple(_latency_candidate(r) for r in load_device_latency() if r.platform == (device, backend) and r.family in ARCHS)
+def _platform(source: Sequence[Any]) -> tuple[str, str, int | None]:
+    """A (device, backend) or (device, backend, threads) key as the three-part platform key."""
+    source = tuple(source)
+    return source if len(source) == 3 else (*source, None)  # type: ignore[return-value]
 
 
-def _measured_ms(lookup: Callable[[MobileNetConfig], float | None], config: MobileNetConfig) -> float | None:
+@lru_cache(maxsize=16)
+def device_candidates(device: str, backend: str, threads: int | None = None) -> tuple[Candidate, ...]:
+    """The MobileNet rows with a published latency on (device, backend, threads) in both bundled
+    files, accuracy as published beside it (or for the same model elsewhere): a device budget can
+    only be judged where the source measured."""
+    key = (device, backend, threads)
+    return tuple(_latency_candidate(r) for r in load_all_device_latency() if platform_key(r) == key and r.family in ARCHS)
+
+
+def predicted_candidates(pool: Sequence[Candidate], on: PredictedOn) -> tuple[list[Candidate], list[tuple[Candidate, str]]]:
+    """``pool`` with predicted latencies on ``on``: (predicted, declined with the reason).
+
+    Float candidates are predicted as float and quantized ones as int8; a precision the platform
+    never published is declined for every candidate of it, with the predictor's reason.
+    """
+    from .phones import predict_many  # numpy only; imported here so the module stays light
+
+    out: list[Candidate] = []
+    declined: list[tuple[Candidate, str]] = []
+    for quantized in (False, True):
+        part = [c for c in pool if c.quantized == quantized]
+        if not part:
+            continue
+        try:
+            predictions = predict_many([c.config for c in part], on.device, on.backend, quantized, on.threads)
+        except ValueError as err:  # no platform of this precision
+            declined += [(c, str(err)) for c in part]
+            continue
+        source = f"{on.device}, {on.backend}" + (f", {on.threads} threads" if on.threads is not None else "") + " (predicted)"
+        for c, p in zip(part, predictions):
+            if p.ms is None:
+                declined.append((c, p.reason or p.basis))
+                continue
+            out.append(dataclasses.replace(c, latency_ms=p.ms, latency_low_ms=p.low_ms, latency_high_ms=p.high_ms,
+                                           latency_source=source, latency_note=p.reason if p.extrapolating else ""))
+    return out, declined
+
+
+def measured_ms(lookup: Callable[[MobileNetConfig], float | None], config: MobileNetConfig) -> float | None:
     """The caller's measurement of ``config``; for the TF-slim rows (1001 classes) a measurement of
     the same network with 1000 classes also counts: one more class is 0.0004% of V2's MACs, far
     below timing noise, and users measure 1000-class models."""
@@ -160,6 +233,11 @@ def _measured_ms(lookup: Callable[[MobileNetConfig], float | None], config: Mobi
         other = 1001 if config.num_classes == 1000 else 1000
         ms = lookup(config.replace(num_classes=other))
     return ms
+
+
+def _budget_ms(c: Candidate) -> float | None:
+    """The latency a budget is checked against: a prediction's upper end (conservative), else the figure."""
+    return c.latency_high_ms if c.latency_high_ms is not None else c.latency_ms
 
 
 def _rank_key(c: Candidate) -> tuple:
@@ -172,7 +250,7 @@ def find_configs(
     max_macs: float | None = None,
     max_params: float | None = None,
     max_latency_ms: float | None = None,
-    latency_source: str | tuple[str, str] | None = None,
+    latency_source: str | tuple | PredictedOn | None = None,
     measured_latency_ms: Mapping[MobileNetConfig, float] | Callable[[MobileNetConfig], float | None] | None = None,
     families: Sequence[str] = ARCHS,
     include_quantized: bool = True,
@@ -187,7 +265,10 @@ def find_configs(
     :func:`explorer.reference.latency_platforms`; only rows with a latency there qualify), or
     :data:`MEASURED` with ``measured_latency_ms`` mapping a config to its median in ms (a dict or a
     function; a published 1001-class row also takes its 1000-class twin's measurement; configs
-    without a measurement do not qualify).
+    without a measurement do not qualify; quantized rows do not either, since a float measurement
+    is not an int8 model's latency), or :class:`PredictedOn` a published platform: every candidate
+    (the sweep included) gets a predicted latency and fits only if the interval's upper end
+    (``latency_high_ms``) is within the budget; declined predictions do not qualify.
     """
     for name, value in (("max_macs", max_macs), ("max_params", max_params), ("max_latency_ms", max_latency_ms)):
         if value is not None:
@@ -206,11 +287,17 @@ def find_configs(
         lookup = measured_latency_ms if callable(measured_latency_ms) else measured_latency_ms.get
         pool = []
         for c in published_candidates() + (sweep_candidates() if include_sweep else ()):
-            ms = _measured_ms(lookup, c.config)
+            if c.quantized:
+                continue  # a float measurement here says nothing about an int8 model's latency
+            ms = measured_ms(lookup, c.config)
             if ms is not None:
                 pool.append(dataclasses.replace(c, latency_ms=float(ms), latency_source=MEASURED))
-    elif tuple(latency_source) in latency_platforms():
-        pool = device_candidates(*tuple(latency_source))
+    elif isinstance(latency_source, PredictedOn):
+        base = [c for c in published_candidates() + (sweep_candidates() if include_sweep else ())
+                if c.family in families and (include_quantized or not c.quantized)]
+        pool, _ = predicted_candidates(base, latency_source)
+    elif isinstance(latency_source, (tuple, list)) and _platform(latency_source) in latency_platforms():
+        pool = device_candidates(*_platform(latency_source))
     else:
         raise ValueError(f"latency_source: unknown {latency_source!r}; allowed: {MEASURED!r} or one of {latency_platforms()}")
 
@@ -220,7 +307,7 @@ def find_configs(
         and (include_quantized or not c.quantized)
         and (max_macs is None or c.macs <= max_macs)
         and (max_params is None or c.params <= max_params)
-        and (max_latency_ms is None or (c.latency_ms is not None and c.latency_ms <= max_latency_ms))
+        and (max_latency_ms is None or (_budget_ms(c) is not None and _budget_ms(c) <= max_latency_ms))
     ]  # fmt: skip
     fits.sort(key=_rank_key)
     return tuple(fits[:limit] if limit is not None else fits)

@@ -91,7 +91,48 @@ def test_latency_appears_after_measuring():
     noisy = caption.count("quality noisy")  # a busy machine may give noisy results: shown with their verdict
     assert len([w for w in at.warning if "Noisy measurement" in w.value]) == noisy
     titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
-    assert "latency (ms) by layer kind" in titles
+    # Per-kind latency is drawn from good measurements only: a noisy one keeps it off, and the page says so.
+    assert ("latency (ms) by layer kind" in titles) == (noisy == 0)
+    if noisy:
+        assert any("No per-stage latency" in c.value and "noisy" in c.value for c in at.caption)
+
+
+def test_per_stage_latency_uses_only_good_measurements(tmp_path, monkeypatch):
+    """A good V1 measurement and a noisy V2 one (this session's): no latency chart, and the reason."""
+    import dataclasses
+
+    from explorer.latency import LatencySettings, measure_latency
+    from ui.state import latency_store
+
+    monkeypatch.setenv("MOBILENET_EXPLORER_DATA", str(tmp_path))
+    latency_store.clear()
+    try:
+        v1 = paper_config("v1", width_multiplier=0.25, resolution=96)
+        v2 = paper_config("v2", width_multiplier=0.35, resolution=96)
+        settings = LatencySettings(batch=1, device="cpu", budget_s=0.05)
+        good = dataclasses.replace(measure_latency(v1, settings), quality="good", quality_reasons=())
+        noisy = dataclasses.replace(measure_latency(v2, settings), quality="noisy", quality_reasons=("seeded noisy",))
+        latency_store().put(v1, settings, good)
+        latency_store().put(v2, settings, noisy)  # stored, but never handed out again
+        at = open_page(v1=v1, v2=v2)
+        titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+        assert "latency (ms) by layer kind" not in titles
+        status = next(c.value for c in at.caption if "per-stage latency" in c.value.lower())
+        assert "No per-stage latency" in status and "MobileNet V2 (no good measurement)" in status
+        # The same noisy result as this session's own: shown with its verdict, still not drawn.
+        at.session_state["compare.reports"] = {v2: dataclasses.replace(noisy, from_store=False)}
+        at.run()
+        titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+        assert "latency (ms) by layer kind" not in titles
+        assert any("Noisy measurement" in w.value for w in at.warning)
+        assert any("MobileNet V2 (its measurement is noisy, so not drawn)" in c.value for c in at.caption)
+        # Both good: drawn.
+        at.session_state["compare.reports"] = {v2: dataclasses.replace(noisy, quality="good", quality_reasons=())}
+        at.run()
+        titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
+        assert "latency (ms) by layer kind" in titles
+    finally:
+        latency_store.clear()
 
 
 T4 = paper_config("mobilenet_v2", blocks=[b.to_dict() for b in with_expansion(paper_config("v2").blocks, 4)])

@@ -257,9 +257,11 @@ def empty_store(tmp_path, monkeypatch):
 def test_budget_finder_on_a_published_device_and_measured_without_data(empty_store):
     at = open_page(tab="Budget finder")
     at.number_input(key="budget.latency").set_value(30.0).run()
-    assert any("no batch-1 CPU measurements" in w.value for w in at.warning)  # the private store is empty
-    platforms = at.selectbox(key="budget.source").options
-    at.selectbox(key="budget.source").select_index(1).run()
+    # The private store is empty: the page says that nothing is measured, not "loosen a budget".
+    assert any("No candidate config has a good measurement on this machine" in w.value for w in at.warning)
+    assert not any("Loosen one" in i.value for i in at.info)
+    at.selectbox(key="budget.latency_kind").set_value("published").run()
+    platforms = at.selectbox(key="budget.platform").options
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
     assert (frame["latency (ms)"] <= 30).all() and len(frame) > 0
     assert len(platforms) >= 2
@@ -286,7 +288,7 @@ def test_measured_budget_uses_only_comparable_measurements(empty_store):
     config = paper_config("v1", width_multiplier=0.25, resolution=96)
     all_cores = LatencySettings(threads=available_cores(), budget_s=0.05)
     one_thread = LatencySettings(threads=1, budget_s=0.05)
-    report = measure_latency(config, all_cores)
+    report = dataclasses.replace(measure_latency(config, all_cores), quality="good", quality_reasons=())  # busy machines: noisy
     latency_store().put(config, all_cores, report)
     if available_cores() > 1:
         latency_store().put(config, one_thread, dataclasses.replace(report, threads=1, median_ms=report.median_ms * 50))
@@ -298,3 +300,239 @@ def test_a_typed_budget_is_not_rounded_by_the_link():
     at.number_input(key="budget.params").set_value(2.6123456).run()
     assert at.query_params["max_params"] == "2.6123456"
     assert open_page(query=dict(at.query_params)).number_input(key="budget.params").value == 2.6123456
+
+
+# --- measured by machine, predicted, the grid job (tradeoffs3) ----------------------------------------
+
+SMALL = dict(max_macs=15e6, families=["mobilenet_v1"], include_quantized=False)  # a handful of candidates
+
+
+def _report(config):
+    """A real (tiny-budget) measurement of ``config`` on this machine, all cores."""
+    from explorer.latency import LatencySettings, measure_latency
+    from explorer.machine import available_cores
+
+    settings = LatencySettings(threads=available_cores(), budget_s=0.05)
+    return settings, measure_latency(config, settings)
+
+
+def _seed(config, quality="good", **changes):
+    import dataclasses
+
+    from ui.state import latency_store
+
+    settings, report = _report(config)
+    report = dataclasses.replace(report, quality=quality, quality_reasons=() if quality == "good" else ("seeded noisy row",), **changes)
+    assert latency_store().put(config, settings, report)
+    return report
+
+
+def small_budget(at, latency=1000.0):
+    at.number_input(key="budget.macs").set_value(SMALL["max_macs"] / 1e6)
+    at.multiselect(key="budget.families").set_value(SMALL["families"])
+    at.checkbox(key="budget.quantized").uncheck()
+    at.number_input(key="budget.latency").set_value(latency).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_measured_budget_counts_only_good_measurements(empty_store):
+    """A good row counts and answers; a noisy row is neither counted nor used."""
+    candidates = find_configs(**SMALL)
+    assert len(candidates) >= 3
+    good, noisy = candidates[0].config, candidates[1].config
+    report = _seed(good)
+    _seed(noisy, quality="noisy")
+    at = small_budget(open_page(tab="Budget finder"))
+    assert f"**1 of {len(candidates)}** candidate configs have a good measurement on this machine" in " ".join(texts(at))
+    frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert list(frame["config"]) == [candidates[0].label]
+    assert frame.iloc[0]["latency (ms)"] == pytest.approx(report.median_ms)
+    assert "measured on" in frame.iloc[0]["latency from"]
+    # A budget below the one measurement: the page says why nothing fits (few measured), not "loosen one".
+    small_budget(at, latency=report.median_ms / 10)
+    warnings = [w.value for w in at.warning]
+    assert any("None of the 1 measured configs fits" in w and f"{len(candidates) - 1} candidates have no measurement" in w
+               for w in warnings), warnings
+    assert not any("Loosen one" in i.value for i in at.info)
+
+
+def test_measured_budget_groups_the_store_by_machine(empty_store):
+    """Another machine's good rows are listed under its name and never mixed with this machine's."""
+    from explorer.machine import machine_name
+
+    candidates = find_configs(**SMALL)
+    here = _seed(candidates[0].config)
+    there = _seed(candidates[1].config, machine="lab-node-7", median_ms=here.median_ms * 3)
+    _seed(candidates[2].config, quality="noisy", machine="lab-node-7")
+    at = small_budget(open_page(tab="Budget finder"))
+    machines = at.selectbox(key="budget.machine").options
+    assert machines[0].startswith(machine_name()) and "lab-node-7" in machines
+    at.selectbox(key="budget.machine").set_value("lab-node-7").run()
+    assert any(f"**1 of {len(candidates)}** candidate configs have a good measurement on **lab-node-7**" in t for t in texts(at))
+    frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert list(frame["config"]) == [candidates[1].label]
+    assert frame.iloc[0]["latency (ms)"] == pytest.approx(there.median_ms)
+    assert frame.iloc[0]["latency from"] == "measured on lab-node-7"
+    assert not any(b.key == "budget.grid.start" for b in at.button)  # another machine's grid is not measured from here
+
+
+def test_your_configs_are_placed_as_predicted_with_their_interval():
+    import json
+
+    from explorer.phones import predict_many
+
+    v2 = paper_config("v2", width_multiplier=0.75, resolution=192)
+    at = open_page(v2=v2, tab="Accuracy vs device latency")
+    label = next(o for o in at.selectbox(key="tradeoffs.platform").options if o.startswith("Pixel 1 — TF-Lite CPU"))
+    at.selectbox(key="tradeoffs.platform").set_value(label).run()
+    expected = predict_many([v2], "Pixel 1", "TF-Lite CPU, single large core")[0]
+    data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    star = next(t for t in data if t.get("name") == "Your MobileNet V2 (predicted)")
+    assert star["marker"]["symbol"] == "star-open" and star["text"][0].startswith("predicted")
+    assert star["x"][0] == pytest.approx(expected.ms)
+    assert star["error_x"]["array"][0] == pytest.approx(expected.high_ms - expected.ms)
+    assert star["error_x"]["arrayminus"][0] == pytest.approx(expected.ms - expected.low_ms)
+    published = [t for t in data if t.get("name") == "MobileNet V2"]
+    assert published and published[0]["marker"]["symbol"] != "star-open"  # published points are marked differently
+    assert any(f"{expected.low_ms:.1f}–{expected.high_ms:.1f} ms" in t for t in texts(at))
+    # The paper V1 has one published row on Pixel 1: its prediction extrapolates, and says why.
+    v1 = predict_many([paper_config("v1")], "Pixel 1", "TF-Lite CPU, single large core")[0]
+    assert v1.extrapolating and v1.reason
+    assert any(t.get("name") == "Your MobileNet V1 (predicted, extrapolating)" for t in data)
+    assert any(f"Extrapolating: {v1.reason}" in t for t in texts(at))
+
+
+def test_a_declined_prediction_is_not_plotted_and_says_why():
+    import json
+
+    at = open_page(tab="Accuracy vs device latency")
+    label = next(o for o in at.selectbox(key="tradeoffs.platform").options if o.startswith("Samsung Galaxy S24"))
+    at.selectbox(key="tradeoffs.platform").set_value(label).run()
+    names = [t.get("name") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
+    assert not any(str(n).startswith("Your MobileNet V1 (predicted") for n in names)
+    assert any("Your MobileNet V1" in t and "not plotted" in t and "nothing published for MobileNet V1" in t for t in texts(at))
+
+
+def test_device_latency_more_devices_are_choices_with_their_threads():
+    at = open_page(tab="Accuracy vs device latency")
+    options = at.selectbox(key="tradeoffs.platform").options
+    ncnn = [o for o in options if o.startswith("Kirin 970 (Cortex") and "ncnn CPU" in o]
+    assert sorted(ncnn) == sorted(o for o in ncnn if "thread" in o) and len(ncnn) == 2  # 1 and 4 threads
+
+
+def test_budget_finder_searches_the_sweep_by_predicted_latency():
+    at = open_page(tab="Budget finder")
+    at.selectbox(key="budget.latency_kind").set_value("predicted").run()
+    label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Pixel 1 — TF-Lite CPU"))
+    at.selectbox(key="budget.platform").set_value(label)
+    at.checkbox(key="budget.sweep").check()
+    at.number_input(key="budget.limit").set_value(500)
+    at.number_input(key="budget.latency").set_value(20.0).run()
+    assert not at.exception
+    frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    sweep = frame[frame["kind"] == "custom (sweep)"]
+    assert len(sweep) > 0  # not only the published configs
+    assert (frame["latency high (ms)"] <= 20).all()  # conservative: the interval's upper end
+    assert (frame["latency (ms)"] < frame["latency high (ms)"]).all()
+    assert frame["latency from"].str.endswith("(predicted)").all()
+    assert any("predicted" in i.value and "high_ms" in i.value for i in at.info)
+
+
+def _grid_app():
+    from explorer.sweep import grid
+    from ui import grid_job
+
+    points = grid(["mobilenet_v1"], [0.25], [32, 40, 48], budget_s=0.05)
+    grid_job.panel(points, what="the tiny grid", key="test.grid")
+
+
+def _wait_for_end(timeout=120):
+    from ui import grid_job
+
+    job = grid_job.current()
+    assert job is not None and job.wait(timeout)
+    return job
+
+
+def test_grid_job_runs_in_the_background_reports_progress_and_can_be_stopped(empty_store):
+    from ui import grid_job
+    from ui.state import latency_store
+
+    at = AppTest.from_function(_grid_app, default_timeout=60)
+    at.run()
+    at.button(key="test.grid.start").click().run()
+    assert not at.exception, at.exception
+    job = grid_job.current()
+    assert job is not None
+    # While it runs, the page shows done/remaining; once it ends, the totals.
+    seen = " ".join(m.value for m in at.markdown)
+    assert "of 3 done" in seen and "remaining" in seen
+    _wait_for_end()
+    at.run()
+    assert any("Grid measurement finished" in s.value and "3 of 3 done" in s.value for s in at.success)
+    assert len(latency_store().list_results()) == job.progress.measured == 3 - job.progress.failed
+    # What the grid stored is what the budget finder counts: its good rows, under this machine's conditions.
+    import json
+
+    from explorer import parse_config
+    from ui.tradeoffs_view import measured_latencies
+
+    good_rows = {parse_config(json.loads(r["config_json"])) for r in latency_store().list_results() if r["quality"] == "good"}
+    assert set(measured_latencies()) == good_rows
+    # A second job over the same grid reuses the stored good ones (noisy ones are measured again).
+    good = sum(r["quality"] == "good" for r in latency_store().list_results())
+    at.button(key="test.grid.start").click().run()
+    _wait_for_end()
+    assert grid_job.current() is not job and grid_job.current().progress.reused == good
+
+
+def test_grid_job_stops_on_request(empty_store, monkeypatch):
+    from ui import grid_job
+
+    def slow_app():
+        from explorer.sweep import grid
+        from ui import grid_job
+
+        grid_job.panel(grid(["mobilenet_v1"], [0.25, 0.5], [32, 40, 48], budget_s=0.5), what="the grid", key="test.slow")
+
+    at = AppTest.from_function(slow_app, default_timeout=60)
+    at.run()
+    at.button(key="test.slow.start").click().run()
+    at.button(key="test.slow.stop").click().run()
+    job = _wait_for_end()
+    assert job.progress.state == "stopped" and job.progress.done < 6
+    at.run()
+    assert any("Grid measurement stopped" in i.value for i in at.info)
+    assert grid_job.start([])[1] is not None  # nothing to measure: refused with the reason
+
+
+def test_latency_chart_shows_each_machines_good_measurements(empty_store):
+    """A machine in the store is a source of the latency chart: its good measurements of published
+    configs, at their published accuracy; a noisy row is not drawn."""
+    import json
+
+    published = paper_config("v1", width_multiplier=0.25, resolution=128)  # MobileNet_v1_0.25_128's network
+    noisy = paper_config("v1", width_multiplier=0.5, resolution=128)
+    good = _seed(published, machine="lab-node-7")
+    _seed(noisy, quality="noisy", machine="lab-node-7")
+    at = open_page(tab="Accuracy vs device latency")
+    assert "measured on lab-node-7" in at.selectbox(key="tradeoffs.platform").options
+    at.selectbox(key="tradeoffs.platform").set_value("measured on lab-node-7").run()
+    assert not at.exception
+    data = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    xs = [x for t in data if t.get("name") == "MobileNet V1" for x in t["x"]]
+    assert xs and all(x == pytest.approx(good.median_ms) for x in xs)  # only the good one, under its published names
+    assert any("lab-node-7" in c.value and "Noisy and unverified measurements are never used" in c.value for c in at.caption)
+
+
+def test_predicted_budget_says_which_candidates_are_declined():
+    at = open_page(tab="Budget finder")
+    at.selectbox(key="budget.latency_kind").set_value("predicted").run()
+    label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Samsung Galaxy S24"))
+    at.selectbox(key="budget.platform").set_value(label)
+    at.number_input(key="budget.latency").set_value(50.0).run()
+    frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert set(frame["family"]) == {"MobileNet V2"}  # V1 is declined on that NPU
+    note = next(c.value for c in at.caption if "the predictor declines them" in c.value)
+    assert "nothing published for MobileNet V1" in note

@@ -18,6 +18,7 @@ from explorer.reference import (
     config_for,
     latency_platforms,
     load_device_latency,
+    load_device_latency_more,
     load_published_results,
 )
 from explorer.tradeoffs import MEASURED, SWEEP_SOURCE, device_candidates, find_configs, pareto_front
@@ -45,11 +46,20 @@ def test_every_device_latency_row_parsed_with_its_source():
     assert (v2.width_multiplier, v2.resolution, v2.latency_ms, v2.quantized) == (1.0, 224, 73.8, False)
 
 
-def test_platforms_in_file_order():
-    assert latency_platforms() == (
-        PIXEL1, ("Pixel 3", "TF-Lite CPU, 4 threads"), ("Pixel 3", "TF-Lite GPU"), ("Pixel 3", "NNAPI"),
+def test_platforms_in_file_order_with_their_threads():
+    platforms = latency_platforms()
+    assert platforms[:4] == (
+        (*PIXEL1, None), ("Pixel 3", "TF-Lite CPU, 4 threads", None), ("Pixel 3", "TF-Lite GPU", None), ("Pixel 3", "NNAPI", None),
     )  # fmt: skip
-    assert latency_platforms(load_device_latency()[:1]) == (PIXEL1,)
+    assert latency_platforms(load_device_latency()[:1]) == ((*PIXEL1, None),)
+    # device_latency_more.csv follows; ncnn's 1- and 4-thread runs share a backend name: two platforms.
+    more = {(r.device, r.backend, r.threads) for r in load_device_latency_more()}
+    assert set(platforms[4:]) == more and len(platforms) == len(set(platforms))
+    kirin = [p for p in platforms if p[0].startswith("Kirin 970 (Cortex") and p[1].startswith("ncnn CPU")]
+    assert sorted(p[2] for p in kirin) == [1, 4]
+    one, four = (device_candidates(*p) for p in sorted(kirin, key=lambda p: p[2]))
+    assert {c.label for c in one} == {c.label for c in four}
+    assert all(a.latency_ms > b.latency_ms for a, b in zip(sorted(one, key=lambda c: c.label), sorted(four, key=lambda c: c.label)))
 
 
 def test_device_latency_classifiers_are_data():
@@ -236,7 +246,7 @@ def test_published_device_latency_budget():
 
 def test_measured_latency_budget_uses_the_callers_measurements():
     v1 = paper_config("v1", width_multiplier=0.5, resolution=160)  # published, so not in the sweep
-    pool = find_configs(max_macs=100e6)
+    pool = [c for c in find_configs(max_macs=100e6) if not c.quantized]
     measured = {c.config: 2.0 + i for i, c in enumerate(pool[:6])}
     answer = find_configs(max_latency_ms=5.0, latency_source=MEASURED, measured_latency_ms=measured)
     assert answer and all(c.config in measured and c.latency_ms <= 5.0 for c in answer)
@@ -246,7 +256,8 @@ def test_measured_latency_budget_uses_the_callers_measurements():
     assert as_function == answer
     # A 1000-class measurement also times the published 1001-class rows of the same network.
     twins = find_configs(latency_source=MEASURED, measured_latency_ms={v1: 1.0})
-    assert {c.label for c in twins} == {"0.50 MobileNet-160", "MobileNet_v1_0.50_160", "MobileNet_v1_0.50_160_quant"}
+    # ... but not the quantized row: a float measurement is not an int8 model's latency.
+    assert {c.label for c in twins} == {"0.50 MobileNet-160", "MobileNet_v1_0.50_160"}
     assert all(c.latency_ms == 1.0 for c in twins)
     # The paper's row is that very config; the TF-slim rows (1001 classes) take it as their twin's.
     assert {c.label: c.config.num_classes for c in twins}["0.50 MobileNet-160"] == 1000
@@ -392,3 +403,43 @@ def test_the_analytic_modules_do_not_import_torch():
     code = f"import sys; import {', '.join('explorer.' + m for m in modules)}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- predicted device latency and the second device file (tradeoffs3) ------------------------------
+
+
+def test_predicted_budget_searches_the_sweep_conservatively():
+    from explorer.phones import predict_many
+    from explorer.tradeoffs import PredictedOn
+
+    on = PredictedOn(*PIXEL1)
+    answer = find_configs(max_latency_ms=20, latency_source=on, include_quantized=False)
+    sweep = [c for c in answer if not c.published]
+    assert sweep and any(c.published for c in answer)
+    assert all(c.latency_high_ms <= 20 and c.latency_low_ms < c.latency_ms < c.latency_high_ms for c in answer)
+    assert all(c.latency_source.endswith("(predicted)") for c in answer)
+    # The figures are the predictor's, config by config.
+    p = predict_many([sweep[0].config], *PIXEL1)[0]
+    assert (sweep[0].latency_ms, sweep[0].latency_high_ms) == pytest.approx((p.ms, p.high_ms), rel=1e-12)
+    # A config whose prediction is below the budget but whose interval is not is left out.
+    every = find_configs(latency_source=on, include_quantized=False)
+    edge = [c for c in every if c.latency_ms <= 20 < c.latency_high_ms]
+    assert edge and not {c.label for c in edge} & {c.label for c in answer}
+
+
+def test_predicted_budget_leaves_out_declined_configs():
+    from explorer.tradeoffs import PredictedOn
+
+    npu = next(p for p in latency_platforms() if p[0] == "Samsung Galaxy S24")
+    answer = find_configs(latency_source=PredictedOn(*npu), include_quantized=False)
+    assert answer and {c.family for c in answer} == {"mobilenet_v2"}  # V1 is declined there
+
+
+def test_rows_of_the_second_file_take_the_same_models_published_accuracy():
+    pixel2 = ("Pixel 2", "TF-Lite CPU, single large core", 1)
+    rows = device_candidates(*pixel2)
+    assert len(rows) == 25 and all(c.top1 is not None for c in rows)
+    v1 = next(c for c in rows if c.label == "mobilenet_v1_1.0_224")
+    assert v1.top1 == next(c.top1 for c in find_configs(families=["mobilenet_v1"])
+                           if c.label == "MobileNet_v1_1.0_224" and not c.quantized)
+    assert "same model" in v1.accuracy_method and v1.latency_source.startswith("Pixel 2")

@@ -217,6 +217,21 @@ def latency_warnings(reports: dict) -> None:
             measuring.show_verdict(report, label=f"{ARCH_TITLES[arch]}: ")
 
 
+def good_reports(reports: dict) -> dict:
+    """Only the good measurements: what the per-stage and per-kind latency charts may draw."""
+    return {arch: r for arch, r in reports.items() if r.quality == "good"}
+
+
+def latency_status(configs: dict[str, MobileNetConfig], reports: dict, good: dict) -> str:
+    """Whether the per-stage latency is drawn, and if not, which model lacks a good measurement."""
+    if len(good) == len(configs):
+        return "Latency per stage and kind: from the good measurements above (batch 1, CPU, this machine)."
+    missing = [f"{ARCH_TITLES[a]} ({'its measurement is ' + reports[a].quality + ', so not drawn' if a in reports else 'no good measurement'})"
+               for a in configs if a not in good]
+    return ("No per-stage latency: it is drawn only from good measurements of both models on this machine (batch 1, CPU), "
+            f"and there is none for {' and '.join(missing)}.")
+
+
 # --- frames ---------------------------------------------------------------------------------------
 
 

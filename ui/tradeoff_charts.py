@@ -94,13 +94,18 @@ def accuracy_scatter(
     references: Sequence[dict] = (),
     user_points: Sequence[dict] = (),
     user_costs: Sequence[dict] = (),
+    predicted: Sequence[dict] = (),
+    predicted_lines: Sequence[dict] = (),
 ) -> go.Figure:
     """Top-1 against a cost: a trace per family (quantized rows hollow), each family's Pareto
     frontier as a line, the published baselines that are not the paper architecture (full
     convolutions, shallow) as their own labelled series outside the frontier, the reference
     networks (labelled), the user's configs as stars (hollow and dashed-outlined when the accuracy
     is an estimate), and a user's config without published accuracy as a dashed vertical line at
-    its exact cost. ``log_x=None`` chooses a log axis when the costs span decades."""
+    its exact cost. ``predicted`` are the user's configs at a *predicted* x (a device latency):
+    hollow stars labelled "predicted" with the interval as horizontal error bars (named
+    "extrapolating" in the legend when the config lies outside the model's data); ``predicted_lines`` the same without accuracy, as dashed vertical
+    lines. ``log_x=None`` chooses a log axis when the costs span decades."""
     fig = go.Figure()
     xs: list[float] = []
     ys: list[float] = []
@@ -141,6 +146,22 @@ def accuracy_scatter(
             customdata=[[p["name"], p["detail"], p["source"], p["table"]]], hovertemplate=HOVER,
         ))  # fmt: skip
         xs.append(p["x"])
+    for p in predicted:
+        color = FAMILY_COLORS[p["family"]]
+        fig.add_trace(go.Scatter(
+            x=[p["x"]], y=[p["top1"]], mode="markers+text", name=p["name"], meta="predicted",
+            text=["predicted"], textposition="bottom center",
+            textfont=dict(size=11, color=color),
+            marker=dict(symbol="star-open", size=18, color=color, line=dict(width=2, color=color)),
+            error_x=dict(type="data", symmetric=False, array=[p["high"] - p["x"]], arrayminus=[p["x"] - p["low"]],
+                         color=color, thickness=1.5, width=6),
+            customdata=[[p["name"], p["detail"]]],
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+        ))  # fmt: skip
+        xs += [p["low"], p["high"]]
+        ys.append(p["top1"])
+    for p in predicted_lines:
+        user_costs = [*user_costs, p]
     # A config without accuracy still has an exact cost: a dashed vertical line spanning the plotted
     # accuracies, labelled at its top, so it is never "not plotted".
     low, high = (min(ys) - 1, max(ys) + 1) if ys else (40.0, 80.0)
@@ -178,6 +199,10 @@ def _place_labels(fig: go.Figure, xs: Sequence[float], log: bool) -> None:
         return hi > lo and (scale(x) - lo) / (hi - lo) > 0.75
 
     for trace in fig.data:
+        if trace.meta == "predicted":  # below its star: above it sit the published points it is compared with
+            trace.textposition = "bottom left" if right(trace.x[0]) else "bottom right"
+            trace.cliponaxis = False
+            continue
         if trace.mode == "markers+text":
             trace.textposition = ["top left" if right(x) else "top right" for x in trace.x]
         elif trace.mode == "lines+text":  # a config's cost line, labelled at its top

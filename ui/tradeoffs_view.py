@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
@@ -17,9 +18,19 @@ from explorer.accuracy import accuracy_for
 from explorer.config import ARCHS
 from explorer.fidelity import published_vs_computed
 from explorer.reference import latency_platforms, load_published_results
-from explorer.tradeoffs import MEASURED, Candidate, device_candidates, find_configs, published_candidates
+from explorer.tradeoffs import (
+    MEASURED,
+    PREDICTED_NOTE,
+    Candidate,
+    PredictedOn,
+    device_candidates,
+    find_configs,
+    measured_ms,
+    predicted_candidates,
+    published_candidates,
+)
 
-from . import links, page_links, tradeoff_charts
+from . import grid_job, links, page_links, tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
 from .tradeoff_charts import FAMILY_NAMES
 
@@ -117,16 +128,115 @@ def scatter(precision: str, show_references: bool, x: str) -> None:
     st.plotly_chart(fig, width="stretch", key=f"tradeoffs.scatter.{x}")
 
 
-def latency_scatter(precision: str, device: str, backend: str) -> None:
-    keep = {"Float": (False,), "Quantized": (True,), "Both": (False, True)}[precision]
-    cands = [c for c in device_candidates(device, backend) if c.quantized in keep]
-    if not cands:
-        st.info(f"No {precision.lower()} results are published for {device}, {backend}. Try another filter or backend.")
+def user_predictions(platform: tuple[str, str, int | None]) -> list[tuple[MobileNetConfig, object, object]]:
+    """The user's configs with their predicted latency on ``platform`` (float): (config, accuracy, prediction).
+
+    The prediction is None when the platform has no float data at all (the reason is then in a
+    ``ValueError`` message, kept as a string in place of the prediction)."""
+    from explorer.phones import predict_many
+
+    out = []
+    for config, acc in user_configs():
+        try:
+            prediction = predict_many([config], *platform[:2], False, platform[2])[0]
+        except ValueError as err:
+            prediction = str(err)
+        out.append((config, acc, prediction))
+    return out
+
+
+def predicted_points(platform: tuple[str, str, int | None]) -> tuple[list[dict], list[dict], list[str]]:
+    """The user's configs on the latency axis: (points with accuracy, lines without, lines of text)."""
+    points, lines, notes = [], [], []
+    for config, acc, p in user_predictions(platform):
+        title = ARCH_TITLES[config.arch]
+        where = f"α = {config.width_multiplier:g}, {config.resolution} px"
+        if isinstance(p, str) or p.ms is None:
+            reason = p if isinstance(p, str) else (p.reason or p.basis)
+            notes.append(f"**Your {title}** ({where}) is **not plotted**: the predictor declines it on this device. {reason}")
+            continue
+        error = (f"leave-one-out error median {p.loo_median_error_pct:.0f}%, worst {p.loo_max_error_pct:.0f}%"
+                 if p.loo_median_error_pct is not None else "leave-one-out error not measurable on this device")
+        figure = f"predicted **{p.ms:.1f} ms** (90% interval {p.low_ms:.1f}–{p.high_ms:.1f} ms; {error}; {p.method})"
+        extrap = f" Extrapolating: {p.reason}" if p.extrapolating else ""
+        notes.append(f"**Your {title}** ({where}): {figure}.{extrap}")
+        detail = (f"{where}; PREDICTED {p.ms:.1f} ms ({p.low_ms:.1f}–{p.high_ms:.1f} ms), {error}"
+                  + (f"<br>extrapolating: {p.reason}" if p.extrapolating else ""))
+        base = dict(family=config.arch, x=p.ms, low=p.low_ms, high=p.high_ms, extrapolating=p.extrapolating)
+        if acc.value is not None:
+            points.append(base | dict(name=f"Your {title} (predicted{', extrapolating' if p.extrapolating else ''})", top1=acc.value, accuracy=acc.kind,
+                                      detail=detail + f"<br>top-1 {acc.value:g}% ({acc.kind})"))
+        else:
+            lines.append(base | dict(name=f"Your {title} (predicted, {NOT_PUBLISHED})",
+                                     short=f"Your {title.replace('MobileNet ', '')}: predicted", detail=detail + "<br>" + acc.method))
+    return points, lines, notes
+
+
+MEASURED_ON = "measured on "
+
+
+def chart_choices(platforms: dict[str, tuple[str, str, int | None]]) -> dict[str, tuple[str, str, int | None] | str]:
+    """The latency chart's sources: the published platforms, then every machine with good
+    measurements in the store (as "measured on NAME"; the value is the machine's name)."""
+    return dict(platforms) | {MEASURED_ON + m: m for m in machine_latencies()}
+
+
+def latency_chart(precision: str, source: tuple[str, str, int | None] | str) -> None:
+    if isinstance(source, str):
+        measured_scatter(precision, source)
+    else:
+        latency_scatter(precision, source)
+
+
+def measured_scatter(precision: str, machine: str) -> None:
+    """Published configs with a good measurement on ``machine`` (their published accuracy), and the
+    user's configs where the store holds a good measurement of them there."""
+    group = machine_latencies().get(machine)
+    if group is None:
+        st.info(f"The latency store holds no good measurement from {machine}.")
         return
-    fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"published latency on {device}, {backend} (ms)")
-    st.plotly_chart(fig, width="stretch", key="tradeoffs.scatter.latency")
-    st.caption("Published single-image latencies (TF-slim and the V2 paper). Your own configs have no published device "
-               "latency, so they are not placed here; the budget finder can use latencies measured on this machine.")
+    cands = find_configs(latency_source=MEASURED, measured_latency_ms=group.by_config, include_sweep=False,
+                         include_quantized=False)  # a float measurement is not an int8 model's latency
+    cands = [c for c in cands if c.top1 is not None]
+    if precision == "Quantized":
+        st.info("Measurements in the store are float (PyTorch) runs: there are no quantized ones to show.")
+        return
+    points = []
+    for config, acc in user_configs():
+        ms = measured_ms(group.by_config.get, config)
+        if ms is not None and acc.value is not None:
+            title = ARCH_TITLES[config.arch]
+            points.append(dict(name=f"Your {title} (measured)", family=config.arch, kind="published", top1=acc.value,
+                               low=None, high=None, x=ms, source=f"latency store, {machine}", table=group.conditions,
+                               detail=f"α {config.width_multiplier:g}, {config.resolution} px: {ms:.2f} ms measured"))
+    if not cands and not points:
+        st.info(f"No published config has a good measurement on {machine} yet: measure the candidate grid in the "
+                "Budget finder tab (this machine), or measure configs on the V1/V2 pages.")
+        return
+    fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"latency (ms) measured on {machine}",
+                                           user_points=points)
+    st.plotly_chart(fig, width="stretch", key="tradeoffs.scatter.measured")
+    st.caption(f"Good measurements from the latency store, **{machine}** ({group.conditions}): {len(cands)} published "
+               "configs at their published accuracy. Noisy and unverified measurements are never used"
+               + (f"; {group.others} good measurements under other conditions are not mixed in." if group.others else "."))
+
+
+def latency_scatter(precision: str, platform: tuple[str, str, int | None]) -> None:
+    keep = {"Float": (False,), "Quantized": (True,), "Both": (False, True)}[precision]
+    cands = [c for c in device_candidates(*platform) if c.quantized in keep]
+    label = platform_label(*platform)
+    points, lines, notes = predicted_points(platform)
+    if not cands and not points and not lines:
+        st.info(f"No {precision.lower()} results are published for {label}. Try another filter or backend.")
+    else:
+        fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"latency (ms) on {platform[0]}",
+                                               predicted=points, predicted_lines=lines)
+        st.plotly_chart(fig, width="stretch", key="tradeoffs.scatter.latency")
+    st.caption("Filled markers: published single-image latencies with their published accuracy (hover for the source). "
+               "Hollow stars labelled *predicted*: your V1/V2 configs at this project's **predicted** latency, the bars "
+               "its 90% interval: a model's estimate, not a measurement.")
+    for note in notes:
+        st.markdown(note)
 
 
 # --- published against computed -------------------------------------------------------------------
@@ -165,90 +275,236 @@ def published_table() -> None:
                                 "": st.column_config.TextColumn("", width=30, pinned=True)})
 
 
-# --- budget finder ----------------------------------------------------------------------------------
+# --- measurements in the store, by machine ---------------------------------------------------------
 
 
-def measured_latencies() -> dict[MobileNetConfig, float]:
-    """Whole-model medians measured on this machine: batch 1, CPU, all cores, this torch.
+@dataclass(frozen=True)
+class MachineLatencies:
+    """The good whole-model medians one machine holds in the store under one set of conditions.
 
-    Only comparable rows count (the store may hold 1-thread runs, or other hosts' if its folder
-    is shared); of those, the latest measurement of a config wins.
+    A machine may hold runs under several conditions (1 thread and all cores, eager and ONNX
+    Runtime, two torch versions): one set is used, never a mix, and :attr:`others` counts the rest.
     """
-    from explorer.latency import cpu_model, machine_name, torch_version
-    from explorer.timing import available_cores
 
-    here = {"batch": 1, "device": "cpu", "threads": available_cores(), "machine": machine_name(),
-            "cpu": cpu_model(), "torch_version": torch_version()}
-    out: dict[MobileNetConfig, float] = {}
-    for row in latency_store().list_results():  # oldest first
-        if any(row.get(k) != v for k, v in here.items()):
+    machine: str
+    cpu: str
+    runtime: str
+    threads: int
+    torch_version: str
+    by_config: dict[MobileNetConfig, float]
+    others: int = 0  # good batch-1 CPU rows of this machine under other conditions, not used
+
+    @property
+    def conditions(self) -> str:
+        return (f"{self.runtime}, batch 1, {self.threads} thread{'s' if self.threads != 1 else ''}, CPU ({self.cpu}), "
+                f"torch {self.torch_version}")
+
+
+def machine_latencies() -> dict[str, MachineLatencies]:
+    """Every machine with good batch-1 CPU measurements in the store, this machine first.
+
+    Only good rows (``reusable_results``: never noisy or unverified ones). Per machine, one set of
+    conditions: on this machine what the budget finder measures (eager, all cores, this torch) when
+    it has any, elsewhere the set with most configs; of a config measured twice, the latest wins.
+    """
+    from explorer.machine import available_cores, cpu_model, machine_name, torch_version
+
+    groups: dict[str, dict[tuple, dict[MobileNetConfig, float]]] = {}
+    for row in latency_store().reusable_results():  # oldest first: the latest overwrites
+        if row.get("batch") != 1 or row.get("device") != "cpu":
             continue
         try:
-            out[parse_config(json.loads(row["config_json"]))] = float(row["median_ms"])
+            config = parse_config(json.loads(row["config_json"]))
+            ms = float(row["median_ms"])
         except (ConfigError, ValueError, TypeError, KeyError):
             continue  # a row we cannot read is not a measurement
+        cond = (row["cpu"], row["runtime"], int(row["threads"]), row["torch_version"])
+        groups.setdefault(row["machine"], {}).setdefault(cond, {})[config] = ms
+    here = machine_name()
+    preferred = (cpu_model(), "eager", available_cores(), torch_version())
+    out: dict[str, MachineLatencies] = {}
+    for machine in sorted(groups, key=lambda m: (m != here, m)):
+        conds = groups[machine]
+        best = preferred if machine == here and preferred in conds else max(conds, key=lambda c: len(conds[c]))
+        others = sum(len(v) for c, v in conds.items() if c != best)
+        out[machine] = MachineLatencies(machine, *best, by_config=conds[best], others=others)
     return out
 
 
-def platform_choices() -> dict[str, tuple[str, str]]:
-    """The published (device, backend) pairs by their label: plain-string options for the widgets."""
-    return {f"{device} — {backend}": (device, backend) for device, backend in latency_platforms()}
+def measured_latencies(machine: str | None = None) -> dict[MobileNetConfig, float]:
+    """Good whole-model medians of ``machine`` (default this one): batch 1, CPU, one set of conditions
+    (on this machine: eager, all cores, this torch; see :func:`machine_latencies`)."""
+    from explorer.machine import machine_name
+
+    group = machine_latencies().get(machine or machine_name())
+    return dict(group.by_config) if group else {}
 
 
-def budget_finder(platforms: dict[str, tuple[str, str]]) -> None:
+# --- budget finder ----------------------------------------------------------------------------------
+
+LATENCY_KINDS = {"measured": "measured (latency store)", "published": "published on a device", "predicted": "predicted on a device"}
+
+
+def platform_label(device: str, backend: str, threads: int | None) -> str:
+    return f"{device} — {backend}" + (f" ({threads} thread{'s' if threads != 1 else ''})" if threads is not None else "")
+
+
+def platform_choices() -> dict[str, tuple[str, str, int | None]]:
+    """The published (device, backend, threads) platforms of both bundled files, by their label."""
+    return {platform_label(*p): p for p in latency_platforms()}
+
+
+def _this_machine() -> str:
+    from explorer.machine import machine_name
+
+    return machine_name()
+
+
+def machine_choices() -> list[str]:
+    """This machine first (even before it has measured anything), then every other machine in the store."""
+    here = _this_machine()
+    return [here, *[m for m in machine_latencies() if m != here]]
+
+
+def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
     st.caption("Set any of the budgets (empty = no limit). Answers: the published configs plus an analytic sweep "
                "over α × resolution for both families; sweep points are **custom** configs, not published models.")
     cols = st.columns(4)  # values come from session state: the defaults or a shared link (ensure_defaults)
     max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
     max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
     max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
-    source_label = cols[3].selectbox("Latency measured on", [MEASURED, *platforms], key="budget.source",
-                               help="A published device and backend, or this machine's measurements from the latency store.")
+    kind = cols[3].selectbox("Latency", list(LATENCY_KINDS), format_func=LATENCY_KINDS.get, key="budget.latency_kind",
+                             help="Measured: good measurements in the local latency store, by machine. Published: a device's "
+                                  "published figures (published configs only). Predicted: this project's phone-latency model "
+                                  "on a device, for every config of the sweep too.")
     cols = st.columns([2, 1, 1, 1])
     families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families")
     include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
     include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
     limit = cols[3].number_input("Show top", 5, 500, step=5, key="budget.limit")
-    source = platforms.get(source_label, MEASURED)
-    measured = None
-    if max_latency is not None and source == MEASURED:
-        measured = measured_latencies()
-        if not measured:
-            st.warning("The latency store has no batch-1 CPU measurements yet from this machine with all cores: "
-                       "measure some configs on the V1/V2 or Compare pages, or pick a published device.")
+    here = _this_machine()
+    if kind == "measured":
+        machines = machine_choices()
+        if st.session_state.get("budget.machine") not in machines:
+            st.session_state["budget.machine"] = here
+        machine = st.selectbox("Machine", machines, key="budget.machine",
+                               format_func=lambda m: f"{m} (this machine)" if m == here else m,
+                               help="Every machine with good measurements in the latency store (a shared store folder, or "
+                                    "results a cluster sweep wrote).")
+        platform = None
+    else:
+        label = st.selectbox("Device and backend", list(platforms), key="budget.platform")
+        platform, machine = platforms[label], None
     if not families:
         st.info("Pick at least one family.")
         return
+    budgets = dict(max_macs=max_macs and max_macs * 1e6, max_params=max_params and max_params * 1e6, families=families,
+                   include_sweep=include_sweep)
+    if max_latency is None:
+        source, extra = None, {}
+    elif kind == "measured":
+        source, extra = MEASURED, {"measured_latency_ms": measured_latencies(machine)}
+    elif kind == "published":
+        source, extra = platform, {}
+    else:
+        source, extra = PredictedOn(*platform), {}
     started = time.perf_counter()
-    found = find_configs(
-        max_macs=max_macs and max_macs * 1e6, max_params=max_params and max_params * 1e6, max_latency_ms=max_latency,
-        latency_source=source if max_latency is not None else None, measured_latency_ms=measured, families=families,
-        include_quantized=include_quantized, include_sweep=include_sweep,
-    )  # fmt: skip
+    found = find_configs(max_latency_ms=max_latency, latency_source=source, include_quantized=include_quantized, **budgets, **extra)
     elapsed = time.perf_counter() - started
+    # Without a latency budget the measurements answer nothing: the summary (and the grid action)
+    # shows with one, or while this machine's grid job is there to follow.
+    if kind == "measured" and (max_latency is not None or grid_job.current() is not None):
+        measured_summary(machine, budgets, found, here)
+    elif max_latency is not None and kind == "predicted":
+        st.info(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The latency columns give the "
+                "prediction and its 90% interval; the note says where a config lies outside the model's data.",
+                icon=":material/query_stats:")
+        declined_note(platform, budgets, include_quantized)
     st.markdown(f"**{len(found)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
                 (f"; the top {min(limit, len(found))} are shown, best published accuracy first." if found else "."))
     if not found:
-        st.info("Nothing fits these budgets. Loosen one of them.")
+        if not (max_latency is not None and kind == "measured"):  # measured_summary said why
+            st.info("Nothing fits these budgets. Loosen one of them.")
         return
-    st.dataframe(budget_frame(found[: int(limit)]), hide_index=True, width="stretch", key="budget.results",
+    frame = budget_frame(found[: int(limit)], machine=machine)
+    st.dataframe(frame, hide_index=True, width="stretch", key="budget.results",
                  column_config={"top-1 (%)": st.column_config.NumberColumn(format="%.2f"),
                                 "MACs (M)": st.column_config.NumberColumn(format="%.1f"),
                                 "params (M)": st.column_config.NumberColumn(format="%.2f"),
                                 "latency (ms)": st.column_config.NumberColumn(format="%.1f"),
+                                "latency low (ms)": st.column_config.NumberColumn(format="%.1f"),
+                                "latency high (ms)": st.column_config.NumberColumn(format="%.1f"),
                                 "open": st.column_config.LinkColumn(
                                     "open", display_text="Open in explorer", pinned=True,
                                     help="This config on the V1 or V2 page, with its full settings in the link")})
 
 
-def budget_frame(found: Sequence[Candidate]) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "rank": i, "config": c.label, "open": links.explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
-        "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
-        "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
-        "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
-        "source": c.source + (f", {c.table}" if c.table else ""),
-    } for i, c in enumerate(found, 1)])  # fmt: skip
+def declined_note(platform: tuple[str, str, int | None], budgets: dict, include_quantized: bool) -> None:
+    """The candidates the predictor declines on ``platform``: left out of the answer, with the reasons."""
+    pool = find_configs(include_quantized=include_quantized, **budgets)
+    _, declined = predicted_candidates(pool, PredictedOn(*platform))
+    if not declined:
+        return
+    reasons: dict[str, int] = {}
+    for _, reason in declined:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    st.caption(f"{len(declined)} of {len(pool)} candidates are left out: the predictor declines them on this device. "
+               + " ".join(f"({n}) {reason}" for reason, n in reasons.items()))
+
+
+def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], here: str) -> None:
+    """How many candidates have a good measurement on ``machine``, what a shortfall means, and (on
+    this machine) the action that measures the rest in the background."""
+    from explorer.sweep import SweepPoint
+
+    group = machine_latencies().get(machine)
+    measured = group.by_config if group else {}
+    # The candidates a measured budget can judge: every float config within the other budgets.
+    candidates = find_configs(include_quantized=False, **budgets)
+    have = [c for c in candidates if measured_ms(measured.get, c.config) is not None]
+    where = "this machine" if machine == here else f"**{machine}**"
+    st.markdown(f"**{len(have)} of {len(candidates)}** candidate configs have a good measurement on {where}"
+                + (f" ({group.conditions})." if group else ".")
+                + " Noisy and unverified measurements are never used; quantized rows are left out (a float "
+                  "measurement is not an int8 model's latency).")
+    if group and group.others:
+        st.caption(f"{group.others} other good measurement{'s' if group.others != 1 else ''} of {machine} under other "
+                   "conditions (threads, runtime or torch version) are not mixed in.")
+    missing = [c for c in candidates if measured_ms(measured.get, c.config) is None]
+    if not found and have:
+        st.warning(f"None of the {len(have)} measured configs fits this latency budget"
+                   + (f"; {len(missing)} candidates have no measurement yet, so the answer may change once they do."
+                      if missing else "; loosen the latency budget."))
+    elif not found:
+        st.warning(f"No candidate config has a good measurement on {where} yet, so none can be judged against the latency "
+                   "budget" + (": measure the candidate grid below, or pick a published or predicted device." if machine == here
+                               else ": pick this machine, or a published or predicted device."))
+    elif missing:
+        st.caption(f"{len(missing)} candidates have no good measurement and are not judged; measure them to include them.")
+    if machine == here:
+        # Cheapest first, so the small configs (the likely answers to a tight budget) come in first.
+        points = [SweepPoint(c.config) for c in sorted(missing, key=lambda c: c.macs)]
+        grid_job.panel(points, what=f"the {len(points)} unmeasured candidate config{'s' if len(points) != 1 else ''}",
+                       key="budget.grid")
+
+
+def budget_frame(found: Sequence[Candidate], machine: str | None = None) -> pd.DataFrame:
+    predicted = any(c.latency_high_ms is not None for c in found)
+    rows = []
+    for i, c in enumerate(found, 1):
+        row = {
+            "rank": i, "config": c.label, "open": links.explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
+            "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
+            "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
+            "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
+        }  # fmt: skip
+        if predicted:
+            row |= {"latency low (ms)": c.latency_low_ms, "latency high (ms)": c.latency_high_ms, "latency note": c.latency_note}
+        if c.latency_source is not None:
+            row["latency from"] = f"measured on {machine}" if c.latency_source == MEASURED and machine else c.latency_source
+        row["source"] = c.source + (f", {c.table}" if c.table else "")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # --- the page's link ----------------------------------------------------------------------------------
@@ -257,7 +513,7 @@ TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", 
 FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
 
 
-def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
+def link_fields(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> dict[str, list[page_links.Field]]:
     """The page's URL state, by where it matters: everywhere, on the latency tab, in the budget finder."""
     return {
         "common": [
@@ -265,12 +521,13 @@ def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
             page_links.choice("models", "tradeoffs.precision", ("Float", "Quantized", "Both"), "Float"),
             page_links.flag("references", "tradeoffs.references", False),
         ],
-        "Accuracy vs device latency": [page_links.choice("device", "tradeoffs.platform", platforms, platforms[0])],
+        "Accuracy vs device latency": [page_links.choice("device", "tradeoffs.platform", chart_sources or platforms, platforms[0])],
         "Budget finder": [
             page_links.number("max_macs", "budget.macs", None, 1, 1e6),
             page_links.number("max_params", "budget.params", None, 0.1, 1e4),
             page_links.number("max_latency", "budget.latency", None, 0.1, 1e6),
-            page_links.choice("latency_on", "budget.source", (MEASURED, *platforms), MEASURED),
+            page_links.choice("latency_from", "budget.latency_kind", tuple(LATENCY_KINDS), "measured"),
+            page_links.choice("budget_device", "budget.platform", platforms, platforms[0]),
             page_links.several("families", "budget.families", ARCHS, ARCHS, FAMILY_PARAMS),
             page_links.flag("quantized", "budget.quantized", True),
             page_links.flag("sweep", "budget.sweep", True),
@@ -279,10 +536,10 @@ def link_fields(platforms: Sequence[str]) -> dict[str, list[page_links.Field]]:
     }
 
 
-def open_link(platforms: Sequence[str]) -> str | None:
+def open_link(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> str | None:
     """Seed the page from a shared link; returns a message when the link is invalid. Widgets that
     are not yet in session state get their defaults, so no widget is given a value twice."""
-    fields = [f for group in link_fields(platforms).values() for f in group]
+    fields = [f for group in link_fields(platforms, chart_sources).values() for f in group]
     _, problem = page_links.open_link("tradeoffs", fields)
     for f in fields:
         if f.key not in st.session_state:
@@ -290,9 +547,9 @@ def open_link(platforms: Sequence[str]) -> str | None:
     return problem
 
 
-def write_link(platforms: Sequence[str]) -> None:
+def write_link(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> None:
     """The URL keeps the filters, the open tab and that tab's own inputs."""
-    groups = link_fields(platforms)
+    groups = link_fields(platforms, chart_sources)
     tab = st.session_state.get("tradeoffs.view", TABS[0])
     params = page_links.field_params(groups["common"]) | page_links.field_params(groups.get(tab, []))
     page_links.write("tradeoffs", params)
