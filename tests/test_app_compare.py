@@ -7,7 +7,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
 from explorer.accuracy import architecture_changes
@@ -20,37 +19,33 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 
 
-def open_page(tab="Cost by kind", query=None, v1=None, v2=None):
-    """Open the page with ``tab`` selected (tabs are lazy: only the open one renders), or with the
-    link parameters ``query``; ``v1``/``v2``: the configs last tuned on the explorer pages."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()  # the first run registers st.navigation's pages
-    if query is None:
-        at.session_state["compare.view"] = tab
-    else:
-        at.query_params.update(query)
-    for arch, config in (("mobilenet_v1", v1), ("mobilenet_v2", v2)):
-        if config is not None:
-            at.session_state[f"config:{arch}"] = config
-    at.switch_page("app_pages/compare.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def compare_page(open_page):
+    """``compare_page(tab="Cost by kind", query=None, v1=None, v2=None)``: the page opened with ``tab`` selected (tabs are lazy: only the open
+    one renders), or with the link parameters ``query``; ``v1``/``v2``: the configs last tuned on the
+    explorer pages."""
+
+    def open_(tab="Cost by kind", query=None, v1=None, v2=None):
+        state = {} if query is not None else {"compare.view": tab}
+        state.update({f"config:{arch}": config for arch, config in (("mobilenet_v1", v1), ("mobilenet_v2", v2)) if config is not None})
+        return open_page("app_pages/compare.py", query=query, state=state, timeout=120)
+
+    return open_
 
 
 def macs_metrics(at):
     return [int(m.help.split(" ")[0].replace(",", "")) for m in at.metric if m.label == "MACs"]
 
 
-def test_defaults_are_both_paper_models():
-    at = open_page()
+def test_defaults_are_both_paper_models(compare_page):
+    at = compare_page()
     assert not at.error
     assert macs_metrics(at) == [count(paper_config("mobilenet_v1")).macs, count(paper_config("mobilenet_v2")).macs]
     assert [m.value for m in at.metric if m.label == "Params"] == [human(count(paper_config(a)).params) for a in ("mobilenet_v1", "mobilenet_v2")]
 
 
-def test_widgets_update_the_totals_and_charts():
-    at = open_page()
+def test_widgets_update_the_totals_and_charts(compare_page):
+    at = compare_page()
     before = [c.proto.spec for c in at.get("plotly_chart")]
     at.slider(key="compare.mobilenet_v2.width").set_value(0.5).run()
     at.select_slider(key="compare.mobilenet_v1.resolution").set_value(160).run()
@@ -61,14 +56,14 @@ def test_widgets_update_the_totals_and_charts():
     assert after != before
 
 
-def test_depth_charts_show_both_families():
-    at = open_page(tab="Through depth")
+def test_depth_charts_show_both_families(compare_page):
+    at = compare_page(tab="Through depth")
     names = {t["name"] for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"] if t.get("mode") == "lines+markers"}
     assert names == {"MobileNet V1", "MobileNet V2"}
 
 
-def test_budget_matching_sets_the_matched_width():
-    at = open_page(tab="Budget matching")
+def test_budget_matching_sets_the_matched_width(compare_page):
+    at = compare_page(tab="Budget matching")
     match = match_width(count(paper_config("mobilenet_v1")).macs, "mobilenet_v2")
     assert any(f"α = **{match.width_multiplier:g}**" in m.value for m in at.markdown)
     at.button(key="compare.match.mobilenet_v2").click().run()
@@ -76,8 +71,8 @@ def test_budget_matching_sets_the_matched_width():
     assert abs(width - match.width_multiplier) <= 0.0125 + 1e-9
 
 
-def test_latency_appears_after_measuring():
-    at = open_page()
+def test_latency_appears_after_measuring(compare_page):
+    at = compare_page()
     # Small models keep the measurement short.
     at.slider(key="compare.mobilenet_v1.width").set_value(0.25).run()
     at.select_slider(key="compare.mobilenet_v1.resolution").set_value(96).run()
@@ -97,7 +92,7 @@ def test_latency_appears_after_measuring():
         assert any("No per-stage latency" in c.value and "noisy" in c.value for c in at.caption)
 
 
-def test_per_stage_latency_uses_only_good_measurements(tmp_path, monkeypatch):
+def test_per_stage_latency_uses_only_good_measurements(tmp_path, monkeypatch, compare_page):
     """A good V1 measurement and a noisy V2 one (this session's): no latency chart, and the reason."""
     import dataclasses
 
@@ -114,7 +109,7 @@ def test_per_stage_latency_uses_only_good_measurements(tmp_path, monkeypatch):
         noisy = dataclasses.replace(measure_latency(v2, settings), quality="noisy", quality_reasons=("seeded noisy",))
         latency_store().put(v1, settings, good)
         latency_store().put(v2, settings, noisy)  # stored, but never handed out again
-        at = open_page(v1=v1, v2=v2)
+        at = compare_page(v1=v1, v2=v2)
         titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "") for c in at.get("plotly_chart")]
         assert "latency (ms) by layer kind" not in titles
         status = next(c.value for c in at.caption if "per-stage latency" in c.value.lower())
@@ -138,9 +133,9 @@ def test_per_stage_latency_uses_only_good_measurements(tmp_path, monkeypatch):
 T4 = paper_config("mobilenet_v2", blocks=[b.to_dict() for b in with_expansion(paper_config("v2").blocks, 4)])
 
 
-def test_starts_from_the_configs_tuned_on_the_explorer_pages():
+def test_starts_from_the_configs_tuned_on_the_explorer_pages(compare_page):
     v1 = paper_config("mobilenet_v1", width_multiplier=0.5, resolution=160, depthwise_separable=False)
-    at = open_page(v1=v1, v2=T4)
+    at = compare_page(v1=v1, v2=T4)
     assert macs_metrics(at) == [count(v1).macs, count(T4).macs]
     captions = [c.value for c in at.caption]
     for config in (v1, T4):
@@ -150,15 +145,15 @@ def test_starts_from_the_configs_tuned_on_the_explorer_pages():
     assert macs_metrics(at)[1] == count(T4.replace(width_multiplier=0.5)).macs
 
 
-def test_link_round_trips_both_configs_and_the_tab():
-    at = open_page(v2=T4, tab="Through depth")
+def test_link_round_trips_both_configs_and_the_tab(compare_page):
+    at = compare_page(v2=T4, tab="Through depth")
     at.slider(key="compare.mobilenet_v1.width").set_value(0.75).run()
     at.select_slider(key="compare.mobilenet_v2.resolution").set_value(160).run()
     link = dict(at.query_params)
     assert link["v1.width_multiplier"] == "0.75" and link["v2.resolution"] == "160" and link["tab"] == "through-depth"
     assert link["v2.blocks"].startswith("1.16.1.1_4.24.2.2")
     expected = macs_metrics(at)
-    other = open_page(query=link)  # a fresh session: its explorer pages hold the paper models
+    other = compare_page(query=link)  # a fresh session: its explorer pages hold the paper models
     assert not other.warning and not other.exception
     assert macs_metrics(other) == expected == [count(paper_config("v1", width_multiplier=0.75)).macs,
                                                count(T4.replace(resolution=160)).macs]
@@ -172,15 +167,15 @@ def test_link_round_trips_both_configs_and_the_tab():
     ({"v1.resolution": "224", "tab": "nope"}, "tab:"),
     ({"colour": "red"}, "colour:"),
 ])
-def test_tampered_links_name_the_field_and_fall_back(query, field):
-    at = open_page(query=query, v2=T4)
+def test_tampered_links_name_the_field_and_fall_back(query, field, compare_page):
+    at = compare_page(query=query, v2=T4)
     assert not at.exception
     assert len(at.warning) == 1 and field in at.warning[0].value and "V1 and V2 page configs" in at.warning[0].value
     assert macs_metrics(at) == [count(paper_config("v1")).macs, count(T4).macs]
 
 
-def test_a_pasted_link_loads_one_side():
-    at = open_page()
+def test_a_pasted_link_loads_one_side(compare_page):
+    at = compare_page()
     config = paper_config("v2", width_multiplier=0.5, resolution=128)
     link = "http://localhost:8501/v2?" + urlencode(encode(config))
     at.text_input(key="compare.paste").input(link).run()
@@ -192,8 +187,8 @@ def test_a_pasted_link_loads_one_side():
     assert any("Paste a whole link" in e.value for e in at.error)
 
 
-def test_a_later_tuning_on_an_explorer_page_replaces_that_side_only():
-    at = open_page()
+def test_a_later_tuning_on_an_explorer_page_replaces_that_side_only(compare_page):
+    at = compare_page()
     at.slider(key="compare.mobilenet_v2.width").set_value(0.5).run()
     at.run()  # a rerun keeps this page's own choice
     v2_half = count(paper_config("v2", width_multiplier=0.5)).macs
@@ -204,8 +199,8 @@ def test_a_later_tuning_on_an_explorer_page_replaces_that_side_only():
     assert macs_metrics(at) == [count(tuned).macs, v2_half]
 
 
-def test_channels_through_depth_on_a_log_axis_with_readable_ticks():
-    at = open_page(tab="Through depth")
+def test_channels_through_depth_on_a_log_axis_with_readable_ticks(compare_page):
+    at = compare_page(tab="Through depth")
     axis = next(json.loads(c.proto.spec)["layout"]["yaxis"] for c in at.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"]["yaxis"].get("title", {}).get("text") == "channels")
     assert axis["type"] == "log"

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
-from explorer.accuracy import architecture_changes
+from explorer.config import architecture_changes
 from explorer.config import with_expansion
 from explorer.tradeoffs import find_configs
 
@@ -15,23 +15,18 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 
 
-def open_page(v1=None, v2=None, tab="Accuracy vs MACs", query=None):
-    """Open the page with ``tab`` selected (tabs are lazy: only the open one renders), or with the
-    link parameters ``query``."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()  # the first run registers st.navigation's pages
-    if query is None:
-        at.session_state["tradeoffs.view"] = tab
-    else:
-        at.query_params.update(query)
-    if v1 is not None:
-        at.session_state["config:mobilenet_v1"] = v1
-    if v2 is not None:
-        at.session_state["config:mobilenet_v2"] = v2
-    at.switch_page("app_pages/tradeoffs.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def tradeoffs_page(open_page):
+    """``tradeoffs_page(v1=None, v2=None, tab="Accuracy vs MACs", query=None)``: the page opened with ``tab`` selected (tabs are lazy: only the open
+    one renders), or with the link parameters ``query``; ``v1``/``v2``: the configs last tuned on the
+    explorer pages."""
+
+    def open_(v1=None, v2=None, tab="Accuracy vs MACs", query=None):
+        state = {} if query is not None else {"tradeoffs.view": tab}
+        state.update({f"config:{arch}": config for arch, config in (("mobilenet_v1", v1), ("mobilenet_v2", v2)) if config is not None})
+        return open_page("app_pages/tradeoffs.py", query=query, state=state)
+
+    return open_
 
 
 def texts(at):
@@ -47,8 +42,8 @@ def trace_names(at, index=0):
     return [t.get("name") for t in spec["data"]]
 
 
-def test_default_run_places_the_paper_models_as_published():
-    at = open_page()
+def test_default_run_places_the_paper_models_as_published(tradeoffs_page):
+    at = tradeoffs_page()
     assert not at.error
     shown = texts(at)
     assert any("Your MobileNet V1" in t and "published top-1 **70.9%**" in t for t in shown)
@@ -58,8 +53,8 @@ def test_default_run_places_the_paper_models_as_published():
     assert "MobileNet V1 Pareto frontier" in names and "MobileNet V2 Pareto frontier" in names
 
 
-def test_estimate_is_marked_and_explained():
-    at = open_page(v2=paper_config("mobilenet_v2", width_multiplier=0.8, resolution=200))
+def test_estimate_is_marked_and_explained(tradeoffs_page):
+    at = tradeoffs_page(v2=paper_config("mobilenet_v2", width_multiplier=0.8, resolution=200))
     shown = texts(at)
     assert any("Your MobileNet V2" in t and "**estimate**" in t for t in shown)
     assert any("Estimate, not a measurement" in t for t in shown)  # the method sentence
@@ -76,28 +71,28 @@ def trace(at, name, index=0):
     return next(t for t in spec(at, index)["data"] if t.get("name") == name)
 
 
-def test_outside_the_grid_is_drawn_at_its_cost():
+def test_outside_the_grid_is_drawn_at_its_cost(tradeoffs_page):
     config = paper_config("mobilenet_v1", width_multiplier=2.0)
-    at = open_page(v1=config)
+    at = tradeoffs_page(v1=config)
     assert any("Your MobileNet V1" in t and "accuracy not published" in t and "dashed vertical line" in t for t in texts(at))
     line = trace(at, "Your MobileNet V1 (accuracy not published)")
     assert line["x"] == [count(config).macs] * 2 and line["y"][0] < line["y"][1]
     assert "Your MobileNet V2 (published)" in trace_names(at, 0)
 
 
-def test_a_custom_v2_is_drawn_at_its_exact_macs_and_params():
+def test_a_custom_v2_is_drawn_at_its_exact_macs_and_params(tradeoffs_page):
     """Issue 13: a V2 with t = 4 was "not plotted"; it is a labelled line at its exact cost."""
     config = paper_config("mobilenet_v2", blocks=[b.to_dict() for b in with_expansion(paper_config("v2").blocks, 4)])
     for tab, cost in (("Accuracy vs MACs", count(config).macs), ("Accuracy vs params", count(config).params)):
-        at = open_page(v2=config, tab=tab)
+        at = tradeoffs_page(v2=config, tab=tab)
         line = trace(at, "Your MobileNet V2 (accuracy not published)")
         assert line["x"] == [cost, cost]
         assert line["text"][-1] == "Your V2: accuracy not published"
         assert architecture_changes(config)[0] in line["customdata"][0][1]  # the reason, on hover
 
 
-def test_baselines_are_their_own_series_outside_the_frontier():
-    at = open_page()
+def test_baselines_are_their_own_series_outside_the_frontier(tradeoffs_page):
+    at = tradeoffs_page()
     names = trace_names(at, 0)
     conv = next(n for n in names if n.startswith("MobileNet V1 baseline: Conv MobileNet"))
     shallow = next(n for n in names if n.startswith("MobileNet V1 baseline: Shallow MobileNet"))
@@ -109,8 +104,8 @@ def test_baselines_are_their_own_series_outside_the_frontier():
     assert not any("Conv MobileNet" in c[0] or "Shallow" in c[0] for c in v1["customdata"])
 
 
-def test_log_axes_with_readable_labels_and_labelled_references():
-    at = open_page(tab="Accuracy vs params")
+def test_log_axes_with_readable_labels_and_labelled_references(tradeoffs_page):
+    at = tradeoffs_page(tab="Accuracy vs params")
     at.toggle(key="tradeoffs.references").set_value(True).run()
     axis = spec(at)["layout"]["xaxis"]
     assert axis["type"] == "log"
@@ -118,7 +113,7 @@ def test_log_axes_with_readable_labels_and_labelled_references():
     assert all(t[-1] in "kMG" for t in axis["ticktext"])  # never bare digits
     refs = trace(at, "Reference networks")
     assert "VGG 16" in refs["text"] and "GoogleNet" in refs["text"] and "markers+text" == refs["mode"]
-    macs_axis = spec(open_page())["layout"]["xaxis"]
+    macs_axis = spec(tradeoffs_page())["layout"]["xaxis"]
     assert macs_axis["type"] == "log" and "100M" in macs_axis["ticktext"]
 
 
@@ -131,12 +126,12 @@ def test_tick_labels_and_log_choice():
     assert needs_log([10, 500]) and not needs_log([60, 140])
 
 
-def test_budget_rows_open_in_their_explorer_page():
+def test_budget_rows_open_in_their_explorer_page(tradeoffs_page):
     from urllib.parse import parse_qsl, urlsplit
 
     from ui.links import decode
 
-    at = open_page(tab="Budget finder")
+    at = tradeoffs_page(tab="Budget finder")
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
     found = find_configs()[: len(frame)]
     for link, c in zip(frame["open"], found):
@@ -145,8 +140,8 @@ def test_budget_rows_open_in_their_explorer_page():
         assert decode(c.family, query) == c.config
 
 
-def test_link_round_trips():
-    at = open_page(tab="Budget finder")
+def test_link_round_trips(tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
     at.radio(key="tradeoffs.precision").set_value("Both").run()
     at.toggle(key="tradeoffs.references").set_value(True).run()
     at.number_input(key="budget.macs").set_value(150.0).run()
@@ -155,7 +150,7 @@ def test_link_round_trips():
     link = dict(at.query_params)
     assert link == {"tab": "budget-finder", "models": "both", "references": "1", "max_macs": "150",
                     "families": "v2", "sweep": "0"}
-    other = open_page(query=link)
+    other = tradeoffs_page(query=link)
     assert not other.warning
     assert other.radio(key="tradeoffs.precision").value == "Both"
     assert other.toggle(key="tradeoffs.references").value is True
@@ -167,13 +162,13 @@ def test_link_round_trips():
     assert dict(other.query_params) == link
 
 
-def test_latency_tab_link_keeps_the_device():
-    at = open_page(tab="Accuracy vs device latency")
+def test_latency_tab_link_keeps_the_device(tradeoffs_page):
+    at = tradeoffs_page(tab="Accuracy vs device latency")
     options = at.selectbox(key="tradeoffs.platform").options
     at.selectbox(key="tradeoffs.platform").set_value(options[-1]).run()
     link = dict(at.query_params)
     assert link["tab"] == "accuracy-vs-device-latency" and "device" in link
-    assert open_page(query=link).selectbox(key="tradeoffs.platform").value == options[-1]
+    assert tradeoffs_page(query=link).selectbox(key="tradeoffs.platform").value == options[-1]
 
 
 @pytest.mark.parametrize("query, field", [
@@ -184,16 +179,16 @@ def test_latency_tab_link_keeps_the_device():
     ({"colour": "red"}, "colour"),
     ({"references": "x" * 500}, "references"),
 ])
-def test_tampered_links_name_the_field_and_fall_back(query, field):
-    at = open_page(query=query)
+def test_tampered_links_name_the_field_and_fall_back(query, field, tradeoffs_page):
+    at = tradeoffs_page(query=query)
     assert not at.exception and not at.error
     assert len(at.warning) == 1 and f"({field}:" in at.warning[0].value and "defaults" in at.warning[0].value
     assert at.radio(key="tradeoffs.precision").value == "Float"
     assert at.toggle(key="tradeoffs.references").value is False
 
 
-def test_filters_change_the_traces():
-    at = open_page()
+def test_filters_change_the_traces(tradeoffs_page):
+    at = tradeoffs_page()
     assert not any("quantized" in (n or "") for n in trace_names(at, 0))
     at.radio(key="tradeoffs.precision").set_value("Both").run()
     assert "MobileNet V1 (quantized)" in trace_names(at, 0)
@@ -202,8 +197,8 @@ def test_filters_change_the_traces():
     assert "Reference networks" in trace_names(at, 0)
 
 
-def test_latency_axis_follows_the_platform():
-    at = open_page(tab="Accuracy vs device latency")
+def test_latency_axis_follows_the_platform(tradeoffs_page):
+    at = tradeoffs_page(tab="Accuracy vs device latency")
     before = at.get("plotly_chart")[0].proto.spec
     options = at.selectbox(key="tradeoffs.platform").options
     at.selectbox(key="tradeoffs.platform").select_index(len(options) - 1).run()
@@ -211,14 +206,14 @@ def test_latency_axis_follows_the_platform():
     assert at.get("plotly_chart")[0].proto.spec != before
 
 
-def test_only_the_open_tab_renders():
-    at = open_page(tab="Published vs computed")
+def test_only_the_open_tab_renders(tradeoffs_page):
+    at = tradeoffs_page(tab="Published vs computed")
     assert len(at.get("plotly_chart")) == 0
     assert not any("rank" in d.value.columns for d in at.dataframe)  # the budget finder did not run
 
 
-def test_published_vs_computed_flags_differences():
-    at = open_page(tab="Published vs computed")
+def test_published_vs_computed_flags_differences(tradeoffs_page):
+    at = tradeoffs_page(tab="Published vs computed")
     frame = next(d for d in at.dataframe if "explanation" in d.value.columns).value
     assert set(frame[""]) <= {"✓", "⚠"} and (frame[""] == "⚠").any()
     assert frame["explanation"].str.len().min() > 0
@@ -230,8 +225,8 @@ def test_published_vs_computed_flags_differences():
     assert len(paper) > 0 and not paper["explanation"].str.contains("TF-slim's background class").any()
 
 
-def test_budget_finder_returns_fitting_rows():
-    at = open_page(tab="Budget finder")
+def test_budget_finder_returns_fitting_rows(tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
     at.number_input(key="budget.macs").set_value(150.0).run()
     at.number_input(key="budget.params").set_value(3.0).run()
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
@@ -254,8 +249,8 @@ def empty_store(tmp_path, monkeypatch):
     latency_store.clear()  # the next test gets the session's store back
 
 
-def test_budget_finder_on_a_published_device_and_measured_without_data(empty_store):
-    at = open_page(tab="Budget finder")
+def test_budget_finder_on_a_published_device_and_measured_without_data(empty_store, tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
     at.number_input(key="budget.latency").set_value(30.0).run()
     # The private store is empty: the page says that nothing is measured, not "loosen a budget".
     assert any("No candidate config has a good measurement on this machine" in w.value for w in at.warning)
@@ -267,10 +262,10 @@ def test_budget_finder_on_a_published_device_and_measured_without_data(empty_sto
     assert len(platforms) >= 2
 
 
-def test_differing_rows_are_listed_with_their_reasons():
+def test_differing_rows_are_listed_with_their_reasons(tradeoffs_page):
     from explorer.reference import KNOWN_DISCREPANCIES
 
-    at = open_page(tab="Published vs computed")
+    at = tradeoffs_page(tab="Published vs computed")
     listed = [m.value for m in at.markdown if m.value.startswith("- ⚠")]
     assert len(listed) == len(KNOWN_DISCREPANCIES)
     assert any("MobileNetV2 (1.4)" in t and "6.9M" in t for t in listed)
@@ -295,11 +290,11 @@ def test_measured_budget_uses_only_comparable_measurements(empty_store):
     assert measured_latencies() == {config: report.median_ms}
 
 
-def test_a_typed_budget_is_not_rounded_by_the_link():
-    at = open_page(tab="Budget finder")
+def test_a_typed_budget_is_not_rounded_by_the_link(tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
     at.number_input(key="budget.params").set_value(2.6123456).run()
     assert at.query_params["max_params"] == "2.6123456"
-    assert open_page(query=dict(at.query_params)).number_input(key="budget.params").value == 2.6123456
+    assert tradeoffs_page(query=dict(at.query_params)).number_input(key="budget.params").value == 2.6123456
 
 
 # --- measured by machine, predicted, the grid job (tradeoffs3) ----------------------------------------
@@ -336,14 +331,14 @@ def small_budget(at, latency=1000.0):
     return at
 
 
-def test_measured_budget_counts_only_good_measurements(empty_store):
+def test_measured_budget_counts_only_good_measurements(empty_store, tradeoffs_page):
     """A good row counts and answers; a noisy row is neither counted nor used."""
     candidates = find_configs(**SMALL)
     assert len(candidates) >= 3
     good, noisy = candidates[0].config, candidates[1].config
     report = _seed(good)
     _seed(noisy, quality="noisy")
-    at = small_budget(open_page(tab="Budget finder"))
+    at = small_budget(tradeoffs_page(tab="Budget finder"))
     assert f"**1 of {len(candidates)}** candidate configs have a good measurement on this machine" in " ".join(texts(at))
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
     assert list(frame["config"]) == [candidates[0].label]
@@ -357,7 +352,7 @@ def test_measured_budget_counts_only_good_measurements(empty_store):
     assert not any("Loosen one" in i.value for i in at.info)
 
 
-def test_measured_budget_groups_the_store_by_machine(empty_store):
+def test_measured_budget_groups_the_store_by_machine(empty_store, tradeoffs_page):
     """Another machine's good rows are listed under its name and never mixed with this machine's."""
     from explorer.machine import machine_name
 
@@ -365,7 +360,7 @@ def test_measured_budget_groups_the_store_by_machine(empty_store):
     here = _seed(candidates[0].config)
     there = _seed(candidates[1].config, machine="lab-node-7", median_ms=here.median_ms * 3)
     _seed(candidates[2].config, quality="noisy", machine="lab-node-7")
-    at = small_budget(open_page(tab="Budget finder"))
+    at = small_budget(tradeoffs_page(tab="Budget finder"))
     machines = at.selectbox(key="budget.machine").options
     assert machines[0].startswith(machine_name()) and "lab-node-7" in machines
     at.selectbox(key="budget.machine").set_value("lab-node-7").run()
@@ -377,13 +372,13 @@ def test_measured_budget_groups_the_store_by_machine(empty_store):
     assert not any(b.key == "budget.grid.start" for b in at.button)  # another machine's grid is not measured from here
 
 
-def test_your_configs_are_placed_as_predicted_with_their_interval():
+def test_your_configs_are_placed_as_predicted_with_their_interval(tradeoffs_page):
     import json
 
     from explorer.phones import predict_many
 
     v2 = paper_config("v2", width_multiplier=0.75, resolution=192)
-    at = open_page(v2=v2, tab="Accuracy vs device latency")
+    at = tradeoffs_page(v2=v2, tab="Accuracy vs device latency")
     label = next(o for o in at.selectbox(key="tradeoffs.platform").options if o.startswith("Pixel 1 — TF-Lite CPU"))
     at.selectbox(key="tradeoffs.platform").set_value(label).run()
     expected = predict_many([v2], "Pixel 1", "TF-Lite CPU, single large core")[0]
@@ -403,10 +398,10 @@ def test_your_configs_are_placed_as_predicted_with_their_interval():
     assert any(f"Extrapolating: {v1.reason}" in t for t in texts(at))
 
 
-def test_a_declined_prediction_is_not_plotted_and_says_why():
+def test_a_declined_prediction_is_not_plotted_and_says_why(tradeoffs_page):
     import json
 
-    at = open_page(tab="Accuracy vs device latency")
+    at = tradeoffs_page(tab="Accuracy vs device latency")
     label = next(o for o in at.selectbox(key="tradeoffs.platform").options if o.startswith("Samsung Galaxy S24"))
     at.selectbox(key="tradeoffs.platform").set_value(label).run()
     names = [t.get("name") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]]
@@ -414,15 +409,15 @@ def test_a_declined_prediction_is_not_plotted_and_says_why():
     assert any("Your MobileNet V1" in t and "not plotted" in t and "nothing published for MobileNet V1" in t for t in texts(at))
 
 
-def test_device_latency_more_devices_are_choices_with_their_threads():
-    at = open_page(tab="Accuracy vs device latency")
+def test_device_latency_more_devices_are_choices_with_their_threads(tradeoffs_page):
+    at = tradeoffs_page(tab="Accuracy vs device latency")
     options = at.selectbox(key="tradeoffs.platform").options
     ncnn = [o for o in options if o.startswith("Kirin 970 (Cortex") and "ncnn CPU" in o]
     assert sorted(ncnn) == sorted(o for o in ncnn if "thread" in o) and len(ncnn) == 2  # 1 and 4 threads
 
 
-def test_budget_finder_searches_the_sweep_by_predicted_latency():
-    at = open_page(tab="Budget finder")
+def test_budget_finder_searches_the_sweep_by_predicted_latency(tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
     at.selectbox(key="budget.latency_kind").set_value("predicted").run()
     label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Pixel 1 — TF-Lite CPU"))
     at.selectbox(key="budget.platform").set_value(label)
@@ -507,7 +502,7 @@ def test_grid_job_stops_on_request(empty_store, monkeypatch):
     assert grid_job.start([])[1] is not None  # nothing to measure: refused with the reason
 
 
-def test_latency_chart_shows_each_machines_good_measurements(empty_store):
+def test_latency_chart_shows_each_machines_good_measurements(empty_store, tradeoffs_page):
     """A machine in the store is a source of the latency chart: its good measurements of published
     configs, at their published accuracy; a noisy row is not drawn."""
     import json
@@ -516,7 +511,7 @@ def test_latency_chart_shows_each_machines_good_measurements(empty_store):
     noisy = paper_config("v1", width_multiplier=0.5, resolution=128)
     good = _seed(published, machine="lab-node-7")
     _seed(noisy, quality="noisy", machine="lab-node-7")
-    at = open_page(tab="Accuracy vs device latency")
+    at = tradeoffs_page(tab="Accuracy vs device latency")
     assert "measured on lab-node-7" in at.selectbox(key="tradeoffs.platform").options
     at.selectbox(key="tradeoffs.platform").set_value("measured on lab-node-7").run()
     assert not at.exception
@@ -526,8 +521,8 @@ def test_latency_chart_shows_each_machines_good_measurements(empty_store):
     assert any("lab-node-7" in c.value and "Noisy and unverified measurements are never used" in c.value for c in at.caption)
 
 
-def test_predicted_budget_says_which_candidates_are_declined():
-    at = open_page(tab="Budget finder")
+def test_predicted_budget_says_which_candidates_are_declined(tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
     at.selectbox(key="budget.latency_kind").set_value("predicted").run()
     label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Samsung Galaxy S24"))
     at.selectbox(key="budget.platform").set_value(label)
