@@ -36,7 +36,11 @@ class RuntimeLatencyReport(LatencyReport):
 
     def to_dict(self) -> dict[str, Any]:
         # fp32 runtimes report the max abs diff, int8 ones the similarity: leave out what does not apply.
-        return {k: v for k, v in super().to_dict().items() if v is not None or k in ("gpu",)}
+        out = {k: v for k, v in super().to_dict().items() if v is not None or k in ("gpu",)}
+        if not self.layers:  # no per-layer times (ExecuTorch): no sum or coverage to report, rather than a 0
+            for key in ("layer_sum_ms", "coverage", "layer_runs"):
+                out.pop(key, None)
+        return out
 
 
 def runtime_report(config: MobileNetConfig, result: RuntimeResult) -> RuntimeLatencyReport:
@@ -83,3 +87,46 @@ def runtime_report(config: MobileNetConfig, result: RuntimeResult) -> RuntimeLat
         artifact_bytes=result.artifact_bytes,
         export_s=result.export_s,
     )
+
+
+def measure_report(config: MobileNetConfig, runtime: str, settings: Any, model: Any = None) -> RuntimeLatencyReport:
+    """Measure with the lab's settings (:class:`explorer.latency.LatencySettings`) and return the report.
+
+    Raises :class:`RuntimeUnavailable` (missing packages, or a device other than the CPU) and
+    :class:`RuntimeFailure` (export, load or output check failed: nothing was timed).
+    """
+    from .base import RuntimeFailure, RuntimeUnavailable
+    from .measure import measure_runtime
+
+    if settings.device != "cpu":
+        raise RuntimeUnavailable(runtime, f"runs on the CPU only in this app, got device {settings.device!r}")
+    result = measure_runtime(config, runtime, threads=settings.threads, batch=settings.batch, budget_s=settings.budget_s, model=model)
+    if not result.ok:
+        raise RuntimeFailure(runtime, f"{result.failure} (nothing was timed)")
+    return runtime_report(config, result)
+
+
+def check_text(r: Any) -> str:
+    """The output check in words: fp32 max abs diff, or int8 SQNR and cosine."""
+    if r.output_sqnr_db is not None:
+        return (f"int8 output against eager: SQNR {r.output_sqnr_db:.1f} dB, cosine {r.output_cosine:.3f} "
+                f"(static quantization calibrated on {r.calibration_inputs} random inputs; a similarity, not an accuracy)")
+    if r.output_max_abs_diff is not None:
+        return f"output matches eager: max abs diff {r.output_max_abs_diff:.2g} (tolerance {r.output_tolerance or 0:.2g})"
+    return "output not compared"
+
+
+def runtime_lines(r: RuntimeLatencyReport) -> list[str]:
+    """The lines after the latency line of ``python -m explorer profile --latency --runtime ...``."""
+    from .base import LABELS
+
+    lines = [f"runtime: {LABELS.get(r.runtime, r.runtime)} ({r.runtime_version}); {r.threads_note}", check_text(r)]
+    if r.layers:
+        lines.append(f"per-layer sum {r.layer_sum_ms:.2f} ms = {100 * r.coverage:.0f}% of the whole-model median "
+                     f"({r.per_layer}; {r.layer_runs} profiled runs; {r.outside_ms or 0:.3f} ms in kernels outside the "
+                     "layers: layout reorders, residual adds, input quantization)")
+    else:
+        lines.append(f"per-layer times: {r.per_layer}")
+    export = f", export {r.export_s:.1f} s ({r.artifact_bytes:,} bytes, reused afterwards in this process)" if r.export_s is not None else ""
+    lines.append(f"measured in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s{export})")
+    return lines
