@@ -28,6 +28,7 @@ from .base import (
     check_input,
     check_runtime_name,
     cosine,
+    eager_reference,
     fp32_tolerance,
     max_abs_diff,
     package_version,
@@ -65,12 +66,10 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
     started = time.perf_counter()
     base = dict(runtime=runtime, batch=settings.batch, threads=settings.resolved_threads, budget_s=settings.budget_s,
                 runtime_version=package_version(runtime))
-    import torch
 
     eager = reference_model(config, model)
     x = check_input(config, settings.batch)
-    with torch.inference_mode():
-        expected = eager(x).numpy()
+    expected, rounding = eager_reference(eager, x)
     try:
         report(0.0, f"exporting for {runtime} (seconds; reused afterwards)")
         artifact, maps = _artifact(config, runtime, eager, settings.batch)
@@ -82,7 +81,7 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
         return RuntimeResult(status="failed", failure=f"could not export or load: {type(err).__name__}: {_first_line(err)}",
                              elapsed_s=time.perf_counter() - started, **base)
     base.update(artifact_bytes=len(artifact.data), export_s=artifact.export_s, threads_note=threads_note)
-    verdict = compare(runtime, expected, check)
+    verdict = compare(runtime, expected, check, rounding)
     if verdict.failure:
         return RuntimeResult(status="failed", failure=verdict.failure, elapsed_s=time.perf_counter() - started, **base, **verdict.fields)
 
@@ -118,7 +117,7 @@ class Verdict:
     failure: str | None
 
 
-def compare(runtime: str, expected: Any, output: Any) -> Verdict:
+def compare(runtime: str, expected: Any, output: Any, rounding: float = 0.0) -> Verdict:
     """fp32: max abs diff within the tolerance; int8: SQNR and cosine, failed below the cosine floor."""
     import numpy as np
 
@@ -134,8 +133,8 @@ def compare(runtime: str, expected: Any, output: Any) -> Verdict:
             return Verdict(fields, f"int8 output is barely related to eager's: cosine {cos:.2f} (floor {INT8_MIN_COSINE:g}), "
                                    f"SQNR {sqnr:.1f} dB; not timed")
         return Verdict(fields, None)
-    diff, tolerance = max_abs_diff(expected, output), fp32_tolerance(expected)
-    fields = {"output_max_abs_diff": diff, "output_tolerance": tolerance}
+    diff, tolerance = max_abs_diff(expected, output), fp32_tolerance(expected, rounding)
+    fields = {"output_max_abs_diff": diff, "output_tolerance": tolerance, "eager_rounding": rounding}
     if not diff <= tolerance:
         return Verdict(fields, f"output differs from eager by up to {diff:.3g} (tolerance {tolerance:.3g}); not timed")
     return Verdict(fields, None)
@@ -252,12 +251,10 @@ def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | N
         raise ValueError(f"format: must be one of {', '.join(runtimes)}, got {fmt!r}")
     runtime = runtimes[fmt]
     require(runtime)
-    import torch
 
     eager = reference_model(config, model)
     x = check_input(config, batch)
-    with torch.inference_mode():
-        expected = eager(x).numpy()
+    expected, rounding = eager_reference(eager, x)
     try:
         artifact, _ = _artifact(config, runtime, eager, batch)
         if fmt == "onnx":
@@ -269,7 +266,7 @@ def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | N
         raise
     except Exception as err:  # noqa: BLE001
         raise RuntimeFailure(runtime, f"could not export or load the .{fmt} file: {type(err).__name__}: {_first_line(err)}") from None
-    verdict = compare(runtime, expected, output)
+    verdict = compare(runtime, expected, output, rounding)
     if verdict.failure:
         raise RuntimeFailure(runtime, f"the .{fmt} file is not offered: {verdict.failure}")
     return CheckedFile(fmt, artifact.data, verdict.fields["output_max_abs_diff"], verdict.fields["output_tolerance"], artifact.export_s)

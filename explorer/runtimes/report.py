@@ -25,6 +25,7 @@ class RuntimeLatencyReport(LatencyReport):
     runtime_version: str = ""
     output_max_abs_diff: float | None = None
     output_tolerance: float | None = None
+    eager_rounding: float | None = None
     output_sqnr_db: float | None = None
     output_cosine: float | None = None
     calibration_inputs: int | None = None
@@ -78,6 +79,7 @@ def runtime_report(config: MobileNetConfig, result: RuntimeResult) -> RuntimeLat
         runtime_version=result.runtime_version,
         output_max_abs_diff=result.output_max_abs_diff,
         output_tolerance=result.output_tolerance,
+        eager_rounding=result.eager_rounding,
         output_sqnr_db=result.output_sqnr_db,
         output_cosine=result.output_cosine,
         calibration_inputs=result.calibration_inputs,
