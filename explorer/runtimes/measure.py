@@ -12,8 +12,9 @@ Timing is :func:`explorer.timing.time_call` (the same primitive and statistics a
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,32 +74,29 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
     try:
         report(0.0, f"exporting for {runtime} (seconds; reused afterwards)")
         artifact, maps = _artifact(config, runtime, eager, settings.batch)
-        report(0.3, "checking the output against eager")
-        check, fn, threads_ctx, threads_note = _load(runtime, artifact.data, x, settings.resolved_threads)
-    except RuntimeFailure as err:
-        return RuntimeResult(status="failed", failure=err.reason, elapsed_s=time.perf_counter() - started, **base)
-    except Exception as err:  # noqa: BLE001 - exporter/runtime errors come in many types; report, don't crash
-        return RuntimeResult(status="failed", failure=f"could not export or load: {type(err).__name__}: {_first_line(err)}",
+    except Exception as err:  # noqa: BLE001 - exporter errors come in many types; report, don't crash
+        return RuntimeResult(status="failed", failure=f"could not export: {type(err).__name__}: {_first_line(err)}",
                              elapsed_s=time.perf_counter() - started, **base)
-    base.update(artifact_bytes=len(artifact.data), export_s=artifact.export_s, threads_note=threads_note)
-    verdict = compare(runtime, expected, check, rounding)
+    base.update(artifact_bytes=len(artifact.data), export_s=artifact.export_s)
+    # ExecuTorch's XNNPACK delegate takes the thread pool when a program is loaded, and resizing
+    # the pool destroys the old one: so size the pool first, load, check and time inside, and let
+    # the program go before the pool is restored. ORT's threads are a session option.
+    with _threads(runtime, settings.resolved_threads) as (used_threads, threads_note):
+        base.update(threads=used_threads, threads_note=threads_note)
+        outcome = _check_and_time(runtime, artifact.data, x, used_threads, expected, rounding, settings.budget_s, report)
+    if isinstance(outcome, str):  # could not load
+        return RuntimeResult(status="failed", failure=outcome, elapsed_s=time.perf_counter() - started, **base)
+    verdict, timing = outcome
     if verdict.failure:
         return RuntimeResult(status="failed", failure=verdict.failure, elapsed_s=time.perf_counter() - started, **base, **verdict.fields)
-
-    from ..latency import WHOLE_MODEL_SHARE
-    from ..timing import time_call
-
-    report(0.35, f"timing the whole model on {runtime}")
-    per_layer_budget = settings.budget_s * (1 - WHOLE_MODEL_SHARE)
-    whole_budget = settings.budget_s * WHOLE_MODEL_SHARE if runtime.startswith("onnxruntime") else settings.budget_s
-    with threads_ctx() as used_threads:
-        timing = time_call(fn, threads=settings.resolved_threads, budget_s=whole_budget, warmup=2)
-    base["threads"] = used_threads
     layers: tuple[RuntimeLayer, ...] = ()
     layer_fields: dict[str, Any] = {"per_layer": "not available"}
     if runtime.startswith("onnxruntime"):
+        from ..latency import WHOLE_MODEL_SHARE
+
         report(0.35 + 0.6 * WHOLE_MODEL_SHARE, "profiling every kernel (ONNX Runtime profiler)")
-        layers, layer_fields = _ort_layers(config, artifact.data, maps, x, used_threads, per_layer_budget, timing.median_ms)
+        layers, layer_fields = _ort_layers(config, artifact.data, maps, x, used_threads,
+                                           settings.budget_s * (1 - WHOLE_MODEL_SHARE), timing.median_ms)
     elif runtime.startswith("executorch"):
         from .executorch_runtime import PER_LAYER_NOTE
 
@@ -106,6 +104,40 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
     report(1.0, "done")
     return RuntimeResult(status="ok", median_ms=timing.median_ms, iqr_ms=timing.iqr_ms, runs=timing.runs, layers=layers,
                          elapsed_s=time.perf_counter() - started, **base, **verdict.fields, **layer_fields)
+
+
+def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: Any, rounding: float, budget_s: float,
+                    report: Progress) -> str | tuple[Verdict, Any]:
+    """Load, compare with eager and, only if the output matches, time. Returns the load error's text
+    or ``(verdict, timing)`` (timing None when the verdict failed). The loaded program is local: it
+    is gone when this returns, before any thread pool is resized again."""
+    from ..latency import WHOLE_MODEL_SHARE
+    from ..timing import time_call
+
+    report(0.3, "checking the output against eager")
+    try:
+        output, call = _load(runtime, data, x, threads)
+    except Exception as err:  # noqa: BLE001 - runtime errors come in many types; report, don't crash
+        return f"could not load: {type(err).__name__}: {_first_line(err)}"
+    verdict = compare(runtime, expected, output, rounding)
+    if verdict.failure:
+        return verdict, None
+    report(0.35, f"timing the whole model on {runtime}")
+    whole_budget = budget_s * WHOLE_MODEL_SHARE if runtime.startswith("onnxruntime") else budget_s
+    return verdict, time_call(call, threads=threads, budget_s=whole_budget, warmup=2)
+
+
+@contextlib.contextmanager
+def _threads(runtime: str, threads: int) -> Iterator[tuple[int, str]]:
+    """The thread count in force for ``runtime`` and how it was set."""
+    if runtime.startswith("onnxruntime"):
+        yield threads, f"ONNX Runtime intra_op_num_threads={threads}, inter_op_num_threads=1"
+        return
+    from . import executorch_runtime as et
+
+    with et.threads_set(threads) as used:
+        yield used, (f"ExecuTorch thread pool resized to {threads} with _unsafe_reset_threadpool before loading the "
+                     f"program; _threadpool_get_thread_count() read back {used}")
 
 
 # --- correctness ------------------------------------------------------------------------------------
@@ -161,30 +193,19 @@ def _artifact(config: MobileNetConfig, runtime: str, eager: torch.nn.Module, bat
     return export_pte(config, eager, batch, int8=runtime == "executorch-int8"), None
 
 
-def _load(runtime: str, data: bytes, x: torch.Tensor, threads: int) -> tuple[Any, Callable[[], Any], Callable, str]:
-    """Load the file; return its output on ``x``, the call to time, a thread context and a note."""
-    import contextlib
-
+def _load(runtime: str, data: bytes, x: torch.Tensor, threads: int) -> tuple[Any, Callable[[], Any]]:
+    """Load the file; return its output on ``x`` and the call to time. For ExecuTorch, call it with
+    the thread pool already sized (:func:`_threads`)."""
     if runtime.startswith("onnxruntime"):
         from . import onnx_runtime
 
         sess = onnx_runtime.session(data, threads)
         feed = {sess.get_inputs()[0].name: onnx_runtime._numpy(x)}
-        output = sess.run(None, feed)[0]
-
-        @contextlib.contextmanager
-        def fixed():
-            yield threads  # set in the session options; ORT has no read-back
-
-        return output, lambda: sess.run(None, feed), fixed, f"ONNX Runtime intra_op_num_threads={threads}, inter_op_num_threads=1"
+        return sess.run(None, feed)[0], lambda: sess.run(None, feed)
     from . import executorch_runtime as et
 
     method = et.load(data)
-    with et.threads_set(threads) as used:
-        output = et.run(method, x)
-    note = (f"ExecuTorch thread pool resized to {threads} with _unsafe_reset_threadpool; "
-            f"_threadpool_get_thread_count() read back {used}")
-    return output, et.timed(method, x), lambda: et.threads_set(threads), note
+    return et.run(method, x).detach().clone(), et.timed(method, x)  # a copy: the output may live in the program's memory
 
 
 def _ort_layers(config: MobileNetConfig, data: bytes, maps: Any, x: Any, threads: int, budget_s: float,
@@ -261,7 +282,9 @@ def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | N
             from .onnx_export import validate_onnx
 
             validate_onnx(artifact.data)  # the file as a user would upload it again: checksum, checker, ORT load
-        output, *_ = _load(runtime, artifact.data, x, 1)
+        with _threads(runtime, 1):
+            output, call = _load(runtime, artifact.data, x, 1)
+            del call  # the program goes before the thread pool is restored
     except RuntimeFailure:
         raise
     except Exception as err:  # noqa: BLE001
