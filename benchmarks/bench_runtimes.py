@@ -148,7 +148,8 @@ def main() -> None:
                 parity = f"{statistics.median(rr):.3f} ({min(rr):.2f}–{max(rr):.2f})" if rr else "—"
                 check = (f"SQNR {rs[0].output_sqnr_db:.1f} dB, cos {rs[0].output_cosine:.3f}" if rs[0].output_sqnr_db is not None
                          else f"max|Δ| {rs[0].output_max_abs_diff:.1e}")
-                coverage = f"; coverage {statistics.median(r.coverage for r in rs):.2f}" if rs[0].coverage is not None else ""
+                cov = statistics.median(r.coverage for r in rs) if rs[0].coverage is not None else None
+                coverage = f"; coverage {cov:.2f}" if cov is not None else ""
                 speed = f"; {eager_ms / med:.1f}× eager" if eager_ms and runtime != "eager" else ""
                 print(f"{LABELS[runtime]:28} {med:10.2f} {iqr:8.2f} {n:6d}  {parity:>20}  {check}{coverage}{speed}")
                 ok_parity = not rr or abs(statistics.median(rr) - 1) <= PARITY_TOLERANCE
@@ -158,7 +159,7 @@ def main() -> None:
                     "median_ms": med, "iqr_ms": iqr, "n": n, "rounds": len(rs),
                     "lab_over_plain": statistics.median(rr) if rr else None, "parity_ok": ok_parity,
                     "output_max_abs_diff": rs[0].output_max_abs_diff, "output_sqnr_db": rs[0].output_sqnr_db,
-                    "output_cosine": rs[0].output_cosine, "coverage": rs[0].coverage, "threads_used": rs[0].threads,
+                    "output_cosine": rs[0].output_cosine, "coverage": cov, "threads_used": rs[0].threads,
                 }  # fmt: skip
             fp32, int8 = lab.get("onnxruntime"), lab.get("onnxruntime-int8")
             if fp32 and int8 and fp32[-1].ok and int8[-1].ok:

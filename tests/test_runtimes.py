@@ -36,6 +36,7 @@ from explorer.runtimes import (
     validate_onnx,
 )
 from explorer.runtimes.base import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model, row_names
+from explorer.runtimes.report import RuntimeLatencyReport
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(600)
@@ -309,6 +310,7 @@ def test_runtime_report_text_for_executorch(fp32_results, capsys):
     text = profile_text(profile(config), report)
     assert "ExecuTorch + XNNPACK fp32" in text and "per-layer times: not available" in text
     assert "output matches eager" in latency_text(report)
+    assert RuntimeLatencyReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report  # as the store keeps it
 
 
 # --- page ---------------------------------------------------------------------------------------------

@@ -126,6 +126,9 @@ def runtime_chart(results: dict) -> go.Figure:
         hovertemplate="%{x}<br>median %{y:.3f} ms<br>IQR %{customdata[0]:.3f} ms<br>%{customdata[1]} runs, %{customdata[2]} thread(s)<extra></extra>",
     ))  # fmt: skip
     fig.update_layout(height=340, margin=dict(t=20, b=10, l=10, r=10), yaxis_title="median latency (ms), batch 1")
+    medians = [r.median_ms for r in ok if r.median_ms]
+    if medians and max(medians) > 20 * min(medians):  # a 20× spread flattens the fast bars: log axis, said on the axis
+        fig.update_yaxes(type="log", title_text="median latency (ms, log scale), batch 1")
     return fig
 
 
@@ -222,23 +225,24 @@ def _downloads(config: MobileNetConfig) -> None:
     from explorer.runtimes import RuntimeFailure, RuntimeUnavailable, checked_export
 
     st.markdown("**Download the model**")
+    st.caption("The fp32 model as ONNX (one file, weights inline; opens in [Netron](https://netron.app) to see the graph) "
+               "and as an ExecuTorch program (.pte, lowered to XNNPACK). Each file is offered only after it has been "
+               "loaded by its runtime and matched eager's output. The weights are this page's random ones, not trained.")
     files_key = _key(config, "files")
     stored = st.session_state.get(files_key)
     if not (stored and stored["config"] == config):
-        st.caption("The fp32 model as ONNX (one file, weights inline; opens in [Netron](https://netron.app) to see the graph) "
-                   "and as an ExecuTorch program (.pte, lowered to XNNPACK). Each file is offered only after it has been "
-                   "loaded by its runtime and matched eager's output. The weights are this page's random ones, not trained.")
-        if st.button("Prepare .onnx and .pte files", key=_key(config, "prepare"), help="Exports take a few seconds each."):
-            files, problems = {}, {}
-            with st.spinner("Exporting and checking…"):
-                for fmt in ("onnx", "pte"):
-                    try:
-                        files[fmt] = checked_export(config, fmt, shared_model(config))
-                    except (RuntimeUnavailable, RuntimeFailure) as err:
-                        problems[fmt] = str(err)
-            st.session_state[files_key] = stored = {"config": config, "files": files, "problems": problems}
-        else:
+        slot = st.empty()  # the button, replaced by the files once they are ready
+        if not slot.button("Prepare .onnx and .pte files", key=_key(config, "prepare"), help="Exports take a few seconds each."):
             return
+        slot.empty()
+        files, problems = {}, {}
+        with st.spinner("Exporting and checking…"):
+            for fmt in ("onnx", "pte"):
+                try:
+                    files[fmt] = checked_export(config, fmt, shared_model(config))
+                except (RuntimeUnavailable, RuntimeFailure) as err:
+                    problems[fmt] = str(err)
+        st.session_state[files_key] = stored = {"config": config, "files": files, "problems": problems}
     cols = st.columns(2)
     labels = {"onnx": ("ONNX (.onnx)", "Opens in Netron; runs in ONNX Runtime"), "pte": ("ExecuTorch (.pte)", "Runs with ExecuTorch's runtime (XNNPACK delegate)")}
     for col, fmt in zip(cols, ("onnx", "pte")):

@@ -9,6 +9,7 @@ row's leaves, so GMAC/s, arithmetic intensity and shares mean the same on every 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,11 @@ class RuntimeLatencyReport(LatencyReport):
             for key in ("layer_sum_ms", "coverage", "layer_runs"):
                 out.pop(key, None)
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuntimeLatencyReport:
+        """Rebuild from :meth:`to_dict` (as the store keeps it), the left-out per-layer totals as 0."""
+        return super().from_dict({"layer_sum_ms": 0.0, "coverage": 0.0, "layer_runs": 0, **data})
 
 
 def runtime_report(config: MobileNetConfig, result: RuntimeResult) -> RuntimeLatencyReport:
