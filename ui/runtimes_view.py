@@ -87,7 +87,7 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None
         try:
             results[runtime] = measure_runtime(config, runtime, threads=threads, batch=1, budget_s=BUDGET_S, model=model,
                                                progress=progress)
-        except (RuntimeUnavailable, LatencyError) as err:
+        except (RuntimeUnavailable, LatencyError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
             errors[runtime] = str(err)
     bar.empty()
     st.session_state[_key(config, "results")] = {"config": config, "threads": threads, "results": results, "errors": errors}
