@@ -107,6 +107,8 @@ def latency_text(r: LatencyReport) -> str:
     else:
         waited = f", after waiting {r.waited_s:.1f} s for another measurement" if r.waited_s > 0 else ""
         kept = "saved to the store" if r.reusable else "kept in the store for the record, never reused"
+        if hasattr(r, "runtime_lines"):  # measured directly by explorer.runtimes, outside the store
+            kept = "not stored (deployment runtimes are not yet measurers of the lab)"
         lines.append(f"measured {when} in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s per attempt, "
                      f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}){waited}; {kept}")
     if hasattr(r, "runtime_lines"):  # a deployment runtime measured directly (explorer.runtimes.report)

@@ -345,3 +345,29 @@ def test_page_measures_two_runtimes_and_offers_checked_files():
     files = at.session_state["mobilenet_v2.runtimes.files"]["files"]
     assert set(files) == {"onnx", "pte"} and all(f.max_abs_diff <= f.tolerance for f in files.values())
     assert validate_onnx(files["onnx"].data).config == paper_config("v2", width_multiplier=0.35, resolution=64)
+
+
+# --- as measurers of the latency lab (explorer.latency.MEASURERS) ------------------------------------
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "onnxruntime-int8", "executorch"])
+def test_measurers_plug_into_the_lab_store_and_lock(monkeypatch, tmp_path, fp32_results, ort_int8, runtime):
+    """Wired as runtimes/measurers.py says: the lab measures, judges and stores them keyed by runtime."""
+    from explorer import latency, measurement
+    from explorer.runtimes.measurers import MEASURERS
+    from explorer.store import LatencyStore
+
+    monkeypatch.setattr(measurement, "RUNTIMES", ("eager", *MEASURERS))
+    monkeypatch.setattr(latency, "MEASURERS", {**latency.MEASURERS, **MEASURERS})
+    config = CONFIGS["v2-0.75"]
+    settings = measurement.LatencySettings(runtime=runtime, threads=1, budget_s=0.2)
+    store = LatencyStore(tmp_path / "latency.sqlite3")
+    report = store.get_or_measure(config, settings, measure=latency.measure_latency, max_attempts=1)
+    assert report.runtime == runtime and report.threads == 1 and report.median_ms > 0 and report.quality in ("good", "noisy")
+    if runtime == "onnxruntime":
+        assert report.output_max_abs_diff < 1e-4 and [row.name for row in report.layers] == list(row_names(config))
+        assert report.coverage is not None and all(row.leaves for row in report.layers if row.name != "pool")
+    if runtime == "executorch":
+        assert report.layers == () and report.coverage is None
+    (row,) = [r for r in store.list_results() if r["runtime"] == runtime]
+    assert row["median_ms"] == pytest.approx(report.median_ms)

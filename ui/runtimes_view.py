@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import MobileNetConfig
+from explorer import ConfigError, MobileNetConfig
 from explorer.export import export_filename
 from explorer.runtimes import LABELS, RUNTIMES, layer_speedups
 from explorer.runtimes.base import CALIBRATION_INPUTS, INT8, INT8_MIN_COSINE, REQUIREMENTS
@@ -74,7 +74,6 @@ def _panel(config: MobileNetConfig) -> None:
 
 
 def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None:
-    from explorer.latency import LatencyError
     from explorer.runtimes import RuntimeUnavailable, measure_runtime
 
     results, errors = {}, {}
@@ -87,7 +86,7 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None
         try:
             results[runtime] = measure_runtime(config, runtime, threads=threads, batch=1, budget_s=BUDGET_S, model=model,
                                                progress=progress)
-        except (RuntimeUnavailable, LatencyError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
+        except (RuntimeUnavailable, ConfigError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
             errors[runtime] = str(err)
     bar.empty()
     st.session_state[_key(config, "results")] = {"config": config, "threads": threads, "results": results, "errors": errors}

@@ -183,6 +183,7 @@ class RuntimeResult:
     median_ms: float | None = None
     iqr_ms: float | None = None
     runs: int = 0
+    samples: int = 0  # timing samples (blocks) behind median and IQR
     failure: str | None = None
     output_max_abs_diff: float | None = None
     output_tolerance: float | None = None

@@ -50,7 +50,7 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
     """Check ``config`` on ``runtime`` against eager, then time it within about ``budget_s`` seconds.
 
     ``threads`` (default: all available cores), ``batch`` and ``budget_s`` are validated as the eager
-    lab's settings (:class:`explorer.latency.LatencyError` names the setting). ``model`` is the eager
+    lab's settings (:class:`explorer.config.ConfigError` names the setting). ``model`` is the eager
     model to compare with and export (a shared model is never mutated); without it a model with
     seeded weights is built. Raises :class:`~explorer.runtimes.base.UnknownRuntime` for a bad name
     and :class:`~explorer.runtimes.base.RuntimeUnavailable` when the runtime's packages are missing;
@@ -102,7 +102,7 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
 
         layer_fields = {"per_layer": PER_LAYER_NOTE}
     report(1.0, "done")
-    return RuntimeResult(status="ok", median_ms=timing.median_ms, iqr_ms=timing.iqr_ms, runs=timing.runs, layers=layers,
+    return RuntimeResult(status="ok", median_ms=timing.median_ms, iqr_ms=timing.iqr_ms, runs=timing.runs, samples=len(timing.times), layers=layers,
                          elapsed_s=time.perf_counter() - started, **base, **verdict.fields, **layer_fields)
 
 
@@ -112,7 +112,7 @@ def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: A
     or ``(verdict, timing)`` (timing None when the verdict failed). The loaded program is local: it
     is gone when this returns, before any thread pool is resized again."""
     from ..latency import WHOLE_MODEL_SHARE
-    from ..timing import time_call
+    from ..timing import MIN_SAMPLES, time_call
 
     report(0.3, "checking the output against eager")
     try:
@@ -124,7 +124,7 @@ def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: A
         return verdict, None
     report(0.35, f"timing the whole model on {runtime}")
     whole_budget = budget_s * WHOLE_MODEL_SHARE if runtime.startswith("onnxruntime") else budget_s
-    return verdict, time_call(call, threads=threads, budget_s=whole_budget, warmup=2)
+    return verdict, time_call(call, threads=threads, budget_s=whole_budget, warmup=2, min_samples=MIN_SAMPLES)
 
 
 @contextlib.contextmanager
@@ -233,7 +233,8 @@ def _eager(config: MobileNetConfig, settings: Any, model: torch.nn.Module | None
     layers = tuple(RuntimeLayer(row.name, row.latency_ms, row.leaves) for row in report.layers)
     return RuntimeResult(
         runtime="eager", status="ok", batch=report.batch, threads=report.threads, budget_s=report.budget_s,
-        median_ms=report.median_ms, iqr_ms=report.iqr_ms, runs=report.runs, output_max_abs_diff=0.0, layers=layers,
+        median_ms=report.median_ms, iqr_ms=report.iqr_ms, runs=report.runs, samples=report.samples or 0, output_max_abs_diff=0.0,
+        layers=layers,
         layer_sum_ms=report.layer_sum_ms, coverage=report.coverage, layer_runs=report.layer_runs,
         per_layer="forward hooks on every leaf module (the eager lab)", threads_note=f"torch.set_num_threads({report.threads})",
         runtime_version=package_version("eager"), elapsed_s=report.elapsed_s,
