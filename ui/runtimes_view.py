@@ -74,20 +74,40 @@ def _panel(config: MobileNetConfig) -> None:
 
 
 def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None:
+    """Measure every chosen runtime under the machine's measurement lock (one measurement at a time)."""
+    from explorer.lock import LockTimeout
     from explorer.runtimes import RuntimeUnavailable, measure_runtime
+
+    from .measuring import WAITING_TEXT
+    from .state import latency_store
 
     results, errors = {}, {}
     bar = st.progress(0.0, text="Preparing…")
     model = shared_model(config)
-    for i, runtime in enumerate(runtimes):
-        def progress(fraction: float, message: str, i=i, runtime=runtime) -> None:
-            bar.progress(min((i + fraction) / len(runtimes), 1.0), text=f"{LABELS[runtime]}: {message}")
 
-        try:
-            results[runtime] = measure_runtime(config, runtime, threads=threads, batch=1, budget_s=BUDGET_S, model=model,
-                                               progress=progress)
-        except (RuntimeUnavailable, ConfigError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
-            errors[runtime] = str(err)
+    def on_wait(waiting) -> None:
+        holder = waiting.holder
+        detail = f"{holder.what}: {holder.message}, {holder.fraction:.0%}" if holder else "it is starting"
+        bar.progress(holder.fraction if holder else 0.0, text=f"{WAITING_TEXT} ({detail}). Waited {waiting.waited_s:.1f} s.")
+
+    what = f"{config.arch} α={config.width_multiplier:g} {config.resolution}px on {len(runtimes)} runtime(s), {threads} thread(s)"
+    try:
+        with latency_store().lock.hold(what, on_wait=on_wait) as holding:
+            for i, runtime in enumerate(runtimes):
+                def progress(fraction: float, message: str, i=i, runtime=runtime) -> None:
+                    overall = min((i + fraction) / len(runtimes), 1.0)
+                    holding.report(overall, f"{runtime}: {message}")
+                    bar.progress(overall, text=f"{LABELS[runtime]}: {message}")
+
+                try:
+                    results[runtime] = measure_runtime(config, runtime, threads=threads, batch=1, budget_s=BUDGET_S, model=model,
+                                                       progress=progress)
+                except (RuntimeUnavailable, ConfigError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
+                    errors[runtime] = str(err)
+    except LockTimeout as err:
+        bar.empty()
+        st.error(f"Not measured: {err}")
+        return
     bar.empty()
     st.session_state[_key(config, "results")] = {"config": config, "threads": threads, "results": results, "errors": errors}
 
