@@ -31,6 +31,8 @@ from .config import (
 )
 from .measurement import DEVICES, RUNTIMES, LatencyReport, LatencySettings
 from .profile import Profile, profile
+from .runtimes.base import RUNTIMES as ALL_RUNTIMES
+from .runtimes.base import RuntimeFailure, RuntimeUnavailable
 from .units import human
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from .store import LatencyStore
 
 EXIT_INVALID = 2
+EXIT_FAILED = 1  # a deployment runtime that ran but failed its check against eager
 ARCH_CHOICES = (*ALIASES, *ARCHS)  # v1, v2, mobilenet_v1, mobilenet_v2
 
 
@@ -95,7 +98,7 @@ def latency_text(r: LatencyReport) -> str:
         lines.append(f"quality: {r.quality.upper()}" + ("" if r.from_store else f" after {r.attempts} attempt{'s' if r.attempts != 1 else ''}")
                      + ": do not rely on this figure")
         lines += [f"  - {reason}" for reason in r.quality_reasons]
-    if r.coverage is not None:
+    if r.coverage is not None and not hasattr(r, "runtime_lines"):
         lines.append(f"per-layer sum {r.layer_sum_ms:.2f} ms = {100 * r.coverage:.0f}% of the whole-model median "
                      f"(median of {r.layer_runs} hooked forwards; residual adds and Python overhead are outside the layers)")
     when = f"{r.started_at} to {r.finished_at}"
@@ -104,8 +107,12 @@ def latency_text(r: LatencyReport) -> str:
     else:
         waited = f", after waiting {r.waited_s:.1f} s for another measurement" if r.waited_s > 0 else ""
         kept = "saved to the store" if r.reusable else "kept in the store for the record, never reused"
+        if hasattr(r, "runtime_lines"):  # measured directly by explorer.runtimes, outside the store
+            kept = "not stored (deployment runtimes are not yet measurers of the lab)"
         lines.append(f"measured {when} in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s per attempt, "
                      f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}){waited}; {kept}")
+    if hasattr(r, "runtime_lines"):  # a deployment runtime measured directly (explorer.runtimes.report)
+        lines += r.runtime_lines()
     return "\n".join(lines)
 
 
@@ -198,6 +205,11 @@ def measure_all(configs: Sequence[MobileNetConfig], args: argparse.Namespace) ->
     # Imported here: measuring needs torch (~1 s to import), counting does not.
     from .latency import measure_latency
 
+    if args.runtime in ALL_RUNTIMES and args.runtime not in RUNTIMES:  # not yet a measurer of the lab: measured directly
+        from .runtimes.report import measure_report
+
+        settings = latency_settings(argparse.Namespace(**{**vars(args), "runtime": None}))
+        return [measure_report(c, args.runtime, settings) for c in configs]
     settings = latency_settings(args)
     store = open_store(args.store)
     reports = []
@@ -445,9 +457,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .export import BINARY_FORMATS, export
 
     config = load_configs([args.config])[0] if args.config else config_from_args(args)
+    if args.format in BINARY_FORMATS:
+        return write_model_file(config, args)
     text = export(config, args.format)
     if args.output in (None, "-"):
         sys.stdout.write(text)
@@ -458,6 +472,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     except OSError as err:
         raise UsageError(f"-o: cannot write {args.output}: {err.strerror or err}") from None
     print(f"wrote {args.format} for {describe(config)} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def write_model_file(config: MobileNetConfig, args: argparse.Namespace) -> int:
+    """``export --format onnx|pte``: the file is written only once it loads and matches eager."""
+    from .runtimes import checked_export
+
+    if args.output in (None, "-"):
+        raise UsageError(f"--format {args.format}: a binary model file needs -o FILE")
+    checked = checked_export(config, args.format)
+    try:
+        with open(args.output, "wb") as f:
+            f.write(checked.data)
+    except OSError as err:
+        raise UsageError(f"-o: cannot write {args.output}: {err.strerror or err}") from None
+    print(f"wrote {args.format} for {describe(config)} to {args.output} ({len(checked.data):,} bytes; loaded and checked: "
+          f"max abs diff {checked.max_abs_diff:.2g} against eager)", file=sys.stderr)
     return 0
 
 
@@ -540,7 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--threads", type=int, help="torch threads (default: all available cores)")
     lat.add_argument("--batch", type=int, help=f"batch size (default {d.batch})")
     lat.add_argument("--device", choices=DEVICES, help=f"default {d.device}")
-    lat.add_argument("--runtime", choices=RUNTIMES, help=f"default {d.runtime}")
+    lat.add_argument("--runtime", help=f"one of {', '.join(ALL_RUNTIMES)} (default {d.runtime})")  # checked in main(): one line
     lat.add_argument("--budget", type=float, help=f"seconds per measurement attempt (default {d.budget_s:g})")
     lat.add_argument("--remeasure", action="store_true", help="measure again even if the store has a result")
     lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
@@ -587,8 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--arch", choices=ARCH_CHOICES, help="start from the paper's config")
     source.add_argument("--config", metavar="FILE", help="a schema-v1 JSON config file")
     _add_arch_options(p)
-    p.add_argument("--format", choices=("json", "python", "csv"), required=True,
-                   help="json: the normalized config (schema v1); python: a runnable snippet; csv: the per-layer profile")
+    p.add_argument("--format", choices=("json", "python", "csv", "onnx", "pte"), required=True,
+                   help="json: the normalized config (schema v1); python: a runnable snippet; csv: the per-layer profile; "
+                        "onnx / pte: the fp32 model for ONNX Runtime / ExecuTorch (checked against eager; needs -o)")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write; '-' or none: stdout")
     p.set_defaults(func=cmd_export)
 
@@ -609,6 +641,9 @@ _SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--bu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
+    if args.command == "profile" and args.runtime is not None and args.runtime not in ALL_RUNTIMES:  # one line, not argparse's usage
+        print(f"error: --runtime: must be one of {', '.join(ALL_RUNTIMES)}, got {args.runtime!r}", file=sys.stderr)
+        return EXIT_INVALID
     if getattr(args, "config", None) and any(getattr(args, k, None) is not None for k in ("width", "resolution", "num_classes", "activation", "expansion")):
         parser.error("--config cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
     if args.command == "profile" and not args.latency:
@@ -621,8 +656,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"{given[0]} needs --latency")
     try:
         return args.func(args)
-    except UsageError as err:
+    except (UsageError, RuntimeUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID
+    except RuntimeFailure as err:  # exported or checked and found wrong: reported, never timed
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a traceback
         return 0

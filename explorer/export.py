@@ -19,7 +19,9 @@ from .counting import count
 from .plan import make_plan
 
 FORMATS = ("json", "python", "csv")
-SUFFIX = {"json": ".json", "python": ".py", "csv": ".csv"}
+# Model files (binary), built by explorer.runtimes: they need torch and the runtime's packages.
+BINARY_FORMATS = ("onnx", "pte")
+SUFFIX = {"json": ".json", "python": ".py", "csv": ".csv", "onnx": ".onnx", "pte": ".pte"}
 CSV_COLUMNS = ("name", "kind", "output_shape", "params", "weight_params", "macs")
 
 
@@ -370,8 +372,17 @@ def export(config: MobileNetConfig, fmt: str) -> str:
     return writers[fmt](config)
 
 
+def export_model_file(config: MobileNetConfig, fmt: str, model=None) -> bytes:
+    """The fp32 model as ``onnx`` or ``pte`` bytes (see :data:`BINARY_FORMATS`), returned only once
+    the file has been loaded by its runtime and matched eager's output
+    (:func:`explorer.runtimes.checked_export`, which raises when it cannot)."""
+    from .runtimes import checked_export
+
+    return checked_export(config, fmt, model).data
+
+
 def export_filename(config: MobileNetConfig, fmt: str) -> str:
     """A default file name that says what is inside: ``mobilenet_v2_0.75_192.json``."""
     if fmt not in SUFFIX:
-        raise ValueError(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        raise ValueError(f"format: must be one of {', '.join(FORMATS + BINARY_FORMATS)}, got {fmt!r}")
     return config_slug(config) + SUFFIX[fmt]

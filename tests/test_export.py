@@ -306,7 +306,8 @@ def test_export_formats_and_file_names():
     with pytest.raises(ValueError, match="json, python, csv"):
         export(config, "yaml")
     with pytest.raises(ValueError, match="format"):
-        export_filename(config, "onnx")
+        export_filename(config, "yaml")
+    assert export_filename(config, "onnx") == "mobilenet_v2_0.75_192.onnx"  # model files: explorer.runtimes
 
 
 def test_export_module_does_not_import_torch():

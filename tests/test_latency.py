@@ -498,7 +498,7 @@ def test_cli_cuda_without_cuda(cli, tmp_path):
         (["--latency", "--threads", "0"], "error: --threads: must be an integer between 1 and"),
         (["--latency", "--budget", "0"], "error: --budget:"),
         (["--latency", "--device", "tpu"], "invalid choice"),
-        (["--latency", "--runtime", "tflite"], "invalid choice"),
+        (["--latency", "--runtime", "tflite"], "error: --runtime: must be one of eager, onnxruntime, "),  # one line (issue 11)
         (["--runtime", "eager"], "--runtime needs --latency"),
         (["--threads", "1"], "--threads needs --latency"),
         (["--remeasure"], "--remeasure needs --latency"),

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from . import controls, export_panel, phone_view, profile_view
+from . import controls, export_panel, phone_view, profile_view, runtimes_view
 
 
 def settings_columns() -> list:
@@ -48,3 +48,5 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
 
     with st.expander("Export / import config", icon=":material/import_export:"):
         export_panel.export_import_panel(config)
+
+    runtimes_view.runtimes_panel(config)  # deployment runtimes: same model on ONNX Runtime and ExecuTorch

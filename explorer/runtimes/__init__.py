@@ -1,0 +1,46 @@
+"""Deployment runtimes: the same model on ONNX Runtime (fp32, int8) and ExecuTorch + XNNPACK
+(fp32, int8), checked against eager PyTorch, then timed with the lab's one timing primitive.
+
+::
+
+    from explorer.runtimes import RUNTIMES, measure_runtime, available_runtimes
+    result = measure_runtime(config, "onnxruntime-int8", threads=1, budget_s=2.0)
+    result.status, result.median_ms, result.iqr_ms, result.output_sqnr_db, result.layers[0]
+
+One module per runtime family: :mod:`.onnx_export` (PyTorch → single-file ONNX, layer map,
+:func:`validate_onnx`), :mod:`.onnx_runtime` (sessions, int8 quantization, kernel profiling),
+:mod:`.executorch_runtime` (``.pte`` with XNNPACK, thread pool); :mod:`.measure` checks and times
+them all the same way, :mod:`.report` turns a result into a latency report. A runtime whose
+packages are missing is reported by :func:`available_runtimes` with the reason; the others work.
+"""
+
+from .base import (
+    CALIBRATION_INPUTS,
+    INT8,
+    LABELS,
+    RUNTIMES,
+    RuntimeFailure,
+    RuntimeLayer,
+    RuntimeResult,
+    RuntimeUnavailable,
+    UnknownRuntime,
+    available_runtimes,
+    check_runtime_name,
+    layer_speedups,
+    unavailable_reason,
+)
+from .measure import CheckedFile, checked_export, measure_runtime
+from .onnx_export import ArtifactError, OnnxInfo, validate_onnx
+
+__all__ = [
+    "CALIBRATION_INPUTS", "INT8", "LABELS", "RUNTIMES", "ArtifactError", "CheckedFile", "OnnxInfo", "RuntimeFailure",
+    "RuntimeLayer", "RuntimeResult", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
+    "checked_export", "layer_speedups", "measure_runtime", "runtime_report", "unavailable_reason", "validate_onnx",
+]  # fmt: skip
+
+
+def runtime_report(config, result):
+    """See :func:`explorer.runtimes.report.runtime_report` (imported on use: it needs the latency module)."""
+    from .report import runtime_report as build
+
+    return build(config, result)

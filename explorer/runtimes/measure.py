@@ -1,0 +1,296 @@
+"""Measure one config on one runtime: export, check against eager, then time (and profile layers).
+
+Correctness comes before speed: each runtime first runs the input the eager lab times, and its
+output is compared with eager's. An fp32 runtime outside the tolerance, an int8 runtime whose
+output is mostly noise, or one that fails to export or load, is returned as ``status="failed"``
+with the reason, and is never timed.
+
+Timing is :func:`explorer.timing.time_call` (the same primitive and statistics as eager: warm-up,
+``blocked_autorange``, median, IQR, runs), with the same split of the budget as the eager lab:
+:data:`explorer.latency.WHOLE_MODEL_SHARE` for the whole model, the rest for the per-layer pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..config import MobileNetConfig
+from .base import (
+    CALIBRATION_INPUTS,
+    INT8,
+    INT8_MIN_COSINE,
+    RuntimeFailure,
+    RuntimeLayer,
+    RuntimeResult,
+    check_input,
+    check_runtime_name,
+    cosine,
+    eager_reference,
+    fp32_tolerance,
+    max_abs_diff,
+    package_version,
+    reference_model,
+    require,
+    row_names,
+    sqnr_db,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+Progress = Callable[[float, str], None]
+
+
+def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | None = None, batch: int = 1, budget_s: float = 2.0,
+                    model: torch.nn.Module | None = None, progress: Progress | None = None) -> RuntimeResult:
+    """Check ``config`` on ``runtime`` against eager, then time it within about ``budget_s`` seconds.
+
+    ``threads`` (default: all available cores), ``batch`` and ``budget_s`` are validated as the eager
+    lab's settings (:class:`explorer.config.ConfigError` names the setting). ``model`` is the eager
+    model to compare with and export (a shared model is never mutated); without it a model with
+    seeded weights is built. Raises :class:`~explorer.runtimes.base.UnknownRuntime` for a bad name
+    and :class:`~explorer.runtimes.base.RuntimeUnavailable` when the runtime's packages are missing;
+    everything else that goes wrong is a ``failed`` result.
+    """
+    from ..latency import LatencySettings
+
+    check_runtime_name(runtime)
+    settings = LatencySettings(batch=batch, threads=threads, budget_s=budget_s)
+    report = progress or (lambda fraction, message: None)
+    if runtime == "eager":
+        return _eager(config, settings, model, report)
+    require(runtime)
+    started = time.perf_counter()
+    base = dict(runtime=runtime, batch=settings.batch, threads=settings.resolved_threads, budget_s=settings.budget_s,
+                runtime_version=package_version(runtime))
+
+    eager = reference_model(config, model)
+    x = check_input(config, settings.batch)
+    expected, rounding = eager_reference(eager, x)
+    try:
+        report(0.0, f"exporting for {runtime} (seconds; reused afterwards)")
+        artifact, maps = _artifact(config, runtime, eager, settings.batch)
+    except Exception as err:  # noqa: BLE001 - exporter errors come in many types; report, don't crash
+        return RuntimeResult(status="failed", failure=f"could not export: {type(err).__name__}: {_first_line(err)}",
+                             elapsed_s=time.perf_counter() - started, **base)
+    base.update(artifact_bytes=len(artifact.data), export_s=artifact.export_s)
+    # ExecuTorch's XNNPACK delegate takes the thread pool when a program is loaded, and resizing
+    # the pool destroys the old one: so size the pool first, load, check and time inside, and let
+    # the program go before the pool is restored. ORT's threads are a session option.
+    with _threads(runtime, settings.resolved_threads) as (used_threads, threads_note):
+        base.update(threads=used_threads, threads_note=threads_note)
+        outcome = _check_and_time(runtime, artifact.data, x, used_threads, expected, rounding, settings.budget_s, report)
+    if isinstance(outcome, str):  # could not load
+        return RuntimeResult(status="failed", failure=outcome, elapsed_s=time.perf_counter() - started, **base)
+    verdict, timing = outcome
+    if verdict.failure:
+        return RuntimeResult(status="failed", failure=verdict.failure, elapsed_s=time.perf_counter() - started, **base, **verdict.fields)
+    layers: tuple[RuntimeLayer, ...] = ()
+    layer_fields: dict[str, Any] = {"per_layer": "not available"}
+    if runtime.startswith("onnxruntime"):
+        from ..latency import WHOLE_MODEL_SHARE
+
+        report(0.35 + 0.6 * WHOLE_MODEL_SHARE, "profiling every kernel (ONNX Runtime profiler)")
+        layers, layer_fields = _ort_layers(config, artifact.data, maps, x, used_threads,
+                                           settings.budget_s * (1 - WHOLE_MODEL_SHARE), timing.median_ms)
+    elif runtime.startswith("executorch"):
+        from .executorch_runtime import PER_LAYER_NOTE
+
+        layer_fields = {"per_layer": PER_LAYER_NOTE}
+    report(1.0, "done")
+    return RuntimeResult(status="ok", median_ms=timing.median_ms, iqr_ms=timing.iqr_ms, runs=timing.runs, samples=len(timing.times), layers=layers,
+                         elapsed_s=time.perf_counter() - started, **base, **verdict.fields, **layer_fields)
+
+
+def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: Any, rounding: float, budget_s: float,
+                    report: Progress) -> str | tuple[Verdict, Any]:
+    """Load, compare with eager and, only if the output matches, time. Returns the load error's text
+    or ``(verdict, timing)`` (timing None when the verdict failed). The loaded program is local: it
+    is gone when this returns, before any thread pool is resized again."""
+    from ..latency import WHOLE_MODEL_SHARE
+    from ..timing import MIN_SAMPLES, time_call
+
+    report(0.3, "checking the output against eager")
+    try:
+        output, call = _load(runtime, data, x, threads)
+    except Exception as err:  # noqa: BLE001 - runtime errors come in many types; report, don't crash
+        return f"could not load: {type(err).__name__}: {_first_line(err)}"
+    verdict = compare(runtime, expected, output, rounding)
+    if verdict.failure:
+        return verdict, None
+    report(0.35, f"timing the whole model on {runtime}")
+    whole_budget = budget_s * WHOLE_MODEL_SHARE if runtime.startswith("onnxruntime") else budget_s
+    return verdict, time_call(call, threads=threads, budget_s=whole_budget, warmup=2, min_samples=MIN_SAMPLES)
+
+
+@contextlib.contextmanager
+def _threads(runtime: str, threads: int) -> Iterator[tuple[int, str]]:
+    """The thread count in force for ``runtime`` and how it was set."""
+    if runtime.startswith("onnxruntime"):
+        yield threads, f"ONNX Runtime intra_op_num_threads={threads}, inter_op_num_threads=1"
+        return
+    from . import executorch_runtime as et
+
+    with et.threads_set(threads) as used:
+        yield used, (f"ExecuTorch thread pool resized to {threads} with _unsafe_reset_threadpool before loading the "
+                     f"program; _threadpool_get_thread_count() read back {used}")
+
+
+# --- correctness ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fields: dict[str, Any]
+    failure: str | None
+
+
+def compare(runtime: str, expected: Any, output: Any, rounding: float = 0.0) -> Verdict:
+    """fp32: max abs diff within the tolerance; int8: SQNR and cosine, failed below the cosine floor."""
+    import numpy as np
+
+    output = np.asarray(output.detach().numpy() if hasattr(output, "detach") else output)
+    if output.shape != expected.shape:
+        return Verdict({}, f"output shape {tuple(output.shape)} differs from eager's {tuple(expected.shape)}")
+    if not np.all(np.isfinite(output)):
+        return Verdict({}, "output has NaN or infinite values")
+    if runtime in INT8:
+        sqnr, cos = sqnr_db(expected, output), cosine(expected, output)
+        fields = {"output_sqnr_db": sqnr, "output_cosine": cos, "calibration_inputs": CALIBRATION_INPUTS}
+        if not cos >= INT8_MIN_COSINE:
+            return Verdict(fields, f"int8 output is barely related to eager's: cosine {cos:.2f} (floor {INT8_MIN_COSINE:g}), "
+                                   f"SQNR {sqnr:.1f} dB; not timed")
+        return Verdict(fields, None)
+    diff, tolerance = max_abs_diff(expected, output), fp32_tolerance(expected, rounding)
+    fields = {"output_max_abs_diff": diff, "output_tolerance": tolerance, "eager_rounding": rounding}
+    if not diff <= tolerance:
+        return Verdict(fields, f"output differs from eager by up to {diff:.3g} (tolerance {tolerance:.3g}); not timed")
+    return Verdict(fields, None)
+
+
+# --- per runtime ------------------------------------------------------------------------------------
+
+
+def _artifact(config: MobileNetConfig, runtime: str, eager: torch.nn.Module, batch: int) -> tuple[Any, Any]:
+    """The runtime's file, and for ONNX the node/value → row maps of the fp32 export."""
+    if runtime.startswith("onnxruntime"):
+        import onnx
+
+        from .onnx_export import export_onnx, layer_maps
+        from .onnx_runtime import quantize_onnx
+
+        fp32 = export_onnx(config, eager, batch)
+        maps = layer_maps(onnx.load_model_from_string(fp32.data), row_names(config))
+        if runtime == "onnxruntime-int8":
+            return quantize_onnx(config, fp32, eager, batch), maps
+        return fp32, maps
+    from .executorch_runtime import export_pte
+
+    return export_pte(config, eager, batch, int8=runtime == "executorch-int8"), None
+
+
+def _load(runtime: str, data: bytes, x: torch.Tensor, threads: int) -> tuple[Any, Callable[[], Any]]:
+    """Load the file; return its output on ``x`` and the call to time. For ExecuTorch, call it with
+    the thread pool already sized (:func:`_threads`)."""
+    if runtime.startswith("onnxruntime"):
+        from . import onnx_runtime
+
+        sess = onnx_runtime.session(data, threads)
+        feed = {sess.get_inputs()[0].name: onnx_runtime._numpy(x)}
+        return sess.run(None, feed)[0], lambda: sess.run(None, feed)
+    from . import executorch_runtime as et
+
+    method = et.load(data)
+    return et.run(method, x).detach().clone(), et.timed(method, x)  # a copy: the output may live in the program's memory
+
+
+def _ort_layers(config: MobileNetConfig, data: bytes, maps: Any, x: Any, threads: int, budget_s: float,
+                median_ms: float) -> tuple[tuple[RuntimeLayer, ...], dict[str, Any]]:
+    from .onnx_runtime import profile_layers
+
+    rows = row_names(config)
+    per_row, outside, runs = profile_layers(data, x, threads, budget_s, rows, *maps)
+    layers = tuple(RuntimeLayer(row, sum(ms for _, ms in per_row[row]), tuple(per_row[row])) for row in rows)
+    layer_sum = sum(layer.latency_ms for layer in layers)
+    return layers, {
+        "layer_sum_ms": layer_sum,
+        "coverage": layer_sum / median_ms if median_ms > 0 else 0.0,
+        "outside_ms": outside,
+        "layer_runs": runs,
+        "per_layer": "ONNX Runtime profiler: median of each kernel over the profiled runs, mapped to rows by module path",
+    }
+
+
+def _eager(config: MobileNetConfig, settings: Any, model: torch.nn.Module | None, progress: Progress) -> RuntimeResult:
+    """Eager through the lab's own measurement (the reference: its difference with itself is 0)."""
+    from ..latency import measure_latency
+
+    report = measure_latency(config, settings, model=model, progress=progress)
+    layers = tuple(RuntimeLayer(row.name, row.latency_ms, row.leaves) for row in report.layers)
+    return RuntimeResult(
+        runtime="eager", status="ok", batch=report.batch, threads=report.threads, budget_s=report.budget_s,
+        median_ms=report.median_ms, iqr_ms=report.iqr_ms, runs=report.runs, samples=report.samples or 0, output_max_abs_diff=0.0,
+        layers=layers,
+        layer_sum_ms=report.layer_sum_ms, coverage=report.coverage, layer_runs=report.layer_runs,
+        per_layer="forward hooks on every leaf module (the eager lab)", threads_note=f"torch.set_num_threads({report.threads})",
+        runtime_version=package_version("eager"), elapsed_s=report.elapsed_s,
+    )  # fmt: skip
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0][:300] if text else type(err).__name__
+
+
+# --- checked downloads ------------------------------------------------------------------------------
+
+MIME = {"onnx": "application/octet-stream", "pte": "application/octet-stream"}
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A model file that was loaded by its runtime and gave eager's output on the check input."""
+
+    fmt: str  # onnx or pte
+    data: bytes
+    max_abs_diff: float
+    tolerance: float
+    export_s: float
+
+
+def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | None = None, batch: int = 1) -> CheckedFile:
+    """The fp32 model as ``.onnx`` or ``.pte`` bytes, only once it loads and matches eager.
+
+    Raises :class:`~explorer.runtimes.base.RuntimeUnavailable` when the runtime is missing and
+    :class:`~explorer.runtimes.base.RuntimeFailure` when the file does not load or does not match.
+    """
+    runtimes = {"onnx": "onnxruntime", "pte": "executorch"}
+    if fmt not in runtimes:
+        raise ValueError(f"format: must be one of {', '.join(runtimes)}, got {fmt!r}")
+    runtime = runtimes[fmt]
+    require(runtime)
+
+    eager = reference_model(config, model)
+    x = check_input(config, batch)
+    expected, rounding = eager_reference(eager, x)
+    try:
+        artifact, _ = _artifact(config, runtime, eager, batch)
+        if fmt == "onnx":
+            from .onnx_export import validate_onnx
+
+            validate_onnx(artifact.data)  # the file as a user would upload it again: checksum, checker, ORT load
+        with _threads(runtime, 1):
+            output, call = _load(runtime, artifact.data, x, 1)
+            del call  # the program goes before the thread pool is restored
+    except RuntimeFailure:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise RuntimeFailure(runtime, f"could not export or load the .{fmt} file: {type(err).__name__}: {_first_line(err)}") from None
+    verdict = compare(runtime, expected, output, rounding)
+    if verdict.failure:
+        raise RuntimeFailure(runtime, f"the .{fmt} file is not offered: {verdict.failure}")
+    return CheckedFile(fmt, artifact.data, verdict.fields["output_max_abs_diff"], verdict.fields["output_tolerance"], artifact.export_s)
