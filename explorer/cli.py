@@ -31,7 +31,6 @@ from .config import (
 )
 from .measurement import DEVICES, RUNTIMES, LatencyReport, LatencySettings
 from .profile import Profile, profile
-from .runtimes.base import RUNTIMES as ALL_RUNTIMES
 from .runtimes.base import RuntimeFailure, RuntimeUnavailable
 from .units import human
 
@@ -98,7 +97,7 @@ def latency_text(r: LatencyReport) -> str:
         lines.append(f"quality: {r.quality.upper()}" + ("" if r.from_store else f" after {r.attempts} attempt{'s' if r.attempts != 1 else ''}")
                      + ": do not rely on this figure")
         lines += [f"  - {reason}" for reason in r.quality_reasons]
-    if r.coverage is not None and not hasattr(r, "runtime_lines"):
+    if r.coverage is not None:
         lines.append(f"per-layer sum {r.layer_sum_ms:.2f} ms = {100 * r.coverage:.0f}% of the whole-model median "
                      f"(median of {r.layer_runs} hooked forwards; residual adds and Python overhead are outside the layers)")
     when = f"{r.started_at} to {r.finished_at}"
@@ -107,12 +106,15 @@ def latency_text(r: LatencyReport) -> str:
     else:
         waited = f", after waiting {r.waited_s:.1f} s for another measurement" if r.waited_s > 0 else ""
         kept = "saved to the store" if r.reusable else "kept in the store for the record, never reused"
-        if hasattr(r, "runtime_lines"):  # measured directly by explorer.runtimes, outside the store
-            kept = "not stored (deployment runtimes are not yet measurers of the lab)"
         lines.append(f"measured {when} in {r.elapsed_s:.1f} s (budget {r.budget_s:g} s per attempt, "
                      f"{r.attempts} attempt{'s' if r.attempts != 1 else ''}){waited}; {kept}")
-    if hasattr(r, "runtime_lines"):  # a deployment runtime measured directly (explorer.runtimes.report)
-        lines += r.runtime_lines()
+    if r.output_max_abs_diff is not None:
+        lines.append(f"output against eager PyTorch: max |difference| {r.output_max_abs_diff:.2e}")
+    if r.output_sqnr_db is not None:
+        lines.append(f"output against eager PyTorch: SQNR {r.output_sqnr_db:.1f} dB, cosine {r.output_cosine:.3f} "
+                     "(random weights and calibration inputs: a similarity, not an accuracy)")
+    if r.runtime_note:
+        lines.append(f"{r.runtime}: {r.runtime_note}")
     return "\n".join(lines)
 
 
@@ -205,11 +207,6 @@ def measure_all(configs: Sequence[MobileNetConfig], args: argparse.Namespace) ->
     # Imported here: measuring needs torch (~1 s to import), counting does not.
     from .latency import measure_latency
 
-    if args.runtime in ALL_RUNTIMES and args.runtime not in RUNTIMES:  # not yet a measurer of the lab: measured directly
-        from .runtimes.report import measure_report
-
-        settings = latency_settings(argparse.Namespace(**{**vars(args), "runtime": None}))
-        return [measure_report(c, args.runtime, settings) for c in configs]
     settings = latency_settings(args)
     store = open_store(args.store)
     reports = []
@@ -571,7 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--threads", type=int, help="torch threads (default: all available cores)")
     lat.add_argument("--batch", type=int, help=f"batch size (default {d.batch})")
     lat.add_argument("--device", choices=DEVICES, help=f"default {d.device}")
-    lat.add_argument("--runtime", help=f"one of {', '.join(ALL_RUNTIMES)} (default {d.runtime})")  # checked in main(): one line
+    lat.add_argument("--runtime", help=f"one of {', '.join(RUNTIMES)} (default {d.runtime})")  # checked in main(): one line
     lat.add_argument("--budget", type=float, help=f"seconds per measurement attempt (default {d.budget_s:g})")
     lat.add_argument("--remeasure", action="store_true", help="measure again even if the store has a result")
     lat.add_argument("--store", metavar="PATH", help="SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)")
@@ -641,8 +638,8 @@ _SWEEP_LATENCY_OPTIONS = ("--runtime", "--threads", "--batch", "--device", "--bu
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse itself exits 2 with a usage line on bad flags
-    if args.command == "profile" and args.runtime is not None and args.runtime not in ALL_RUNTIMES:  # one line, not argparse's usage
-        print(f"error: --runtime: must be one of {', '.join(ALL_RUNTIMES)}, got {args.runtime!r}", file=sys.stderr)
+    if args.command == "profile" and args.runtime is not None and args.runtime not in RUNTIMES:  # one line, not argparse's usage
+        print(f"error: --runtime: must be one of {', '.join(RUNTIMES)}, got {args.runtime!r}", file=sys.stderr)
         return EXIT_INVALID
     if getattr(args, "config", None) and any(getattr(args, k, None) is not None for k in ("width", "resolution", "num_classes", "activation", "expansion")):
         parser.error("--config cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")

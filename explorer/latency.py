@@ -186,7 +186,10 @@ class RuntimeResult:
     leaf_ms: Mapping[str, float] | None = None  # median per timed leaf, ms
     leaves: Mapping[str, Sequence[str]] | None = None  # layer-table row → its leaves in leaf_ms
     layer_runs: int = 0
-    output_max_abs_diff: float | None = None  # against eager PyTorch on the same input
+    output_max_abs_diff: float | None = None  # against eager PyTorch on the same input (fp32 runtimes)
+    output_sqnr_db: float | None = None  # int8 runtimes: SQNR and cosine against eager
+    output_cosine: float | None = None
+    note: str = ""  # how the runtime was run: its thread pool, where per-layer times come from
     # Whether the calling thread does the computing, so that its CPU share shows preemption.
     # False for runtimes whose own pool computes while the caller waits.
     caller_computes: bool = True
@@ -261,8 +264,21 @@ def measure_eager(job: MeasureJob) -> RuntimeResult:
                          leaf_ms=per_leaf, leaves=leaves, layer_runs=layer_runs)
 
 
-# Every name in measurement.RUNTIMES has its measurer here (a test checks both lists agree).
+# Every name in measurement.RUNTIMES has its measurer (a test checks both lists agree). Eager is
+# here; the deployment runtimes are plugins in explorer.runtimes.measurers, which builds on this
+# module's MeasureJob/RuntimeResult protocol. It is loaded by name on first use, so the dependency
+# runs one way (runtimes → latency) and onnx/executorch are imported only when asked for.
 MEASURERS: dict[str, Callable[[MeasureJob], RuntimeResult]] = {"eager": measure_eager}
+PLUGIN_MEASURERS = "explorer.runtimes.measurers"
+
+
+def measurer_for(runtime: str) -> Callable[[MeasureJob], RuntimeResult]:
+    """The measurer of ``runtime`` (a name in ``measurement.RUNTIMES``)."""
+    if runtime not in MEASURERS:
+        import importlib
+
+        MEASURERS.update(importlib.import_module(PLUGIN_MEASURERS).MEASURERS)
+    return MEASURERS[runtime]
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -303,7 +319,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
              max_attempts: int, retry_pause_s: float, waited_s: float) -> LatencyReport:
     import torch
 
-    measurer = MEASURERS[settings.runtime]
+    measurer = measurer_for(settings.runtime)
     started, started_at = time.perf_counter(), _now()
     threads = settings.resolved_threads
     cost = count(config)
@@ -369,6 +385,9 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         gpu=gpu_name(settings.device),
         window=watch.window,
         output_max_abs_diff=result.output_max_abs_diff,
+        output_sqnr_db=result.output_sqnr_db,
+        output_cosine=result.output_cosine,
+        runtime_note=result.note,
         elapsed_s=time.perf_counter() - started,
     )
     progress(1.0, "done")

@@ -22,7 +22,7 @@ from .quality import GOOD, UNVERIFIED, MachineWindow
 DEVICES = ("cpu", "cuda")
 # Runtimes a model can be timed in. Each has a measurer in explorer.latency.MEASURERS; eager
 # PyTorch is the reference the others are checked against.
-RUNTIMES = ("eager",)
+RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8", "executorch", "executorch-int8")
 MAX_BATCH = 256
 MAX_BUDGET_S = 60.0
 # Reports stored before quality checks existed are migrated with this reason.
@@ -147,7 +147,10 @@ class LatencyReport:
     elapsed_s: float = 0.0  # wall time of the whole measurement, model copy and retries included
     gpu: str | None = None
     window: MachineWindow | None = None  # what the machine did during the last attempt
-    output_max_abs_diff: float | None = None  # against eager PyTorch, for other runtimes
+    output_max_abs_diff: float | None = None  # against eager PyTorch, for the fp32 deployment runtimes
+    output_sqnr_db: float | None = None  # int8 runtimes: signal-to-quantization-noise ratio against eager
+    output_cosine: float | None = None  # int8 runtimes: cosine similarity with eager's output
+    runtime_note: str = ""  # how a deployment runtime was run (its thread pool, where per-layer times come from)
     from_store: bool = False
 
     @property

@@ -7,8 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer import count, paper_config
-from explorer.config import architecture_changes
-from explorer.config import with_expansion
+from explorer.config import architecture_changes, with_expansion
 from explorer.tradeoffs import find_configs
 
 ROOT = Path(__file__).resolve().parent.parent

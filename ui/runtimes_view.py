@@ -65,7 +65,7 @@ def _panel(config: MobileNetConfig) -> None:
         _measure(config, list(chosen), int(threads))
     stored = st.session_state.get(_key(config, "results"))
     if stored and stored["config"] == config and stored["threads"] == int(threads):
-        _show(config, stored["results"], stored["errors"], int(threads))
+        _show(config, stored["results"], stored["errors"], int(threads), stored.get("reports", {}))
     else:
         st.caption(f"Batch 1, {int(threads)} thread(s), this machine's CPU; {BUDGET_S:g} s of timing per runtime.")
     st.divider()
@@ -74,14 +74,19 @@ def _panel(config: MobileNetConfig) -> None:
 
 
 def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None:
-    """Measure every chosen runtime under the machine's measurement lock (one measurement at a time)."""
+    """Measure every chosen runtime through the latency lab: one measurement at a time on the machine
+    (its lock), a quality verdict, retried when noisy, kept in the store by runtime, and a good
+    stored result reused."""
+    from explorer.latency import measure_latency
     from explorer.lock import LockTimeout
-    from explorer.runtimes import RuntimeUnavailable, measure_runtime
+    from explorer.measurement import LatencySettings
+    from explorer.runtimes import RuntimeUnavailable
+    from explorer.runtimes.measure import result_from_report
 
     from .measuring import WAITING_TEXT
     from .state import latency_store
 
-    results, errors = {}, {}
+    results, errors, reports = {}, {}, {}
     bar = st.progress(0.0, text="Preparing…")
     model = shared_model(config)
 
@@ -90,26 +95,24 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None
         detail = f"{holder.what}: {holder.message}, {holder.fraction:.0%}" if holder else "it is starting"
         bar.progress(holder.fraction if holder else 0.0, text=f"{WAITING_TEXT} ({detail}). Waited {waiting.waited_s:.1f} s.")
 
-    what = f"{config.arch} α={config.width_multiplier:g} {config.resolution}px on {len(runtimes)} runtime(s), {threads} thread(s)"
-    try:
-        with latency_store().lock.hold(what, on_wait=on_wait) as holding:
-            for i, runtime in enumerate(runtimes):
-                def progress(fraction: float, message: str, i=i, runtime=runtime) -> None:
-                    overall = min((i + fraction) / len(runtimes), 1.0)
-                    holding.report(overall, f"{runtime}: {message}")
-                    bar.progress(overall, text=f"{LABELS[runtime]}: {message}")
+    store = latency_store()
+    for i, runtime in enumerate(runtimes):
+        def progress(fraction: float, message: str, i=i, runtime=runtime) -> None:
+            bar.progress(min((i + fraction) / len(runtimes), 1.0), text=f"{LABELS[runtime]}: {message}")
 
-                try:
-                    results[runtime] = measure_runtime(config, runtime, threads=threads, batch=1, budget_s=BUDGET_S, model=model,
-                                                       progress=progress)
-                except (RuntimeUnavailable, ConfigError, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
-                    errors[runtime] = str(err)
-    except LockTimeout as err:
-        bar.empty()
-        st.error(f"Not measured: {err}")
-        return
+        try:
+            settings = LatencySettings(threads=threads, batch=1, budget_s=BUDGET_S, runtime=runtime)
+            report = store.get_or_measure(config, settings, measure=measure_latency, model=model, progress=progress,
+                                          on_wait=on_wait)
+        except LockTimeout as err:
+            errors[runtime] = f"not measured: {err}"
+        except (RuntimeUnavailable, ConfigError, RuntimeError) as err:  # RuntimeError: a failed check, or torch (out of memory)
+            errors[runtime] = str(err)
+        else:
+            reports[runtime], results[runtime] = report, result_from_report(report)
     bar.empty()
-    st.session_state[_key(config, "results")] = {"config": config, "threads": threads, "results": results, "errors": errors}
+    st.session_state[_key(config, "results")] = {"config": config, "threads": threads, "results": results, "errors": errors,
+                                                 "reports": reports}
 
 
 def _check_text(result) -> str:
@@ -120,13 +123,15 @@ def _check_text(result) -> str:
     return f"max |Δ| {result.output_max_abs_diff:.1e}"
 
 
-def runtime_frame(results: dict) -> pd.DataFrame:
-    """The results table: one row per runtime, in RUNTIMES order."""
+def runtime_frame(results: dict, reports: dict | None = None) -> pd.DataFrame:
+    """The results table: one row per runtime, in RUNTIMES order, with the lab's verdict when measured there."""
     rows = []
     for runtime in [rt for rt in RUNTIMES if rt in results]:
         r = results[runtime]
         rows.append({
-            "runtime": r.label, "status": "ok" if r.ok else "failed", "median (ms)": r.median_ms, "IQR (ms)": r.iqr_ms,
+            "runtime": r.label, "status": "ok" if r.ok else "failed",
+            "quality": reports[runtime].quality if reports and runtime in reports else None,
+            "median (ms)": r.median_ms, "IQR (ms)": r.iqr_ms,
             "runs": r.runs, "threads": r.threads, "output vs eager": _check_text(r),
             "per-layer coverage": None if r.coverage is None else f"{r.coverage:.0%}",
             "version": r.runtime_version,
@@ -199,9 +204,16 @@ def int8_layer_words(results: dict) -> str | None:
     return text
 
 
-def _show(config: MobileNetConfig, results: dict, errors: dict, threads: int) -> None:
+def _show(config: MobileNetConfig, results: dict, errors: dict, threads: int, reports: dict) -> None:
     for runtime, message in errors.items():
         st.error(f"{LABELS[runtime]}: {message}")
+    for runtime, report in reports.items():  # the lab's verdict: a noisy figure is shown, never taken as a good one
+        if not report.reusable:
+            st.warning(f"{LABELS[runtime]}: **{report.quality} measurement**, do not rely on it: "
+                       f"{'; '.join(report.quality_reasons)}", icon=":material/warning:")
+    reused = [LABELS[rt] for rt, report in reports.items() if report.from_store]
+    if reused:
+        st.caption(f"Reused good stored measurements for {', '.join(reused)} (re-measure from the latency panel above).")
     for r in results.values():
         if not r.ok:
             st.error(f"{r.label} failed and was not timed: {r.failure}")
@@ -213,7 +225,7 @@ def _show(config: MobileNetConfig, results: dict, errors: dict, threads: int) ->
                "(warm-up, then blocks of runs).")
     for line in speedup_words(results):
         st.markdown(f"- {line}")
-    st.dataframe(runtime_frame(results), hide_index=True, width="stretch",
+    st.dataframe(runtime_frame(results, reports), hide_index=True, width="stretch",
                  column_config={"median (ms)": st.column_config.NumberColumn(format="%.3f"),
                                 "IQR (ms)": st.column_config.NumberColumn(format="%.3f")})
     notes = {r.label: r.threads_note for r in results.values() if r.threads_note}

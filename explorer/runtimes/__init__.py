@@ -10,7 +10,8 @@
 One module per runtime family: :mod:`.onnx_export` (PyTorch → single-file ONNX, layer map,
 :func:`validate_onnx`), :mod:`.onnx_runtime` (sessions, int8 quantization, kernel profiling),
 :mod:`.executorch_runtime` (``.pte`` with XNNPACK, thread pool); :mod:`.measure` checks and times
-them all the same way, :mod:`.report` turns a result into a latency report. A runtime whose
+them all the same way; :mod:`.measurers` makes them measurers of the latency lab (store, lock,
+verdict: ``LatencySettings(runtime=...)``). A runtime whose
 packages are missing is reported by :func:`available_runtimes` with the reason; the others work.
 """
 
@@ -35,12 +36,6 @@ from .onnx_export import ArtifactError, OnnxInfo, validate_onnx
 __all__ = [
     "CALIBRATION_INPUTS", "INT8", "LABELS", "RUNTIMES", "ArtifactError", "CheckedFile", "OnnxInfo", "RuntimeFailure",
     "RuntimeLayer", "RuntimeResult", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
-    "checked_export", "layer_speedups", "measure_runtime", "runtime_report", "unavailable_reason", "validate_onnx",
+    "checked_export", "layer_speedups", "measure_runtime", "unavailable_reason", "validate_onnx",
 ]  # fmt: skip
 
-
-def runtime_report(config, result):
-    """See :func:`explorer.runtimes.report.runtime_report` (imported on use: it needs the latency module)."""
-    from .report import runtime_report as build
-
-    return build(config, result)

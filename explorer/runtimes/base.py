@@ -18,11 +18,11 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..config import MobileNetConfig
+from ..measurement import RUNTIMES
 
 if TYPE_CHECKING:
     import torch
 
-RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8", "executorch", "executorch-int8")
 LABELS = {
     "eager": "PyTorch eager",
     "onnxruntime": "ONNX Runtime fp32",

@@ -229,16 +229,26 @@ def _eager(config: MobileNetConfig, settings: Any, model: torch.nn.Module | None
     """Eager through the lab's own measurement (the reference: its difference with itself is 0)."""
     from ..latency import measure_latency
 
-    report = measure_latency(config, settings, model=model, progress=progress)
-    layers = tuple(RuntimeLayer(row.name, row.latency_ms, row.leaves) for row in report.layers)
+    return result_from_report(measure_latency(config, settings, model=model, progress=progress))
+
+
+def result_from_report(report: Any) -> RuntimeResult:
+    """A lab measurement (:class:`explorer.measurement.LatencyReport`, any runtime) as a :class:`RuntimeResult`,
+    for the comparisons (charts, per-layer speed-ups) that read results of every runtime alike."""
+    eager = report.runtime == "eager"
+    note, _, per_layer = (report.runtime_note or "").partition("; ")  # as measurers.py joins them
     return RuntimeResult(
-        runtime="eager", status="ok", batch=report.batch, threads=report.threads, budget_s=report.budget_s,
-        median_ms=report.median_ms, iqr_ms=report.iqr_ms, runs=report.runs, samples=report.samples or 0, output_max_abs_diff=0.0,
-        layers=layers,
-        layer_sum_ms=report.layer_sum_ms, coverage=report.coverage, layer_runs=report.layer_runs,
-        per_layer="forward hooks on every leaf module (the eager lab)", threads_note=f"torch.set_num_threads({report.threads})",
-        runtime_version=package_version("eager"), elapsed_s=report.elapsed_s,
-    )  # fmt: skip
+        runtime=report.runtime, status="ok", batch=report.batch, threads=report.threads, budget_s=report.budget_s,
+        median_ms=report.median_ms, iqr_ms=report.iqr_ms, runs=report.runs, samples=report.samples or 0,
+        output_max_abs_diff=0.0 if eager else report.output_max_abs_diff, output_sqnr_db=report.output_sqnr_db,
+        output_cosine=report.output_cosine,
+        layers=tuple(RuntimeLayer(row.name, row.latency_ms, row.leaves) for row in report.layers),
+        layer_sum_ms=report.layer_sum_ms if report.layers else None, coverage=report.coverage, layer_runs=report.layer_runs,
+        outside_ms=None if not report.layers else max(report.median_ms - report.layer_sum_ms, 0.0),
+        per_layer="forward hooks on every leaf module (the eager lab)" if eager else per_layer,
+        threads_note=f"torch.set_num_threads({report.threads})" if eager else note,
+        runtime_version=package_version(report.runtime), elapsed_s=report.elapsed_s,
+    )
 
 
 def _first_line(err: BaseException) -> str:
