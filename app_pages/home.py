@@ -38,7 +38,7 @@ PAGES = (
      "The V1 paper's arithmetic on a layer of your model, measured on this machine."),
     ("app_pages/phones.py", "Predicted phone latency", ":material/smartphone:",
      "How the explorer predicts a config's latency on published phones, and how good the prediction is."),
-)  # fmt: skip
+)
 for col, (page, label, icon, text) in zip(st.columns(len(PAGES)), PAGES):
     with col, st.container(border=True):
         st.page_link(page, label=label, icon=icon)

@@ -56,7 +56,7 @@ class InvertedResidual(nn.Module):
         hidden = int(round(cin * t))
         layers = [conv_bn_relu6(cin, hidden, 1)] if t != 1 else []
         layers += [conv_bn_relu6(hidden, hidden, 3, stride, groups=hidden),
-                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]  # fmt: skip
+                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
         self.conv = nn.Sequential(*layers)
         self.use_residual = stride == 1 and cin == cout
 
@@ -141,14 +141,14 @@ def parity_across_processes(processes: int, rounds: int, threads: int, budget_s:
     runs = []
     for i in range(processes):
         cmd = [sys.executable, __file__, "--worker", "--threads", str(threads), "--rounds", str(rounds),
-               "--budget", str(budget_s)] + (["--plain-first"] if i % 2 else [])  # fmt: skip
+               "--budget", str(budget_s)] + (["--plain-first"] if i % 2 else [])
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         runs.append(json.loads(out.strip().splitlines()[-1]))
     ratios = [r["ratio_of_medians"] for r in runs]
     return {
         "threads": threads, "processes": runs, "process_ratio": summary(ratios),
         "ours_s": summary([r["ours_s"]["median"] for r in runs]), "plain_s": summary([r["plain_s"]["median"] for r in runs]),
-    }  # fmt: skip
+    }
 
 
 def coverage(repeats: int, threads: int) -> dict:
@@ -169,7 +169,7 @@ def coverage(repeats: int, threads: int) -> dict:
             "lowest_gmacs": [{"name": row.name, "kind": row.kind, "latency_ms": round(row.latency_ms, 3),
                               "gmacs_per_s": round(row.gmacs_per_s, 2), "macs_per_byte": round(row.arithmetic_intensity, 2),
                               "latency_share": round(row.latency_share, 3), "mac_share": round(row.mac_share, 3)}
-                             for row in slowest]}  # fmt: skip
+                             for row in slowest]}
 
 
 if __name__ == "__main__":

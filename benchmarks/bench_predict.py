@@ -80,4 +80,4 @@ if __name__ == "__main__":
     print(f"{len(configs):,} configs × {platforms} platforms, cold:  {fmt(cold, 'ms', 1e3)}   target < 1 s ({n:,} predictions)")
     print(f"{len(configs):,} configs × {platforms} platforms, warm:  {fmt(warm, 'ms', 1e3)}")
     report("predict", {"configs": len(configs), "platforms": platforms, "predictions": n, "import_s": imports, "fit_s": fit,
-                       "sweep_cold_s": cold, "sweep_warm_s": warm})  # fmt: skip
+                       "sweep_cold_s": cold, "sweep_warm_s": warm})

@@ -160,7 +160,7 @@ def main() -> None:
                     "lab_over_plain": statistics.median(rr) if rr else None, "parity_ok": ok_parity,
                     "output_max_abs_diff": rs[0].output_max_abs_diff, "output_sqnr_db": rs[0].output_sqnr_db,
                     "output_cosine": rs[0].output_cosine, "coverage": cov, "threads_used": rs[0].threads,
-                }  # fmt: skip
+                }
             fp32, int8 = lab.get("onnxruntime"), lab.get("onnxruntime-int8")
             if fp32 and int8 and fp32[-1].ok and int8[-1].ok:
                 rows = layer_speedups(fp32[-1], int8[-1])

@@ -46,7 +46,7 @@ def bench_layer(shape: ConvShape, threads: int, rounds: int, budget_s: float) ->
         out[name] = {
             "time_s": summary(samples[name]), "speedup": speedup, "mac_reduction": reduction,
             "mac_reduction_realized": speedup / reduction, "gmacs_per_s": macs / medians[name] / 1e9,
-        }  # fmt: skip
+        }
     return out
 
 
@@ -62,14 +62,14 @@ def main() -> None:
         print(f"\n{label}: {counts.standard_macs / 1e6:.1f}M vs {counts.separable_macs / 1e6:.1f}M MACs "
               f"({counts.mac_reduction:.2f}× fewer; 1/N + 1/D_K² = {counts.formula_ratio:.4f}); "
               f"max |grouped − loop| = {agreement.grouped_vs_loop:.1e}, "
-              f"max |standard − grouped| = {agreement.standard_vs_grouped:.1e} (outputs up to {agreement.output_scale:.1f})")  # fmt: skip
+              f"max |standard − grouped| = {agreement.standard_vs_grouped:.1e} (outputs up to {agreement.output_scale:.1f})")
         for threads in (1, 2):
             rows = bench_layer(shape, threads, args.rounds, args.budget)
             results[f"{label}, {threads} thread(s)"] = rows
             for name in IMPLEMENTATIONS:
                 r = rows[name]
                 print(f"  {threads} thr  {name:8s} {fmt(r['time_s'], 'ms', 1e3)}  speedup {r['speedup']:6.2f}×  "
-                      f"{r['gmacs_per_s']:6.2f} GMAC/s  MAC reduction realized {r['mac_reduction_realized']:6.1%}")  # fmt: skip
+                      f"{r['gmacs_per_s']:6.2f} GMAC/s  MAC reduction realized {r['mac_reduction_realized']:6.1%}")
     report("separable", {"rounds": args.rounds, "budget_s": args.budget, "results": results})
 
 

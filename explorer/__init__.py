@@ -33,7 +33,7 @@ __all__ = [
     "Block", "ConfigError", "LatencyReport", "LatencySettings", "LatencyStore", "LayerLatency",
     "MobileNetConfig", "Profile", "build_model", "count", "load_config", "loads_config", "make_divisible",
     "make_plan", "measure_latency", "paper_config", "parse_config", "profile", "with_expansion",
-]  # fmt: skip
+]
 
 # Names loaded on first use: `import torch` costs ~1 s, and only building and timing need it.
 _LAZY = {
@@ -41,7 +41,7 @@ _LAZY = {
     "LatencyReport": "measurement", "LatencySettings": "measurement", "LayerLatency": "measurement",
     "measure_latency": "latency",
     "LatencyStore": "store",
-}  # fmt: skip
+}
 
 
 def __getattr__(name: str):

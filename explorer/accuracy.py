@@ -93,7 +93,7 @@ class _Grid:
 @lru_cache(maxsize=2)
 def _grid(family: str) -> _Grid:
     points = {(row.width_multiplier, row.resolution): row for row in load_published_results()
-              if row.family == family and _is_slim_float(row) and row.top1 is not None}  # fmt: skip
+              if row.family == family and _is_slim_float(row) and row.top1 is not None}
     return _Grid(family, points, tuple(sorted({w for w, _ in points})), tuple(sorted({r for _, r in points})))
 
 

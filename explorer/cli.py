@@ -248,7 +248,7 @@ def cmd_latency_list(args: argparse.Namespace) -> int:
              r["batch"], r["threads"], r["device"], r["quality"], f"{r['median_ms']:.2f}", f"{r['iqr_ms']:.2f}",
              f"{r['per_image_ms']:.3f}", "-" if r["coverage"] is None else f"{100 * r['coverage']:.0f}%", r["cpu"])
             for r in rows
-        ]  # fmt: skip
+        ]
         print(format_table(("measured at (UTC)", "model", "runtime", "batch", "threads", "device", "quality", "median ms", "IQR ms",
                             "ms/image", "layer sum", "cpu"), table))
         if any(r["quality"] != "good" for r in rows):
@@ -531,14 +531,14 @@ def predict_text(name: str | None, config: MobileNetConfig, predictions: Sequenc
             "—" if p.ms is None else f"{p.ms:.3g}", "—" if p.ms is None else f"{p.low_ms:.3g}–{p.high_ms:.3g}",
             pct(p.loo_median_error_pct), pct(p.loo_max_error_pct), p.loo_n or "", ", ".join(f"{v:g}" for v in p.published_ms),
             ("⚠ " if p.extrapolating else "") + note,
-        ])  # fmt: skip
+        ])
     headers = ["device", "backend", "threads", "precision", "method", "ms", "90% interval", "LOO median", "LOO worst", "n",
-               "published ms", "note"]  # fmt: skip
+               "published ms", "note"]
     title = f"{name}: {describe(config)}" if name else describe(config)
     footnotes = "\n".join(f"[{i}] {reason}" for reason, i in notes.items())
     return (f"predicted single-image latency, {title}\n{format_table(headers, rows)}\n"
             "LOO: leave-one-out error of the platform's own model (choice and fit redone without each config); "
-            "⚠: extrapolating\n" + footnotes).rstrip()  # fmt: skip
+            "⚠: extrapolating\n" + footnotes).rstrip()
 
 
 # --- parser -------------------------------------------------------------------------------------

@@ -64,13 +64,13 @@ def stage_summary(config: MobileNetConfig, latency_ms_by_layer: Mapping[str, flo
         return GroupCost(
             name, len(layers), sum(la.params for la in layers), sum(la.weight_params for la in layers),
             sum(la.macs for la in layers), row, config.blocks[row] if row is not None else None, latency,
-        )  # fmt: skip
+        )
 
     return StageSummary(
         stages=tuple(total(name, layers, layers[0].row) for name, layers in stages.items()),
         kinds=tuple(total(kind, layers) for kind, layers in kinds.items()),
         params=cost.params, weight_params=cost.weight_params, macs=cost.macs,
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ class LayerCost:
             "name": self.name, "kind": self.kind, "output_shape": list(self.output_shape),
             "params": self.params, "weight_params": self.weight_params, "macs": self.macs,
             "row": self.row,
-        }  # fmt: skip
+        }
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def plan_cost(plan: ModelPlan) -> Cost:
     layers.append(
         LayerCost("head", "head", (1, classes), linear_params(plan.features, classes),
                   linear_params(plan.features, classes, bias=False), linear_macs(plan.features, classes))
-    )  # fmt: skip
+    )
     # Every conv's input is the image or an earlier conv's output, so the largest feature map is
     # the image or the largest conv output (an expansion's output in V2).
     largest = max([3 * plan.config.resolution**2] + [c.out_channels * c.out_size**2 for c in convs])

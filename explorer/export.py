@@ -248,7 +248,7 @@ def _template_values(config: MobileNetConfig, file_name: str, title: str) -> dic
         "params": cost.params, "macs": cost.macs, "params_text": f"{cost.params:,}", "macs_text": f"{cost.macs:,}",
         "resolution": config.resolution, "num_classes": config.num_classes, "dropout": repr(config.dropout),
         "width": repr(config.width_multiplier),
-    }  # fmt: skip
+    }
 
 
 def python_snippet(config: MobileNetConfig) -> str:

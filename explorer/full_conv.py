@@ -23,10 +23,10 @@ V1_TABLE4 = {
 }
 
 V1_METHOD = ("V1: the same config with depthwise_separable=False, i.e. each depthwise + pointwise pair "
-             "replaced by one full 3×3 convolution with batch norm (V1 paper, Table 4), counted from its plan.")  # fmt: skip
+             "replaced by one full 3×3 convolution with batch norm (V1 paper, Table 4), counted from its plan.")
 V2_METHOD = ("V2: each 3×3 depthwise convolution replaced by a dense 3×3 convolution with the same input and "
              "output channels (expansion and projection kept), counted analytically from the plan; the papers "
-             "publish no such baseline for V2.")  # fmt: skip
+             "publish no such baseline for V2.")
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ def _v1_separable(block: BlockPlan) -> tuple[ConvPlan, ...]:
     (conv,) = block.layers
     base = conv.name.rsplit(".", 1)[0]
     dw = dataclasses.replace(conv, name=f"{base}.depthwise", kind="depthwise", out_channels=conv.in_channels,
-                             groups=conv.in_channels)  # fmt: skip
+                             groups=conv.in_channels)
     pw = dataclasses.replace(conv, name=f"{base}.pointwise", kind="pointwise", kernel_size=1, stride=1,
-                             in_size=conv.out_size)  # fmt: skip
+                             in_size=conv.out_size)
     return (dw, pw)
 
 

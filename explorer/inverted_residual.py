@@ -90,4 +90,4 @@ def inverted_residual_costs(config: MobileNetConfig, row_index: int, repeat: int
     return InvertedResidualCosts(
         row=row_index, block_name=f"blocks.{block.index}", t=config.blocks[row_index].t, stride=dw.stride,
         residual=block.residual, layers=tuple(conv_cost(layer) for layer in block.layers), tensors=tensors,
-    )  # fmt: skip
+    )

@@ -62,7 +62,7 @@ __all__ = [
     "MAX_ATTEMPTS", "MEASURERS", "LatencyReport", "LatencySettings", "LayerLatency", "MeasureJob",
     "RuntimeResult", "achieved_gmacs_per_s", "arithmetic_intensity", "cpu_model", "gpu_name", "layer_io_elements",
     "layer_rows", "leaf_modules", "machine_name", "measure_eager", "measure_latency", "time_layers", "torch_version",
-]  # fmt: skip
+]
 
 # Share of the time budget for the whole-model timing; the rest goes to the per-layer pass.
 WHOLE_MODEL_SHARE = 0.6
@@ -139,7 +139,7 @@ def layer_rows(cost: Cost, io: Mapping[str, tuple[int, int]], latencies_ms: Mapp
             arithmetic_intensity=arithmetic_intensity(row.macs, row.params, *io[row.name], batch=batch),
             output_shape=(batch, *row.output_shape[1:]),
             leaves=row_leaves[row.name],
-        ))  # fmt: skip
+        ))
     return tuple(rows)
 
 

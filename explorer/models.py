@@ -29,7 +29,7 @@ class ConvBNAct(nn.Sequential):
                 padding=(layer.kernel_size - 1) // 2, groups=layer.groups, bias=False,
             ),
             "bn": nn.BatchNorm2d(layer.out_channels),
-        })  # fmt: skip
+        })
         if layer.activation is not None:
             modules["act"] = ACTIVATION_MODULES[layer.activation](inplace=True)
         super().__init__(modules)

@@ -117,7 +117,7 @@ def load_published_results(path: Path = PUBLISHED_RESULTS) -> tuple[PublishedRes
         convention = row["params_convention"].strip() or None
         if convention not in (None, *PARAMS_CONVENTIONS):
             raise ValueError(f"{path.name}, line {line}: params_convention must be one of "
-                             f"{', '.join(PARAMS_CONVENTIONS)} or blank, got {convention!r}")  # fmt: skip
+                             f"{', '.join(PARAMS_CONVENTIONS)} or blank, got {convention!r}")
         result = PublishedResult(
             family=row["family"],
             model=row["model"],

@@ -44,7 +44,7 @@ def check_measurable(shape: ConvShape, batch: int = 1) -> None:
     check_int(batch, "batch", 1, 64)
     if c.standard_macs * batch > MAX_MEASURED_MACS:
         raise ConfigError("shape", f"the standard conv needs {c.standard_macs * batch / 1e9:.1f} GMACs a call; "
-                                   f"timing is limited to {MAX_MEASURED_MACS / 1e9:.0f} GMACs")  # fmt: skip
+                                   f"timing is limited to {MAX_MEASURED_MACS / 1e9:.0f} GMACs")
     if c.standard_params > MAX_MEASURED_WEIGHTS:
         raise ConfigError("shape", f"the standard conv has {c.standard_params:,} weights; timing is limited to {MAX_MEASURED_WEIGHTS:,}")
     tensors = max(shape.in_channels * shape.input_size**2, max(shape.in_channels, shape.out_channels) * shape.feature_size**2)
@@ -58,7 +58,7 @@ class StandardConv(nn.Module):
     def __init__(self, shape: ConvShape):
         super().__init__()
         self.conv = nn.Conv2d(shape.in_channels, shape.out_channels, shape.kernel_size, shape.stride,
-                              padding=shape.padding, bias=False)  # fmt: skip
+                              padding=shape.padding, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(x)
@@ -196,7 +196,7 @@ class ImplementationTiming:
 
 
 def measure_implementations(shape: ConvShape, *, threads: int | None = None, budget_s: float = 1.0, batch: int = 1,
-                            seed: int = 0) -> list[ImplementationTiming]:  # fmt: skip
+                            seed: int = 0) -> list[ImplementationTiming]:
     """Time the three implementations on one input, in ``IMPLEMENTATIONS`` order.
 
     Each gets ``budget_s`` seconds of ``explorer.timing.time_call`` (warm-up, then blocks of runs;
@@ -226,7 +226,7 @@ def measure_implementations(shape: ConvShape, *, threads: int | None = None, bud
             min_ms=min(t.times) * 1e3, runs=t.runs, threads=t.threads, batch=batch, macs=macs[name] * batch,
             params=params[name], gmacs_per_s=macs[name] * batch / t.median / 1e9, speedup=speedup,
             mac_reduction=reduction, mac_reduction_realized=speedup / reduction,
-        ))  # fmt: skip
+        ))
     return results
 
 
@@ -268,7 +268,7 @@ def default_sweep_values(shape: ConvShape, vary: str) -> list[int]:
 
 
 def sweep(shape: ConvShape, vary: str, values: list[int], *, threads: int | None = None, budget_s: float = 0.15,
-          batch: int = 1) -> list[SweepRow]:  # fmt: skip
+          batch: int = 1) -> list[SweepRow]:
     """Time the three implementations with N or D_F set to each of ``values``, the rest fixed.
 
     ``budget_s`` is per implementation per point, so the sweep takes about

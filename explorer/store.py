@@ -66,13 +66,13 @@ SUMMARY_COLUMNS = (
     "measured_at", "arch", "width_multiplier", "resolution", "num_classes", "batch", "threads", "device", "runtime",
     "quality", "quality_reasons", "median_ms", "iqr_ms", "runs", "per_image_ms", "throughput_ips", "layer_sum_ms",
     "coverage", "started_at", "finished_at", "waited_s", "attempts", "torch_version", "cpu", "machine", "gpu", "config_json",
-)  # fmt: skip
+)
 # Written on every put, besides the key: everything but the key and the row id.
 VALUE_COLUMNS = (
     "arch", "width_multiplier", "resolution", "num_classes", "median_ms", "iqr_ms", "runs", "per_image_ms",
     "throughput_ips", "layer_sum_ms", "coverage", "quality", "quality_reasons", "started_at", "finished_at",
     "measured_at", "waited_s", "attempts", "report_json",
-)  # fmt: skip
+)
 
 TABLE = """
 CREATE TABLE measurements (

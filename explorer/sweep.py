@@ -486,7 +486,7 @@ class SweepJob:
             running=tuple(self._running[i] for i in sorted(self._running)), message=self._message,
             elapsed_s=end - self._started if self._started is not None else 0.0,
             eta_s=0.0 if left == 0 else eta, parallelism=self._parallelism, error=self._error,
-        )  # fmt: skip
+        )
 
 
 @dataclass

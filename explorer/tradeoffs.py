@@ -116,7 +116,7 @@ def _published_candidate(row: PublishedResult) -> Candidate:
         accuracy_method=f"Published top-1 ({row.source}, {row.table})." if row.top1 is not None else "Not published.",
         quantized=row.quantized, published=True, source=row.source, table=row.table, config=rec.config,
         published_macs_m=row.macs_m, published_params_m=row.params_m,
-    )  # fmt: skip
+    )
 
 
 @lru_cache(maxsize=1)
@@ -144,7 +144,7 @@ def sweep_candidates() -> tuple[Candidate, ...]:
                     width_multiplier=alpha, resolution=resolution, macs=cost.macs, params=cost.params,
                     top1=accuracy.value, accuracy_kind=accuracy.kind, accuracy_method=accuracy.method,
                     quantized=False, published=False, source=SWEEP_SOURCE, table="", config=config,
-                ))  # fmt: skip
+                ))
     return tuple(out)
 
 
@@ -154,7 +154,7 @@ def _published_top1(row: DeviceLatency) -> Candidate | None:
     TF-slim's checkpoint, not the paper's 1000-class model) preferred."""
     same = [c for c in published_candidates()
             if (c.family, c.width_multiplier, c.resolution, c.quantized) == (row.family, row.width_multiplier, row.resolution, row.quantized)
-            and c.top1 is not None and not architecture_changes(c.config)]  # fmt: skip
+            and c.top1 is not None and not architecture_changes(c.config)]
     same.sort(key=lambda c: c.config.num_classes != row.num_classes)
     return same[0] if same else None
 
@@ -177,7 +177,7 @@ def _latency_candidate(row: DeviceLatency) -> Candidate:
         accuracy_method=method,
         quantized=row.quantized, published=True, source=row.source, table=row.table, config=config,
         latency_ms=row.latency_ms, latency_source=f"{where} (published)",
-    )  # fmt: skip
+    )
 
 
 def _platform(source: Sequence[Any]) -> tuple[str, str, int | None]:
@@ -308,6 +308,6 @@ def find_configs(
         and (max_macs is None or c.macs <= max_macs)
         and (max_params is None or c.params <= max_params)
         and (max_latency_ms is None or (_budget_ms(c) is not None and _budget_ms(c) <= max_latency_ms))
-    ]  # fmt: skip
+    ]
     fits.sort(key=_rank_key)
     return tuple(fits[:limit] if limit is not None else fits)

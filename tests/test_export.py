@@ -41,7 +41,7 @@ CONFIGS = {
     "v2-custom-toggles": paper_config(
         "v2", width_multiplier=1.3, blocks=[{"t": 1, "c": 16, "n": 1, "s": 1}, {"t": 3, "c": 40, "n": 2, "s": 2}],
         linear_bottleneck=False, residual=False, activation="relu", num_classes=10,
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -60,7 +60,7 @@ def test_json_round_trip_is_exact(config):
 def test_json_is_normalized_with_every_field_explicit():
     data = json.loads(config_json(paper_config("v2")))
     assert set(data) == {"schema_version", "arch", "width_multiplier", "resolution", "num_classes", "activation",
-                         "dropout", "linear_bottleneck", "residual", "blocks"}  # fmt: skip
+                         "dropout", "linear_bottleneck", "residual", "blocks"}
     assert "depthwise_separable" not in data  # V1 only
     assert "linear_bottleneck" not in json.loads(config_json(paper_config("v1")))
 
@@ -173,7 +173,7 @@ TORCHVISION_CONFIGS = {
                               blocks=[dict(b.to_dict(), t=4 if b.t != 1 else 1) for b in paper_config("v2").blocks]),
     "v2-custom": paper_config("v2", width_multiplier=1.3, blocks=[{"t": 1, "c": 16, "n": 1, "s": 1}, {"t": 3, "c": 40, "n": 2, "s": 2},
                                                                  {"t": 1, "c": 40, "n": 2, "s": 1}]),
-}  # fmt: skip
+}
 
 _TORCHVISION_CHECK = """
 import json, sys, torch
@@ -287,7 +287,7 @@ def test_file_names_tell_configs_apart():
         paper_config("v2", blocks=[dict(b, t=3 if b["t"] != 1 else 1) for b in v2_blocks]),
         paper_config("v2", blocks=v2_blocks[:-1]), paper_config("v2", blocks=[*v2_blocks[:-1], dict(v2_blocks[-1], c=640)]),
         paper_config("v1"), paper_config("v1", depthwise_separable=False), paper_config("v1", dropout=0.2),
-    ]  # fmt: skip
+    ]
     names = [export_filename(c, "json") for c in configs]
     assert len(set(names)) == len(configs), names
     assert names[:2] == ["mobilenet_v2_1_224.json", "mobilenet_v2_0.125_224.json"]

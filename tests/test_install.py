@@ -87,7 +87,7 @@ def test_every_subpackage_of_the_checkout_is_installed(installed):
 
 def test_installed_phone_latency_prediction_runs(installed):
     out = run([sys.executable, "-m", "explorer", "predict", "--arch", "v2", "--width", "0.6", "--resolution", "200",
-               "--device", "Pixel 1", "--json"], installed)  # fmt: skip
+               "--device", "Pixel 1", "--json"], installed)
     predictions = json.loads(out.stdout)[0]["predictions"]
     assert predictions and all(p["device"] == "Pixel 1" for p in predictions)
     assert any(p["ms"] is not None and p["low_ms"] < p["ms"] < p["high_ms"] for p in predictions)

@@ -71,7 +71,7 @@ def test_every_leaf_layer_is_timed_and_rows_sum_their_leaves(config, report):
     expected = {
         name for name, module in model.named_modules()
         if not any(module.children()) and any(name == r or name.startswith(r + ".") for r in rows)
-    }  # fmt: skip
+    }
     timed = {leaf for row in report.layers for leaf, _ in row.leaves}
     assert timed == expected
     assert {"blocks.1.expand.conv", "blocks.1.expand.bn", "blocks.1.expand.act", "pool", "head"} <= timed
@@ -136,12 +136,12 @@ def test_derived_columns_are_consistent(config, report):
 def test_report_round_trips_through_json(report):
     data = json.loads(json.dumps(report.to_dict()))
     assert {"median_ms", "iqr_ms", "runs", "threads", "batch", "device", "runtime", "torch_version", "cpu", "machine",
-            "measured_at", "from_store", "layers", "layer_sum_ms", "coverage"} <= set(data)  # fmt: skip
+            "measured_at", "from_store", "layers", "layer_sum_ms", "coverage"} <= set(data)
     # Issue 10's contract fields.
     assert {"quality", "quality_reasons", "started_at", "finished_at", "waited_s", "per_image_ms", "throughput_ips", "attempts"} <= set(data)
     assert data["per_image_ms"] == pytest.approx(report.median_ms) and data["throughput_ips"] == pytest.approx(1000 / report.median_ms)
     assert {"name", "kind", "latency_ms", "macs", "params", "latency_share", "mac_share", "gmacs_per_s",
-            "arithmetic_intensity", "output_shape"} <= set(data["layers"][0])  # fmt: skip
+            "arithmetic_intensity", "output_shape"} <= set(data["layers"][0])
     assert LatencyReport.from_dict(data) == report
 
 
@@ -297,7 +297,7 @@ def test_default_settings():
         ({"device": "tpu"}, "device"), ({"budget_s": 0}, "budget_s"), ({"budget_s": float("nan")}, "budget_s"),
         ({"budget_s": 1e6}, "budget_s"), ({"runtime": "onnxruntime-someday"}, "runtime"),
     ],
-)  # fmt: skip
+)
 def test_invalid_settings_name_the_setting(kwargs, field):
     with pytest.raises(ConfigError) as err:
         LatencySettings(**kwargs)
@@ -398,7 +398,7 @@ def test_settings_store_and_probes_do_not_import_torch():
             "LatencySettings(threads=1); LatencySettings(batch=4, budget_s=1.0).resolved_threads\n"
             "import explorer.machine as m; m.cpu_model(); m.machine_name(); m.torch_version(); m.available_cores(); m.gpu_name('cpu')\n"
             "import explorer.store, explorer.lock, explorer.quality, explorer.latency\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n")  # fmt: skip
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
 
@@ -409,7 +409,7 @@ def test_latency_and_store_do_not_import_each_other():
             "assert 'explorer.store' not in sys.modules, 'latency imported the store'\n"
             "for name in [n for n in sys.modules if n.startswith('explorer')]: del sys.modules[name]\n"
             "import explorer.store\n"
-            "assert 'explorer.latency' not in sys.modules, 'the store imported the measuring code'\n")  # fmt: skip
+            "assert 'explorer.latency' not in sys.modules, 'the store imported the measuring code'\n")
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
 
@@ -455,7 +455,7 @@ def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
         assert "reused the measurement" not in text and "measured 20" in text and "never reused" in text
 
     again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
-                           env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)  # fmt: skip
+                           env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)
     assert again["latency"]["from_store"] is False and again["latency"]["batch"] == 2
     assert again["latency"]["per_image_ms"] == pytest.approx(again["latency"]["median_ms"] / 2)
     assert (tmp_path / "other.sqlite3").exists()
@@ -472,7 +472,7 @@ def test_two_processes_measure_one_at_a_time(tmp_path):
     Two real processes: the machine-wide lock is between processes."""
     env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
     commands = [[sys.executable, "-m", "explorer", "profile", "--arch", arch, "--resolution", "96", "--latency", "--threads", "1",
-                 "--budget", "0.5", "--json"] for arch in ("v1", "v2")]  # fmt: skip
+                 "--budget", "0.5", "--json"] for arch in ("v1", "v2")]
     procs = [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands]
     outputs = [p.communicate(timeout=240) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [err for _, err in outputs]
@@ -514,7 +514,7 @@ def test_cli_without_latency_does_not_import_torch(tmp_path):
     code = ("import sys, io, contextlib; from explorer.cli import main\n"
             "for argv in (['profile', '--arch', 'v2', '--json'], ['latency', 'list']):\n"
             "    with contextlib.redirect_stdout(io.StringIO()): assert main(argv) == 0\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n")  # fmt: skip
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
     env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr

@@ -91,7 +91,7 @@ def test_twin_rows_of_one_config_leave_together():
 
 @pytest.mark.parametrize(("device", "quantized", "family"), [
     ("Pixel 1", False, "mobilenet_v2"), ("Pixel 2", False, "mobilenet_v1"), ("Pixel 2", True, "mobilenet_v1"),
-])  # fmt: skip
+])
 def test_loo_median_error_is_within_ten_percent(device, quantized, family):
     fitted = phone_model().fitted[(find_platform(device, SINGLE_CORE, quantized), family)]
     errors = [abs(p.error) for p in fitted.loo]
@@ -104,7 +104,7 @@ def test_every_bundled_mobilenet_row_is_validated_once():
     model = phone_model()
     rows = model.validation()
     expected = sum(1 for path in (DEVICE_LATENCY, DEVICE_LATENCY_MORE) for r in csv.DictReader(open(path, encoding="utf-8"))
-                   if r["family"].startswith("mobilenet"))  # fmt: skip
+                   if r["family"].startswith("mobilenet"))
     assert len(rows) == expected == len(model.samples)
     for v in rows:
         if v.method == "fitted":  # the nested leave-one-out point of its platform's model
@@ -248,7 +248,7 @@ def test_cli_json_contract(cli, tmp_path):
     assert [o["config"] for o in out] == [str(a), str(b)]
     csv_spelling = {(r.device, r.backend) for r in load_all_device_latency()}
     keys = {"device", "backend", "quantized", "ms", "low_ms", "high_ms", "loo_median_error_pct", "loo_max_error_pct",
-            "extrapolating", "reason"}  # fmt: skip
+            "extrapolating", "reason"}
     for o in out:
         assert len(o["predictions"]) == len(phone_model().platforms)
         for p in o["predictions"]:
@@ -274,7 +274,7 @@ def test_cli_arch_options_and_table(cli):
     (["--arch", "v2", "--width", "-1"], "--width: must be greater than 0"),
     (["--arch", "v2", "--device", "Pixel 9"], "--device: no published latency on 'Pixel 9'"),
     ([], "give CONFIG.json file(s) or --arch"),
-])  # fmt: skip
+])
 def test_cli_bad_input_exits_2_with_one_line(cli, args, message):
     proc = cli("predict", *args)
     assert proc.returncode == 2

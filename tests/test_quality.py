@@ -47,7 +47,7 @@ def test_a_clean_measurement_is_good():
         ({"window": window(others_cores=MAX_OTHERS_CORES + 0.01)}, f"other processes used {MAX_OTHERS_CORES + 0.01:.2f} of the 2 cores"),
         ({"window": window(thread_cpu_share=MIN_THREAD_CPU_SHARE - 0.01)}, f"the measuring thread ran only {MIN_THREAD_CPU_SHARE - 0.01:.0%} of the time"),
     ],
-)  # fmt: skip
+)
 def test_each_check_flags_with_its_number(changes, fragment):
     quality, reasons = judge(**changes)
     assert quality == NOISY

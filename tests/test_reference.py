@@ -20,7 +20,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference"
 RESULTS = load_published_results()
 MOBILENET_ROWS = [r for r in RESULTS if r.family in ARCHS]
 NUMBERS = {"width_multiplier": float, "resolution": int, "top1": float, "top5": float, "macs_m": float,
-           "params_m": float, "num_classes": int}  # fmt: skip
+           "params_m": float, "num_classes": int}
 
 
 def raw_rows(path: Path) -> list[dict[str, str]]:

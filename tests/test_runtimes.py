@@ -247,7 +247,7 @@ def _flip_middle_byte(data: bytes) -> bytes:
     (lambda data: b"", "is empty"),
     (lambda data: paper_config("v2").to_json().encode(), "is not an ONNX model"),
     (lambda data: bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8)), "ONNX model"),
-])  # fmt: skip
+])
 def test_tampered_or_invalid_onnx_is_rejected_with_a_clear_message(onnx_file, tamper, message):
     with pytest.raises(ArtifactError, match=message) as err:
         validate_onnx(tamper(onnx_file))
@@ -277,7 +277,7 @@ def test_cli_unknown_runtime_exits_2_with_one_line():
 @pytest.mark.parametrize("runtime", ["onnxruntime", "onnxruntime-int8"])
 def test_cli_profile_runtime_json(fp32_results, runtime, capsys):
     args = ["profile", "--arch", "v2", "--width", "0.35", "--resolution", "32", "--latency", "--runtime", runtime,
-            "--threads", "1", "--budget", "0.05", "--json"]  # fmt: skip
+            "--threads", "1", "--budget", "0.05", "--json"]
     assert main(args) == 0
     latency = json.loads(capsys.readouterr().out)["latency"]
     assert latency["runtime"] == runtime and latency["threads"] == 1 and latency["batch"] == 1
@@ -293,7 +293,7 @@ def test_cli_profile_runtime_json(fp32_results, runtime, capsys):
 
 def test_cli_eager_runtime_keeps_the_eager_report(capsys):
     args = ["profile", "--arch", "v1", "--width", "0.25", "--resolution", "32", "--latency", "--runtime", "eager",
-            "--threads", "1", "--budget", "0.05", "--json", "--remeasure"]  # fmt: skip
+            "--threads", "1", "--budget", "0.05", "--json", "--remeasure"]
     assert main(args) == 0
     latency = json.loads(capsys.readouterr().out)["latency"]
     assert latency["runtime"] == "eager" and latency["median_ms"] > 0 and latency["coverage"] > 0

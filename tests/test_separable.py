@@ -156,7 +156,7 @@ def test_sweep_structure_and_validation():
     "changes, field",
     [({"kernel_size": 2}, "kernel_size"), ({"in_channels": 0}, "in_channels"), ({"stride": 3}, "stride"),
      ({"feature_size": 14.0}, "feature_size"), ({"out_channels": True}, "out_channels")],
-)  # fmt: skip
+)
 def test_bad_shapes_name_the_field(changes, field):
     with pytest.raises(ConfigError) as error:
         ConvShape(3, 8, 8, 8).replace(**changes)
@@ -213,7 +213,7 @@ def test_v1_full_conv_counterpart_is_the_papers_table_4_baseline():
     {"width_multiplier": 0.25, "resolution": 128}, {"width_multiplier": 0.6, "resolution": 200},
     {"width_multiplier": 1.3, "resolution": 96, "num_classes": 10},
     {"blocks": [{"c": 16, "n": 2, "s": 2}, {"c": 40, "n": 1, "s": 1}, {"c": 72, "n": 3, "s": 2}]},
-])  # fmt: skip
+])
 def test_v1_twins_counted_from_the_plan_equal_the_planned_configs(overrides):
     # The twins are derived from one plan's layers; where both configs are valid, the planner's
     # own full-convolution and separable configs must give the very same counts.

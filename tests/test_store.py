@@ -41,7 +41,7 @@ def fake_report(config, settings=SETTINGS, median_ms=10.0, **changes) -> Latency
         device=settings.device, runtime=settings.runtime, torch_version=torch_version(), cpu=cpu_model(), machine=machine_name(),
         started_at="2026-01-02T03:04:05.000001+00:00", finished_at="2026-01-02T03:04:07.500000+00:00", layers=rows,
         layer_sum_ms=layer_sum, coverage=layer_sum / median_ms, layer_runs=7, budget_s=settings.budget_s, quality="good",
-    )  # fmt: skip
+    )
     return dataclasses.replace(report, **changes)
 
 
@@ -104,7 +104,7 @@ def test_list_results_rows(store):
     store.put(config, SETTINGS, report)
     (row,) = store.list_results()
     assert (row["arch"], row["width_multiplier"], row["resolution"], row["batch"], row["threads"], row["device"], row["runtime"]) == (
-        "mobilenet_v2", 0.5, 128, 1, 1, "cpu", "eager")  # fmt: skip
+        "mobilenet_v2", 0.5, 128, 1, 1, "cpu", "eager")
     assert row["median_ms"] == report.median_ms and row["coverage"] == pytest.approx(report.coverage)
     assert (row["quality"], row["quality_reasons"], row["attempts"], row["waited_s"]) == ("good", [], 1, 0.0)
     assert (row["started_at"], row["finished_at"], row["measured_at"]) == (report.started_at, report.finished_at, report.finished_at)
@@ -238,7 +238,7 @@ CREATE TABLE IF NOT EXISTS measurements (
 PRAGMA user_version = 1;
 """
 V1_REPORT_KEYS = ("median_ms", "iqr_ms", "runs", "threads", "batch", "device", "torch_version", "cpu", "machine", "layer_sum_ms",
-                  "coverage", "layer_runs", "budget_s", "elapsed_s", "gpu", "from_store")  # fmt: skip
+                  "coverage", "layer_runs", "budget_s", "elapsed_s", "gpu", "from_store")
 
 
 def old_store(path: Path, configs) -> None:
@@ -255,7 +255,7 @@ def old_store(path: Path, configs) -> None:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (config_key(config), r.batch, r.threads, r.device, r.torch_version, r.cpu, r.machine, "", config.arch,
                  config.width_multiplier, config.resolution, config.num_classes, r.median_ms, r.iqr_ms, r.runs, r.layer_sum_ms,
-                 r.coverage, data["measured_at"], json.dumps(data)))  # fmt: skip
+                 r.coverage, data["measured_at"], json.dumps(data)))
         conn.commit()
 
 

@@ -49,7 +49,7 @@ def run_cli_process(*args: str, store: Path, timeout: float = 240) -> subprocess
     """The CLI in a fresh interpreter, for the runs that need one: a sweep killed by a signal, and a
     driver joining a Ray cluster that this test process is already connected to (ray.init once)."""
     return subprocess.run([sys.executable, "-m", "explorer", *sweep_argv(*args, store=store)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+                          text=True, timeout=timeout)
 
 
 def statuses(results) -> list[str]:

@@ -50,7 +50,7 @@ def test_platforms_in_file_order_with_their_threads():
     platforms = latency_platforms()
     assert platforms[:4] == (
         (*PIXEL1, None), ("Pixel 3", "TF-Lite CPU, 4 threads", None), ("Pixel 3", "TF-Lite GPU", None), ("Pixel 3", "NNAPI", None),
-    )  # fmt: skip
+    )
     assert latency_platforms(load_device_latency()[:1]) == ((*PIXEL1, None),)
     # device_latency_more.csv follows; ncnn's 1- and 4-thread runs share a backend name: two platforms.
     more = {(r.device, r.backend, r.threads) for r in load_device_latency_more()}
@@ -69,7 +69,7 @@ def test_device_latency_classifiers_are_data():
         expected = None if row.family == "other" else 1000 if row.source.startswith("MobileNetV2 paper") else 1001
         assert row.num_classes == expected, row.model
     assert all(c.config.num_classes == r.num_classes for r in load_device_latency() if r.family != "other"
-               for c in device_candidates(*r.platform) if c.label == r.model)  # fmt: skip
+               for c in device_candidates(*r.platform) if c.label == r.model)
 
 
 # --- Pareto -----------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ def test_inside_the_grid_is_an_estimate_between_its_corners():
     assert est.kind == "estimate" and "Estimate" in est.method and "interpolation" in est.method
     assert {s.model for s in est.sources} == {
         "mobilenet_v2_0.75_160", "mobilenet_v2_0.75_192", "mobilenet_v2_1.0_160", "mobilenet_v2_1.0_192",
-    }  # fmt: skip
+    }
     assert est.low == 66.4 and est.high == 70.7 and est.low < est.value < est.high
     # The documented method, recomputed by hand: bilinear in (log α, log resolution).
     u = math.log(0.85 / 0.75) / math.log(1.0 / 0.75)
@@ -186,7 +186,7 @@ def test_budget_300m_macs_top_answer_is_the_best_published_config_under_it():
         (r.top1 for r in load_published_results()
          if r.family.startswith("mobilenet") and r.top1 is not None
          and count(_config(r)).macs <= 300e6)
-    )  # fmt: skip
+    )
     top = answer[0]
     assert top.published and top.accuracy_kind == "published" and top.top1 == best_published
     assert top.label == "mobilenet_v2_1.0_192"  # V2 1.0 at 224 is 300.8M: just over
@@ -289,7 +289,7 @@ def test_bad_budgets_are_rejected_with_a_message(kwargs, message):
     [paper_config("v1"), paper_config("v2", width_multiplier=0.75, resolution=192),
      paper_config("v2", blocks=V2_BLOCKS_CUSTOM), paper_config("v1", depthwise_separable=False)],
     ids=["v1", "v2-0.75-192", "v2-custom", "v1-conv"],
-)  # fmt: skip
+)
 def test_stage_and_kind_sums_equal_the_totals(config):
     cost = count(config)
     summary = stage_summary(config)

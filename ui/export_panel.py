@@ -21,7 +21,7 @@ from .state import remembered_config
 
 DOWNLOADS = (("json", "JSON config", "application/json"),
              ("python", "PyTorch model (.py)", "text/x-python"),
-             ("csv", "per-layer CSV", "text/csv"))  # fmt: skip
+             ("csv", "per-layer CSV", "text/csv"))
 
 
 def _import(arch: str) -> None:

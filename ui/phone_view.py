@@ -50,7 +50,7 @@ def prediction_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
             "LOO rows": p.loo_n or None,
             "published (ms)": ", ".join(f"{v:g}" for v in p.published_ms),
             "how": ("⚠ " if p.extrapolating else "") + METHOD_TITLES[p.method],
-        })  # fmt: skip
+        })
     return _nullable_threads(pd.DataFrame(rows))
 
 
@@ -74,7 +74,7 @@ PREDICTION_COLUMNS = {
     "LOO rows": st.column_config.NumberColumn("n", format="%d", help="Published rows behind the leave-one-out figures."),
     "published (ms)": st.column_config.TextColumn("published", help="Published for this very config on this platform."),
     "how": st.column_config.TextColumn("how", help="⚠: extrapolating; the reasons are listed below the table."),
-}  # fmt: skip
+}
 
 
 def predicted_panel(config: MobileNetConfig, measured=None) -> None:
@@ -85,7 +85,7 @@ def predicted_panel(config: MobileNetConfig, measured=None) -> None:
     shown = [p for p in predictions if p.ms is not None]
     declined = len(predictions) - len(shown)
     here = (f" On this machine it measured **{measured.median_ms:.2f} ms** ({measured.threads} thread(s), batch {measured.batch}, "
-            f"{measured.device}), a different runtime and processor.") if measured is not None else ""  # fmt: skip
+            f"{measured.device}), a different runtime and processor.") if measured is not None else ""
     st.caption(
         "Single-image latency predicted for this config from published phone measurements (TF-Lite, ncnn, NNAPI, GPU "
         "delegates): a small model per platform, with a 90% interval and its leave-one-out error. "
@@ -94,9 +94,9 @@ def predicted_panel(config: MobileNetConfig, measured=None) -> None:
     fitted = [p for p in shown if p.method == "fitted"]
     if fitted and all(p.extrapolating for p in fitted):
         st.warning("This config is outside what the phone measurements cover on every platform with a model of its own: "
-                   + fitted[0].reason, icon=":material/warning:")  # fmt: skip
+                   + fitted[0].reason, icon=":material/warning:")
     st.dataframe(prediction_frame(shown), column_config=PREDICTION_COLUMNS, hide_index=True, width="stretch",
-                 key=f"{config.arch}.phone_predictions")  # fmt: skip
+                 key=f"{config.arch}.phone_predictions")
     notes = {}
     for p in shown:
         if p.reason:
@@ -108,7 +108,7 @@ def predicted_panel(config: MobileNetConfig, measured=None) -> None:
             if p.ms is None:
                 st.markdown(f"- **{p.platform.label}**: {p.reason}")
     st.page_link(VALIDATION_PAGE, label="How good is this predictor? Every published row predicted without it",
-                 icon=":material/fact_check:")  # fmt: skip
+                 icon=":material/fact_check:")
 
 
 # --- validation page ------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def loo_frame() -> pd.DataFrame:
         "rows": r["rows"], "configs": r["configs"], "model": r["model"],
         "LOO median error (%)": r["loo_median_error_pct"], "LOO worst error (%)": r["loo_max_error_pct"],
         "90% interval (±%)": r["interval_pct"],
-    } for r in rows]).pipe(_nullable_threads)  # fmt: skip
+    } for r in rows]).pipe(_nullable_threads)
 
 
 def validation_frame(rows: Sequence[ValidationRow]) -> pd.DataFrame:
@@ -135,7 +135,7 @@ def validation_frame(rows: Sequence[ValidationRow]) -> pd.DataFrame:
         "90% interval (ms)": None if v.predicted_ms is None else f"{v.low_ms:.3g}–{v.high_ms:.3g}",
         "inside": None if v.inside is None else ("yes" if v.inside else "no"),
         "how": METHOD_TITLES[v.method], "predicted with": v.model, "source": v.sample.row.source,
-    } for v in rows]).pipe(_nullable_threads)  # fmt: skip
+    } for v in rows]).pipe(_nullable_threads)
 
 
 def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
@@ -147,7 +147,7 @@ def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
     hi = max(max(v.sample.latency_ms, v.high_ms) for v in predicted) * 1.25
     for factor, name, dash in ((1.0, "exact", "solid"), (1.1, "±10%", "dot"), (1 / 1.1, "±10%", "dot")):
         fig.add_trace(go.Scatter(x=[lo, hi], y=[lo * factor, hi * factor], mode="lines", name=name, showlegend=factor >= 1,
-                                 legendgroup=name, line=dict(color="#999", dash=dash, width=1), hoverinfo="skip"))  # fmt: skip
+                                 legendgroup=name, line=dict(color="#999", dash=dash, width=1), hoverinfo="skip"))
     groups: dict[tuple, list[ValidationRow]] = {}
     for v in predicted:
         groups.setdefault((v.sample.platform.label, v.method), []).append(v)
@@ -164,11 +164,11 @@ def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
             customdata=[[v.sample.row.model, label, f"{v.error_pct:+.1f}%", v.model] for v in vs],
             hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]}<br>published %{x:.3g} ms, predicted %{y:.3g} ms "
                            "(%{customdata[2]})<br>%{customdata[3]}<extra></extra>"),
-        ))  # fmt: skip
+        ))
     fig.update_xaxes(type="log", title="published latency (ms)", range=[math.log10(lo), math.log10(hi)])
     fig.update_yaxes(type="log", title="predicted without that row (ms)", range=[math.log10(lo), math.log10(hi)])
     fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=10), legend=dict(font=dict(size=10)),
-                      title="Leave-one-out: every published row predicted by a model that never saw it")  # fmt: skip
+                      title="Leave-one-out: every published row predicted by a model that never saw it")
     return fig
 
 
@@ -189,15 +189,15 @@ def validation_section() -> None:
     )
     st.subheader("Leave-one-out error per platform")
     st.caption("Each config is left out in turn (with its twin rows from other sources), the model is chosen and fitted "
-               "again on the rest, and the config is predicted: the error of the whole procedure.")  # fmt: skip
+               "again on the rest, and the config is predicted: the error of the whole procedure.")
     st.dataframe(loo_frame(), hide_index=True, width="stretch", column_config={
         "threads": st.column_config.NumberColumn("threads", format="%d"),
         "LOO median error (%)": st.column_config.NumberColumn("LOO median", format="%.1f%%"),
         "LOO worst error (%)": st.column_config.NumberColumn("LOO worst", format="%.1f%%"),
         "90% interval (±%)": st.column_config.NumberColumn("90% interval", format="±%.0f%%"),
-    }, key="phones.loo")  # fmt: skip
+    }, key="phones.loo")
     st.markdown("**Borrowed predictions, checked where data allow:**\n"
-                + "\n".join(f"- {c.describe()[:1].upper()}{c.describe()[1:]}." for c in (model.anchor_check_same, model.anchor_check_other, model.cross_family_check)))  # fmt: skip
+                + "\n".join(f"- {c.describe()[:1].upper()}{c.describe()[1:]}." for c in (model.anchor_check_same, model.anchor_check_other, model.cross_family_check)))
 
     st.subheader("Predicted against published, every bundled row")
     st.caption(
@@ -214,6 +214,6 @@ def validation_section() -> None:
         "published (ms)": st.column_config.NumberColumn("published", format="%.3g ms"),
         "predicted (ms)": st.column_config.NumberColumn("predicted", format="%.3g ms"),
         "error (%)": st.column_config.NumberColumn("error", format="%+.1f%%"),
-    }, key="phones.validation_table")  # fmt: skip
+    }, key="phones.validation_table")
     st.download_button("Download the validation table (CSV)", frame.to_csv(index=False), file_name="phone_latency_validation.csv",
-                       mime="text/csv", key="phones.download")  # fmt: skip
+                       mime="text/csv", key="phones.download")

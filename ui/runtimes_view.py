@@ -23,7 +23,7 @@ from .state import shared_model
 
 BUDGET_S = 2.0  # per runtime, as the eager lab
 COLORS = {"eager": "#7f7f7f", "onnxruntime": "#1f77b4", "onnxruntime-int8": "#aec7e8", "executorch": "#2ca02c",
-          "executorch-int8": "#98df8a"}  # fmt: skip
+          "executorch-int8": "#98df8a"}
 
 
 def _key(config: MobileNetConfig, name: str) -> str:
@@ -135,7 +135,7 @@ def runtime_frame(results: dict, reports: dict | None = None) -> pd.DataFrame:
             "runs": r.runs, "threads": r.threads, "output vs eager": _check_text(r),
             "per-layer coverage": None if r.coverage is None else f"{r.coverage:.0%}",
             "version": r.runtime_version,
-        })  # fmt: skip
+        })
     return pd.DataFrame(rows)
 
 
@@ -148,7 +148,7 @@ def runtime_chart(results: dict) -> go.Figure:
         text=[f"{r.median_ms:.2f} ms" for r in ok], textposition="outside",
         customdata=[[r.iqr_ms, r.runs, r.threads] for r in ok],
         hovertemplate="%{x}<br>median %{y:.3f} ms<br>IQR %{customdata[0]:.3f} ms<br>%{customdata[1]} runs, %{customdata[2]} thread(s)<extra></extra>",
-    ))  # fmt: skip
+    ))
     fig.update_layout(height=340, margin=dict(t=20, b=10, l=10, r=10), yaxis_title="median latency (ms), batch 1")
     medians = [r.median_ms for r in ok if r.median_ms]
     if medians and max(medians) > 20 * min(medians):  # a 20× spread flattens the fast bars: log axis, said on the axis

@@ -41,7 +41,7 @@ from .state import ARCH_TITLES, error_text
 # One colour per implementation on every chart: the standard conv is a "conv", the grouped
 # depthwise a "depthwise", the loop is the one to avoid (the head's red).
 IMPLEMENTATION_COLORS = {"standard": charts.KIND_COLORS["conv"], "grouped": charts.KIND_COLORS["depthwise"],
-                         "loop": charts.KIND_COLORS["head"]}  # fmt: skip
+                         "loop": charts.KIND_COLORS["head"]}
 SHORT_NAMES = {"standard": "standard", "grouped": "grouped depthwise + 1×1", "loop": "loop depthwise + 1×1"}
 SOURCES = ("layer", "custom")
 SOURCE_LABELS = {"layer": "A layer of my current model", "custom": "Custom values"}
@@ -143,7 +143,7 @@ def write_link(source: str, arch: str, label: str | None, shape: ConvShape) -> N
 # --- 1. the formulas ---------------------------------------------------------------------------
 
 FORMULA_KEYS = ("standard_macs", "depthwise_macs", "pointwise_macs", "separable_macs", "standard_params",
-                "separable_params", "ratio")  # fmt: skip
+                "separable_params", "ratio")
 
 
 def _tex(value: int) -> str:
@@ -175,7 +175,7 @@ def formula_latex(shape: ConvShape) -> dict[str, str]:
                                    rf"&= {_tex(c.separable_params)}"),
         "ratio": _lines(r"& \frac{D_K^2 \cdot M \cdot D_F^2 + M \cdot N \cdot D_F^2}{D_K^2 \cdot M \cdot N \cdot D_F^2}",
                         r"&= \frac{1}{N} + \frac{1}{D_K^2}", rf"&= \frac{{1}}{{{n}}} + \frac{{1}}{{{k * k}}} = {c.formula_ratio:.4f}"),
-    }  # fmt: skip
+    }
 
 
 # KaTeX's display blocks keep one line's width; on a narrow screen an over-wide one scrolls
@@ -240,7 +240,7 @@ def timing_frame(timings: list[ImplementationTiming]) -> pd.DataFrame:
         "GMAC/s": [t.gmacs_per_s for t in timings],
         "MAC reduction": [t.mac_reduction for t in timings],
         "realized (%)": [100 * t.mac_reduction_realized for t in timings],
-    })  # fmt: skip
+    })
 
 
 TIMING_COLUMNS = {
@@ -252,7 +252,7 @@ TIMING_COLUMNS = {
     "MAC reduction": st.column_config.NumberColumn("MAC reduction", format="%.2f×", help="standard MACs / these MACs"),
     "realized (%)": st.column_config.NumberColumn("realized", format="%.0f%%",
                                                   help="speedup / MAC reduction: the share of the saved MACs that became saved time"),
-}  # fmt: skip
+}
 
 
 def latency_section(shape: ConvShape, threads: int, budget_s: float, batch: int) -> None:
@@ -294,7 +294,7 @@ def latency_section(shape: ConvShape, threads: int, budget_s: float, batch: int)
         "depthwise and 1×1 layers do few MACs per byte they move, so memory traffic, not arithmetic, sets their pace). "
         f"The per-channel Python loop runs at **{loop.speedup:.2f}×** the standard conv's speed "
         f"({loop.mac_reduction_realized:.0%} realized): {shape.in_channels} small kernel launches instead of one."
-    )  # fmt: skip
+    )
     verdict = "equal" if agreement.equal else "NOT equal"
     (st.success if agreement.equal else st.error)(
         f"The two factorized outputs are **{verdict}** to float32 rounding: largest |grouped − loop| = "
@@ -387,7 +387,7 @@ def whole_model(configs: list[MobileNetConfig]) -> None:
             "params": [f'{table4[m]["params"] / 1e6:.1f}M' for m in ("conv_mobilenet", "mobilenet")],
             "top-1 (%)": [table4["conv_mobilenet"]["imagenet_top1"], table4["mobilenet"]["imagenet_top1"]],
         }), hide_index=True, width="stretch",
-           column_config={"top-1 (%)": st.column_config.NumberColumn("top-1", format="%.1f%%", help="ImageNet accuracy")})  # fmt: skip
+           column_config={"top-1 (%)": st.column_config.NumberColumn("top-1", format="%.1f%%", help="ImageNet accuracy")})
         ratio = table4["conv_mobilenet"]["macs"] / table4["mobilenet"]["macs"]
         st.caption(f"{ratio:.1f}× the MACs for 1.1 points of accuracy. The counts here give 4,867,293,184 and "
                    "568,740,352 MACs for V1 at α = 1, 224 px: the paper's 4866M and 569M, rounded.")
@@ -419,12 +419,12 @@ def inverted_residual(config: MobileNetConfig, costs: InvertedResidualCosts) -> 
         "MACs": [layer.macs for layer in costs.layers],
         "MAC share (%)": [100 * layer.macs / costs.macs for layer in costs.layers],
         "params": [layer.params for layer in costs.layers],
-    })  # fmt: skip
+    })
     tensors = pd.DataFrame({
         "tensor": [t.name for t in costs.tensors],
         "shape": [f"{t.channels}×{t.size}×{t.size}" for t in costs.tensors],
         "fp32 bytes": [t.fp32_bytes for t in costs.tensors],
-    })  # fmt: skip
+    })
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(f"**Costs of {costs.block_name}** (t = {costs.t}, stride {costs.stride}, "
@@ -433,7 +433,7 @@ def inverted_residual(config: MobileNetConfig, costs: InvertedResidualCosts) -> 
             "MACs": st.column_config.NumberColumn("MACs", format="localized"),
             "MAC share (%)": st.column_config.NumberColumn("MAC share", format="%.1f%%"),
             "params": st.column_config.NumberColumn("params", format="localized"),
-        })  # fmt: skip
+        })
         kinds = [layer.kind for layer in costs.layers]
         fig = go.Figure(go.Bar(x=kinds, y=layers["MACs"], marker_color=[charts.KIND_COLORS[k] for k in kinds],
                                text=[human(m) for m in layers["MACs"]], textposition="outside",

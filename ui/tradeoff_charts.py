@@ -19,7 +19,7 @@ FAMILY_NAMES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2", 
 FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "other": "#7f7f7f"}
 FAMILY_SYMBOLS = {"mobilenet_v1": "circle", "mobilenet_v2": "diamond", "other": "square"}
 HOVER = ("<b>%{customdata[0]}</b><br>top-1 %{y:.2f}%<br>%{customdata[1]}<br>"
-         "source: %{customdata[2]}<br>table: %{customdata[3]}<extra></extra>")  # fmt: skip
+         "source: %{customdata[2]}<br>table: %{customdata[3]}<extra></extra>")
 
 
 def _trace_points(points: Sequence[dict], name: str, color: str, symbol: str, x: str, labels: bool = False, **marker) -> go.Scatter:
@@ -30,7 +30,7 @@ def _trace_points(points: Sequence[dict], name: str, color: str, symbol: str, x:
         textposition="top center", textfont=dict(size=11, color=color),
         marker=dict(color=color, symbol=symbol, size=9, line=dict(width=1, color="white"), **marker),
         customdata=[[p["label"], p["detail"], p["source"], p["table"]] for p in points], hovertemplate=HOVER,
-    )  # fmt: skip
+    )
 
 
 def candidate_point(c: Candidate, x_value: float) -> dict:
@@ -124,7 +124,7 @@ def accuracy_scatter(
             if c not in paper:  # a baseline: its own series, never on the family's frontier
                 fig.add_trace(_trace_points([candidate_point(c, x_of(c)) | {"label": _short(c.label)}],
                                             _baseline_name(c), color, "x-thin-open", "x", labels=True,
-                                            opacity=0.9))  # fmt: skip
+                                            opacity=0.9))
         front = pareto_front(paper, cost=x_of, accuracy="top1")
         fig.add_trace(go.Scatter(x=[x_of(c) for c in front], y=[c.top1 for c in front], mode="lines",
                                  line=dict(color=color, width=2), opacity=0.6,
@@ -144,7 +144,7 @@ def accuracy_scatter(
             error_y=dict(type="data", symmetric=False, array=[p["high"] - p["top1"]], arrayminus=[p["top1"] - p["low"]],
                          color=FAMILY_COLORS[p["family"]], thickness=1) if estimate and p.get("low") is not None else None,
             customdata=[[p["name"], p["detail"], p["source"], p["table"]]], hovertemplate=HOVER,
-        ))  # fmt: skip
+        ))
         xs.append(p["x"])
     for p in predicted:
         color = FAMILY_COLORS[p["family"]]
@@ -157,7 +157,7 @@ def accuracy_scatter(
                          color=color, thickness=1.5, width=6),
             customdata=[[p["name"], p["detail"]]],
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-        ))  # fmt: skip
+        ))
         xs += [p["low"], p["high"]]
         ys.append(p["top1"])
     for p in predicted_lines:
@@ -173,7 +173,7 @@ def accuracy_scatter(
             textfont=dict(size=11, color=color),
             customdata=[[p["name"], p["detail"], "", ""]] * 2,
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
-        ))  # fmt: skip
+        ))
         xs.append(p["x"])
     fig.update_xaxes(title=x_title, tickformat="~s")
     log = bool(xs) and (needs_log(xs) if log_x is None else log_x)

@@ -77,7 +77,7 @@ def user_points(x: str) -> list[dict]:
             x={"macs": cost.macs, "params": cost.params}[x],
             detail=_cost_detail(config) + ("<br><b>ESTIMATE</b>, not a published figure" if estimate else ""),
             source=acc.sources[0].source if acc.sources else "", table=acc.sources[0].table if acc.sources else "",
-        ))  # fmt: skip
+        ))
     return points
 
 
@@ -253,7 +253,7 @@ def published_table() -> None:
             "params computed (M)": p.comparable_params / 1e6, "counted as": p.params_counted_as,
             "computed with": f"{r.num_classes} classes",
             "Δ params (M)": p.params_diff_m, "explanation": p.explanation, "source": f"{r.source}, {r.table}",
-        })  # fmt: skip
+        })
     frame = pd.DataFrame(rows)
     flagged = (frame[""] == "⚠").sum()
     st.markdown(f"**{len(frame)}** published MobileNet rows; **{len(frame) - flagged}** agree with the computed counts "
@@ -497,7 +497,7 @@ def budget_frame(found: Sequence[Candidate], machine: str | None = None) -> pd.D
             "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
             "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
             "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
-        }  # fmt: skip
+        }
         if predicted:
             row |= {"latency low (ms)": c.latency_low_ms, "latency high (ms)": c.latency_high_ms, "latency note": c.latency_note}
         if c.latency_source is not None:

@@ -59,4 +59,4 @@ __all__ = [
     "anchor", "choose", "choose_donor", "departures", "feature_matrix", "features", "find_platform", "fit_phone_model",
     "fit_platform", "jackknife_half_width", "phone_model", "platform_of", "platforms", "predict", "predict_many",
     "samples_of",
-]  # fmt: skip
+]

@@ -46,7 +46,7 @@ class Range:
             return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
 
         return (f"α {span(*self.widths, lambda v: f'{v:g}')}, {span(*self.resolutions, str)} px, "
-                f"{span(*self.macs, lambda v: f'{v:,.0f}M')} MACs")  # fmt: skip
+                f"{span(*self.macs, lambda v: f'{v:,.0f}M')} MACs")
 
     def distances(self, configs: Sequence[MobileNetConfig], macs_m: np.ndarray) -> list[float]:
         """:meth:`outside`'s distance for many configs at once (0.0 inside)."""

@@ -87,7 +87,7 @@ CANDIDATES = (
     Candidate("power law in MACs and activations", "log ms = a + b₁·log MACs + b₂·log activations", ("macs", "activations"), log=True, intercept=True),
     Candidate("linear in dense MACs, depthwise MACs and activations", "ms = c + k₁·dense MACs + k₂·depthwise MACs + k₃·activations",
               ("dense_macs", "depthwise_macs", "activations"), log=False, intercept=True),
-)  # fmt: skip
+)
 
 
 def config_groups(ids: Sequence[Any]) -> list[np.ndarray]:

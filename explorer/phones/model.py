@@ -66,7 +66,7 @@ class Prediction:
             "loo_median_error_pct": r(self.loo_median_error_pct), "loo_max_error_pct": r(self.loo_max_error_pct),
             "loo_n": self.loo_n, "extrapolating": self.extrapolating, "reason": self.reason,
             "method": self.method, "basis": self.basis, "published_ms": list(self.published_ms),
-        }  # fmt: skip
+        }
 
 
 def _sentence(parts: Sequence[str]) -> str:
@@ -140,14 +140,14 @@ class PhoneLatencyModel:
         return method, None
 
     def _predict_family(self, configs: Sequence[MobileNetConfig], F: np.ndarray, changes: Sequence[tuple[str, ...]],
-                        platform: Platform, family: str) -> list[Prediction]:  # fmt: skip
+                        platform: Platform, family: str) -> list[Prediction]:
         method, source = self._source(platform, family)
         name = FAMILY_TITLES[family]
         if source is None:
             rows = sum(1 for s in self.samples if s.platform == platform)
             others = "its only row is" if rows == 1 else f"its {rows} rows are"
             reason = (f"No prediction: nothing published for MobileNet {name} on this platform, and {others} "
-                      f"of the other family, too few for a model of its own.")  # fmt: skip
+                      f"of the other family, too few for a model of its own.")
             return [Prediction(platform, family, None, None, None, method, "", None, None, 0, True, reason) for _ in configs]
 
         ms = source.predict_ms(F)
@@ -163,14 +163,14 @@ class PhoneLatencyModel:
             basis = source.describe()
             rows = "one published row" if len(source.anchors) == 1 else f"{len(source.anchors)} published rows"
             base_reasons.append(f"only {rows} of {name} here, so no model of its own: {basis}. "
-                                f"Its error here is unknown; {check.describe()}")  # fmt: skip
+                                f"Its error here is unknown; {check.describe()}")
         else:
             check = self.cross_family_check
             base_hw, data_range, loo = max(source.half_width, check.half_width), source.range, (None, None, 0)
             other = FAMILY_TITLES[source.family]
             basis = f"the {other} model of this platform: {source.describe()}"
             base_reasons.append(f"no {name} row published here: predicted by the {other} model of this platform "
-                                f"(its features do not depend on the family); {check.describe()}")  # fmt: skip
+                                f"(its features do not depend on the family); {check.describe()}")
 
         out, data_text = [], data_range.describe()
         distances = data_range.distances(configs, F[:, 0])
@@ -179,7 +179,7 @@ class PhoneLatencyModel:
                 value = float(value)
                 pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ())
                 out.append(Prediction(platform, family, value, value * math.exp(-base_hw), value * math.exp(base_hw), method, basis,
-                                      *loo, False, "", pub))  # fmt: skip
+                                      *loo, False, "", pub))
                 continue
             reasons = list(base_reasons)
             distance, outside = data_range.outside(config, float(row[0]))
@@ -189,7 +189,7 @@ class PhoneLatencyModel:
                 hw = max(hw, self.cross_family_check.half_width + distance)
             if outside:
                 reasons.append(f"outside the rows behind the model ({data_text}): " + ", ".join(outside)
-                               + "; the interval widens by that distance")  # fmt: skip
+                               + "; the interval widens by that distance")
             pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ()) if not departs else ()
             if distance > math.log(DECLINE_FACTOR):
                 reasons.append(f"more than {DECLINE_FACTOR:g}× beyond the data: no prediction")
@@ -199,7 +199,7 @@ class PhoneLatencyModel:
             out.append(Prediction(
                 platform, family, value, value * math.exp(-hw), value * math.exp(hw), method, basis, *loo,
                 bool(reasons), _sentence(reasons), pub,
-            ))  # fmt: skip
+            ))
         return out
 
     # -- tables ----------------------------------------------------------------------------------
@@ -219,7 +219,7 @@ class PhoneLatencyModel:
                     "loo_median_error_pct": fitted.loo_median_pct if fitted else None,
                     "loo_max_error_pct": fitted.loo_max_pct if fitted else None,
                     "interval_pct": 100 * math.expm1(fitted.half_width) if fitted else None,
-                })  # fmt: skip
+                })
         return rows
 
     def validation(self) -> list[ValidationRow]:
@@ -235,7 +235,7 @@ class PhoneLatencyModel:
                 others = [e for p, e in zip(f.loo, f.log_errors) if p.sample.config_key != s.config_key]
                 hw = jackknife_half_width(others)
                 out.append(ValidationRow(s, point.predicted_ms, point.predicted_ms * math.exp(-hw), point.predicted_ms * math.exp(hw),
-                                         "fitted", f"{point.model} (refitted without this config)"))  # fmt: skip
+                                         "fitted", f"{point.model} (refitted without this config)"))
                 continue
             anchors = [a for a in self.samples if (a.platform, a.family) == key and a.config_key != s.config_key]
             pred_f = feature_matrix([s.config])
@@ -288,7 +288,7 @@ def fit_phone_model(rows: Iterable[DeviceLatency]) -> PhoneLatencyModel:
     anchored = {
         key: a for key, group in by_key.items()
         if key not in fitted and (a := anchor(key[1], key[0], group, fitted_list)) is not None
-    }  # fmt: skip
+    }
     published: dict[Platform, dict[tuple, list[float]]] = {}
     for s in samples:
         published.setdefault(s.platform, {}).setdefault(s.config_key, []).append(s.latency_ms)
@@ -297,7 +297,7 @@ def fit_phone_model(rows: Iterable[DeviceLatency]) -> PhoneLatencyModel:
         anchoring_check(fitted_list, same_processor=True), anchoring_check(fitted_list, same_processor=False),
         cross_family_check(fitted_list, samples),
         {p: {k: tuple(v) for k, v in d.items()} for p, d in published.items()},
-    )  # fmt: skip
+    )
 
 
 @lru_cache(maxsize=1)
@@ -317,13 +317,13 @@ def find_platform(device: str, backend: str, quantized: bool, threads: int | Non
     """The platform spelled so in the CSV files; ``threads`` only where one backend name has
     several (ncnn's 1 and 4 threads). ValueError names what exists otherwise."""
     matches = [p for p in platforms() if (p.device, p.backend, p.quantized) == (device, backend, quantized)
-               and (threads is None or p.threads == threads)]  # fmt: skip
+               and (threads is None or p.threads == threads)]
     if len(matches) == 1:
         return matches[0]
     if not matches:
         known = sorted({f"{p.device} / {p.backend}" for p in platforms()})
         raise ValueError(f"platform: no published {'int8' if quantized else 'float'} latency on {device!r} with {backend!r}; "
-                         f"known: {'; '.join(known)}")  # fmt: skip
+                         f"known: {'; '.join(known)}")
     raise ValueError(f"threads: {device!r} with {backend!r} was published at {sorted(p.threads for p in matches)} threads; say which")
 
 
@@ -333,7 +333,7 @@ def predict(config: MobileNetConfig) -> list[Prediction]:
 
 
 def predict_many(configs: Sequence[MobileNetConfig], device: str, backend: str, quantized: bool = False,
-                 threads: int | None = None) -> list[Prediction]:  # fmt: skip
+                 threads: int | None = None) -> list[Prediction]:
     """Many configs on one platform, for sweeps and the budget finder (vectorized: a thousand
     configs take milliseconds once their plans are counted)."""
     return phone_model().predict_many(configs, find_platform(device, backend, quantized, threads))

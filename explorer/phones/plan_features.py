@@ -20,7 +20,7 @@ FEATURES = ("macs", "dense_macs", "depthwise_macs", "activations", "weights")
 FEATURE_TITLES = {
     "macs": "MACs", "dense_macs": "dense MACs", "depthwise_macs": "depthwise MACs",
     "activations": "activations moved", "weights": "weights",
-}  # fmt: skip
+}
 
 
 @lru_cache(maxsize=8192)

@@ -84,7 +84,7 @@ class Fitted:
     def describe(self) -> str:
         c = self.choice.candidate
         return (f"{c.name} ({c.formula}), fitted to {len(self.samples)} published {FAMILY_TITLES[self.family]} rows "
-                f"({self.n_configs} configs: {self.range.describe()})")  # fmt: skip
+                f"({self.n_configs} configs: {self.range.describe()})")
 
 
 def fit_platform(samples: Sequence[Sample]) -> Fitted | None:
@@ -146,7 +146,7 @@ class Anchored:
         rows = "; ".join(f"α {s.row.width_multiplier:g} at {s.row.resolution} px: {s.latency_ms:g} ms" for s in self.anchors)
         return (f"the shape of the {FAMILY_TITLES[self.donor.family]} model of {self.donor.platform.label} "
                 f"({self.donor.choice.candidate.name}), scaled ×{self.scale:.3g} "
-                f"to the published {rows}")  # fmt: skip
+                f"to the published {rows}")
 
 
 def anchor(family: str, platform: Platform, anchors: Sequence[Sample], fitted: Sequence[Fitted]) -> Anchored | None:
@@ -192,7 +192,7 @@ class Check:
         if not self.n:
             return f"{self.name}: never checked (no platform has the data)"
         return (f"{self.name} was off by {self.median_pct:.0f}% (median), {self.max_pct:.0f}% at worst, "
-                f"in {self.n:,} {self.unit} on {self.platforms} platform{'s' if self.platforms != 1 else ''} with data")  # fmt: skip
+                f"in {self.n:,} {self.unit} on {self.platforms} platform{'s' if self.platforms != 1 else ''} with data")
 
 
 def anchoring_check(fitted: Sequence[Fitted], same_processor: bool) -> Check:

@@ -37,5 +37,5 @@ __all__ = [
     "CALIBRATION_INPUTS", "INT8", "LABELS", "RUNTIMES", "ArtifactError", "CheckedFile", "OnnxInfo", "RuntimeFailure",
     "RuntimeLayer", "RuntimeResult", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
     "checked_export", "layer_speedups", "measure_runtime", "unavailable_reason", "validate_onnx",
-]  # fmt: skip
+]
 

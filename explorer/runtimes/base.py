@@ -42,7 +42,7 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "executorch-int8": ("executorch.runtime", "executorch.extension.pybindings.portable_lib", "torchao.quantization.pt2e"),
 }
 PIP_PACKAGES = {"onnx": "onnx", "onnxscript": "onnxscript", "onnxruntime": "onnxruntime", "executorch": "executorch",
-                "torchao": "torchao", "torch": "torch"}  # fmt: skip
+                "torchao": "torchao", "torch": "torch"}
 
 # fp32 runtimes must give eager's output up to float rounding: they fold batch norm into the
 # convolutions and sum in another order, which moves logits by ~1e-6 at 224 px (FIELD-NOTES). Some
