@@ -26,7 +26,7 @@ from pathlib import Path
 
 from _common import fmt, report, summary
 
-from explorer.latency import LatencyError
+from explorer.config import ConfigError
 from explorer.store import LatencyStore
 from explorer.sweep import MEASURED, SweepJob, check_settings, grid
 
@@ -59,7 +59,7 @@ def main() -> None:
                   runtimes=[args.runtime], threads=[args.threads], budget_s=args.budget)
     try:
         check_settings(points)  # an unknown or missing runtime stops here, with the latency lab's message
-    except LatencyError as err:
+    except ConfigError as err:
         raise SystemExit(f"error: {err}") from None
     start = time.perf_counter()
     with ray_backend("local") as on_ray:  # one local cluster (a node with one latency slot) for every repeat
