@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.config import ARCHS
+from ui import architecture
 from ui import compare_view as view
 from ui import tradeoff_charts as charts
 from ui.state import ARCH_TITLES
@@ -57,6 +58,9 @@ with tabs["Through depth"]:
         left, right = st.columns(2)
         left.plotly_chart(charts.depth_lines(depth, "feature-map size (px)", "Feature-map size through depth"), width="stretch", key="compare.size")
         right.plotly_chart(charts.depth_lines(depth, "channels", "Channels through depth", log_y=True), width="stretch", key="compare.channels")
+with tabs["Architecture"]:
+    if tabs["Architecture"].open:
+        architecture.side_by_side([configs[arch] for arch in ARCHS], [ARCH_TITLES[arch] for arch in ARCHS])
 with tabs["Budget matching"]:
     if tabs["Budget matching"].open:
         view.budget_matching(configs)

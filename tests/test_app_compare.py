@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 import pytest
 
 from explorer import count, paper_config
-from explorer.accuracy import architecture_changes
 from explorer.compare import match_width
-from explorer.config import with_expansion
+from explorer.config import architecture_changes, with_expansion
 from explorer.units import human
 from ui.links import encode
 
@@ -208,3 +207,12 @@ def test_channels_through_depth_on_a_log_axis_with_readable_ticks(compare_page):
     # 1-2-5 ticks only, each labelled with its magnitude (plotly's own log labels repeat 2 … 9 per decade)
     assert all(round(v / 10 ** math.floor(math.log10(v)), 6) in (1, 2, 5) for v in axis["tickvals"])
     assert len(set(axis["ticktext"])) == len(axis["ticktext"])
+
+
+def test_architecture_tab_draws_both_configs_side_by_side(compare_page):
+    from ui.architecture import architecture_dot
+
+    v1 = paper_config("v1", width_multiplier=0.5, resolution=160)
+    at = compare_page(tab="Architecture", v1=v1)
+    dots = [chart.proto.spec for chart in at.get("graphviz_chart")]
+    assert dots == [architecture_dot(v1), architecture_dot(paper_config("v2"))]

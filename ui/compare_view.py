@@ -24,7 +24,7 @@ def _key(arch: str, name: str) -> str:
     return f"compare.{arch}.{name}"
 
 
-TABS = ("Cost by kind", "Cost by stage", "Through depth", "Budget matching")
+TABS = ("Cost by kind", "Cost by stage", "Through depth", "Architecture", "Budget matching")
 TAB_FIELD = page_links.choice("tab", "compare.view", TABS, TABS[0])
 
 
