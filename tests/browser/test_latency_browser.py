@@ -32,13 +32,13 @@ def full_height(page) -> None:
     page.set_viewport_size({"width": 1500, "height": min(max(height, 1000), 6000)})
 
 
-def test_two_sessions_measure_one_after_the_other(browser, warmed_up):
+def test_two_sessions_measure_one_after_the_other(browser, app_url):
     contexts = [browser.new_context(viewport={"width": 1500, "height": 1000}) for _ in range(2)]
     pages = [c.new_page() for c in contexts]
     try:
         for page in pages:
             page.set_default_timeout(30_000)
-            page.goto(f"{warmed_up}/v2")
+            page.goto(f"{app_url}/v2")
             wait_idle(page)
             page.get_by_role("button", name="Measure latency").wait_for()
         for page in pages:  # as close together as two users can be
