@@ -42,7 +42,10 @@ def installed() -> dict[str, str | None]:
 
 def runtimes_panel(config: MobileNetConfig) -> None:
     """The "Deployment runtimes" expander of the V1/V2 pages (one call from ``ui.explorer_page``)."""
-    with st.expander("Deployment runtimes: ONNX Runtime and ExecuTorch, fp32 and int8", icon=":material/rocket_launch:"):
+    # A key keeps the expander open across reruns when the elements above it change (a measurement's
+    # verdict, the store's notes); without one Streamlit sees a new expander and closes it.
+    with st.expander("Deployment runtimes: ONNX Runtime and ExecuTorch, fp32 and int8", icon=":material/rocket_launch:",
+                     key=_key(config, "panel")):
         _panel(config)
 
 
