@@ -39,10 +39,12 @@ PAGES = (
     ("app_pages/phones.py", "Predicted phone latency", ":material/smartphone:",
      "How the explorer predicts a config's latency on published phones, and how good the prediction is."),
 )
-for col, (page, label, icon, text) in zip(st.columns(len(PAGES)), PAGES):
-    with col, st.container(border=True):
-        st.page_link(page, label=label, icon=icon)
-        st.caption(text)
+# Two cards a row: at four a row the longest title ("Why depthwise separable is cheap") was cut off.
+for start in range(0, len(PAGES), 2):
+    for col, (page, label, icon, text) in zip(st.columns(2), PAGES[start:start + 2]):
+        with col, st.container(border=True):
+            st.page_link(page, label=label, icon=icon)
+            st.caption(text)
 
 st.caption(
     "MACs count the multiply-accumulates of convolutions and the final linear layer for one image, as "
