@@ -456,8 +456,8 @@ def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
     assert "GMAC/s" in text and "latency: median" in text and "quality: " in text
     if latency["quality"] == "good":  # only a good result is reused
         assert "reused the measurement" in text and f"{latency['median_ms']:.2f} ms" in text
-    else:
-        assert "reused the measurement" not in text and "measured 20" in text and "never reused" in text
+    else:  # measured again (its own verdict may now be good: only the noisy one was not reused)
+        assert "reused the measurement" not in text and "measured 20" in text
 
     again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
                            env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 from explorer import count, make_plan, paper_config
 from explorer.units import human
 from ui import links
@@ -39,6 +41,7 @@ def url_params(page) -> dict[str, str]:
 def edit_cell(page, editor, column: str, row: int, value: str, columns=V2_COLUMNS) -> None:
     """Type into a glide-data-grid cell: select the first data cell, move with the arrow keys,
     Enter, fill the overlay input, Enter. Arrow keys avoid depending on column pixel widths."""
+    wait_idle(page)  # a rerun in flight redraws the grid and drops the keys below
     canvas = editor.locator("canvas").first
     box = canvas.bounding_box()
     header, row_height, row_marker, index_width, cell_width = 35, 35, 33, 44, 56
@@ -50,7 +53,11 @@ def edit_cell(page, editor, column: str, row: int, value: str, columns=V2_COLUMN
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")
     overlay = page.locator("#portal input, #portal textarea").first
-    overlay.wait_for(timeout=10_000)
+    try:
+        overlay.wait_for(timeout=5_000)
+    except PlaywrightTimeoutError:  # the grid had not taken focus yet on a loaded machine: open the editor again
+        page.keyboard.press("Enter")
+        overlay.wait_for(timeout=10_000)
     overlay.fill(value)
     page.keyboard.press("Enter")
 
