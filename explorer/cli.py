@@ -387,8 +387,7 @@ class _SweepPrinter:
         self._announce_reuse(progress.reused)
         if result.status == MEASURED:
             r = result.report
-            quality = getattr(r, "quality", None)
-            what = f"{r.median_ms:.2f} ms" + (f" ({quality})" if quality else "") + ("" if result.point.node_machine else f" on {r.machine}")
+            what = f"{r.median_ms:.2f} ms ({r.quality})" + ("" if result.point.node_machine else f" on {r.machine}")
         else:
             what = f"failed: {result.error}"
         print(f"[{progress.done}/{progress.total}] {result.point.label}: {what} | {progress.line()}", file=sys.stderr, flush=True)
@@ -415,7 +414,7 @@ def sweep_table(results: Sequence[Any]) -> str:
         c, m = r.point.config, r.report
         threads = m.threads if m is not None else (r.point.threads or "all")
         latency = ("", "", "", r.error or "") if m is None else (f"{m.median_ms:.2f}", f"{m.iqr_ms:.2f}",
-                                                                getattr(m, "quality", None) or "-", m.machine)
+                                                                m.quality, m.machine)
         rows.append((f"{c.arch} α={c.width_multiplier:g} {c.resolution}px", r.point.runtime, r.point.batch, threads,
                      human(profile(c).macs), *latency, r.status))
     return format_table(("model", "runtime", "batch", "threads", "MACs", "median ms", "IQR ms", "quality", "machine", "result"), rows)

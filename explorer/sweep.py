@@ -17,10 +17,6 @@ The job is made for a user interface as much as for the CLI: :meth:`SweepJob.sta
 background thread, :attr:`SweepJob.progress` is a consistent snapshot (done, remaining, an estimate
 of the time left, what is being measured) that a page can poll, and :meth:`SweepJob.stop` ends it
 cleanly.
-
-The "glue" section below is the only place that knows how ``explorer.latency`` and
-``explorer.store`` are called (settings, lock, quality), so a change there is fixed here and
-nowhere else.
 """
 
 from __future__ import annotations
@@ -40,7 +36,8 @@ from .config import ALIASES, ConfigError, MobileNetConfig, paper_config
 from .profile import profile
 
 if TYPE_CHECKING:
-    from .latency import LatencyReport, LatencySettings
+    from .lock import MeasurementLock, Waiting
+    from .measurement import LatencyReport, LatencySettings
     from .store import LatencyStore
 
 DEFAULT_RUNTIME = "eager"
@@ -60,7 +57,7 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-# --- glue to explorer.latency and explorer.store (adapt here when their API changes) ------------
+# --- measuring one point ------------------------------------------------------------------------
 
 
 def make_settings(runtime: str, batch: int, threads: int | None, device: str, budget_s: float) -> LatencySettings:
@@ -82,62 +79,18 @@ def measure(config: MobileNetConfig, settings: LatencySettings, *, lock: Any = N
     return measure_latency(config, settings, progress=progress, lock=lock, on_wait=wait)
 
 
-def _describe_wait(waiting: Any) -> str:
-    holder = getattr(waiting, "holder", None)
+def _describe_wait(waiting: Waiting) -> str:
+    holder = waiting.holder
     what = f" ({holder.what}, pid {holder.pid})" if holder is not None else ""
-    return f"waiting for another measurement on this machine{what}, {getattr(waiting, 'waited_s', 0.0):.0f} s so far"
+    return f"waiting for another measurement on this machine{what}, {waiting.waited_s:.0f} s so far"
 
 
-def store_lock(store: LatencyStore | None) -> Any:
-    """The machine-wide measurement lock that goes with ``store``, when the store has one."""
-    return getattr(store, "lock", None)
-
-
-def machine_lock() -> Any:
+def machine_lock() -> MeasurementLock:
     """This machine's measurement lock in the default data folder (used on Ray workers, which have no store)."""
     from .locations import data_dir
     from .lock import LOCK_NAME, MeasurementLock
 
     return MeasurementLock(data_dir() / LOCK_NAME)
-
-
-def stored_good(store: LatencyStore, config: MobileNetConfig, settings: LatencySettings) -> LatencyReport | None:
-    """A stored measurement that may be reused instead of measuring: the store's answer, if it is good.
-
-    The store already returns only reusable (good) reports; the quality check here keeps a noisy
-    or unverified report from being taken as done should a store return one.
-
-    ``store.get`` answers for *this* machine (its key includes this host, CPU and torch version).
-    A point measured on another cluster node is stored under that node's machine, and is not found
-    here: resuming a sweep on a multi-machine cluster measures those points again. A store lookup
-    for a given machine (host, CPU, torch version, cores) would close that gap; it belongs in
-    ``explorer.store``.
-    """
-    report = store.get(config, settings)
-    if report is None or getattr(report, "quality", "good") != "good":
-        return None
-    return report
-
-
-def store_result(store: LatencyStore, config: MobileNetConfig, settings: LatencySettings, report: LatencyReport) -> bool:
-    """Keep a new measurement (the store keys it by the machine recorded in the report); False if not saved."""
-    return store.put(config, settings, report)
-
-
-def latency_dict(report: LatencyReport, runtime: str, started_at: str | None, finished_at: str | None) -> dict[str, Any]:
-    """``report.to_dict()`` with every field of the sweep's JSON contract present.
-
-    A report from before the quality/runtime work has no ``runtime`` (it is eager), no verdict
-    (``quality`` is null: not judged, never "good" by default) and no interval (the task's own,
-    which includes building the model, stands in).
-    """
-    out = report.to_dict()
-    out.setdefault("runtime", runtime)
-    out.setdefault("quality", None)
-    # A reused report keeps its own times; one stored without them has none (null), never the task's.
-    out.setdefault("started_at", None if report.from_store else started_at)
-    out.setdefault("finished_at", None if report.from_store else finished_at)
-    return out
 
 
 # --- the grid -----------------------------------------------------------------------------------
@@ -243,8 +196,7 @@ class SweepResult:
         """The CLI's JSON object: ``config``, ``params``, ``macs``, ``latency`` (null when failed), ``status``..."""
         p = profile(self.point.config)
         out: dict[str, Any] = {"config": p.config.to_dict(), "params": p.params, "macs": p.macs}
-        out["latency"] = (latency_dict(self.report, self.point.runtime, self.started_at, self.finished_at)
-                          if self.report is not None else None)
+        out["latency"] = self.report.to_dict() if self.report is not None else None
         out["status"] = self.status
         if self.error is not None:
             out["error"] = self.error
@@ -420,14 +372,16 @@ class SweepJob:
         from .machine import machine_name
 
         if point.node_machine is not None and point.node_machine != machine_name():
-            return None  # see stored_good: the store answers for this machine only
+            # The store answers for *this* machine (its key includes the host, CPU and torch): a point
+            # another cluster node measured is stored under that node and measured again on a resume.
+            return None
         try:
             settings = point.settings()
         except ConfigError:
             # Not measurable here as given (more threads than this machine has: only a cluster
             # node can; or a bad setting, which its measurement then reports as the point's failure).
             return None
-        return stored_good(self.store, point.config, settings)
+        return self.store.get(point.config, settings)  # good reports only
 
     def set_parallelism(self, n: int) -> None:
         with self._lock:
@@ -450,7 +404,7 @@ class SweepJob:
     def record(self, result: SweepResult, settings: LatencySettings | None = None) -> None:
         """Keep a point's result; a new measurement goes into the store first, so it is never lost."""
         if result.status == MEASURED and result.report is not None:
-            store_result(self.store, result.point.config, settings or result.point.settings(), result.report)
+            self.store.put(result.point.config, settings or result.point.settings(), result.report)
         with self._lock:
             self._results[result.index] = result
             self._running.pop(result.index, None)
@@ -496,7 +450,7 @@ class LocalBackend:
     name: str = field(default="local", init=False)
 
     def run(self, job: SweepJob, todo: Sequence[int]) -> None:
-        lock = store_lock(job.store)
+        lock = job.store.lock
         for index in todo:
             if job.stop_requested:
                 return
