@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint bench chromium clean
+.PHONY: run test test-fast lint check-design bench chromium clean
 
 $(VENV)/.run-installed: requirements.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(VENV)/.test-installed chromium
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check .
+
+# Module sizes, one class per name, no import cycles, pages → ui → explorer (tests/test_architecture.py runs it too).
+check-design: $(VENV)/.test-installed
+	$(PY) bin/check_design.py
 
 # Everything but the real-browser tests, for a quick loop while editing.
 test-fast: $(VENV)/.test-installed
