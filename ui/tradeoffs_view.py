@@ -18,6 +18,7 @@ from explorer.accuracy import accuracy_for
 from explorer.config import ARCHS
 from explorer.fidelity import published_vs_computed
 from explorer.reference import latency_platforms, load_published_results
+from explorer.schema import ALIASES
 from explorer.tradeoffs import (
     MEASURED,
     PREDICTED_NOTE,
@@ -26,11 +27,12 @@ from explorer.tradeoffs import (
     device_candidates,
     find_configs,
     measured_ms,
+    merge_same_architecture,
     predicted_candidates,
     published_candidates,
 )
 
-from . import grid_job, links, page_links, tradeoff_charts
+from . import budget_answer, grid_job, page_links, tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
 from .tradeoff_charts import FAMILY_NAMES
 
@@ -415,41 +417,30 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
     # shows with one, or while this machine's grid job is there to follow.
     if kind == "measured" and (max_latency is not None or grid_job.current() is not None):
         measured_summary(machine, budgets, found, here)
-    elif max_latency is not None and kind == "predicted":
-        st.info(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The latency columns give the "
-                "prediction and its 90% interval; the note says where a config lies outside the model's data.",
-                icon=":material/query_stats:")
-        declined_note(platform, budgets, include_quantized)
-    st.markdown(f"**{len(found)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
-                (f"; the top {min(limit, len(found))} are shown, best published accuracy first." if found else "."))
+    merged = merge_same_architecture(found)
+    st.markdown(f"**{len(merged)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
+                (f"; the best {min(budget_answer.LEADING, len(merged))} first, by published accuracy"
+                 + (", one row per architecture with every source named" if len(merged) < len(found) else "") + "." if found else "."))
     if not found:
         if not (max_latency is not None and kind == "measured"):  # measured_summary said why
             st.info("Nothing fits these budgets. Loosen one of them.")
+        if max_latency is not None and kind == "predicted":
+            declined_note(platform, budgets, include_quantized)
         return
-    frame = budget_frame(found[: int(limit)], machine=machine)
-    st.dataframe(frame, hide_index=True, width="stretch", key="budget.results",
-                 column_config={"top-1 (%)": st.column_config.NumberColumn(format="%.2f"),
-                                "MACs (M)": st.column_config.NumberColumn(format="%.1f"),
-                                "params (M)": st.column_config.NumberColumn(format="%.2f"),
-                                "latency (ms)": st.column_config.NumberColumn(format="%.1f"),
-                                "latency low (ms)": st.column_config.NumberColumn(format="%.1f"),
-                                "latency high (ms)": st.column_config.NumberColumn(format="%.1f"),
-                                "open": st.column_config.LinkColumn(
-                                    "open", display_text="Open in explorer", pinned=True,
-                                    help="This config on the V1 or V2 page, with its full settings in the link")})
+    budget_answer.lead(merged, machine)
+    if max_latency is not None and kind == "predicted":
+        st.caption(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The table gives the "
+                   "prediction and its 90% interval; its note says where a config lies outside the model's data.")
+        declined_note(platform, budgets, include_quantized)
+    st.caption(f"All {len(merged)} that fit" + (f" (the top {int(limit)} shown; “Show top” above)" if len(merged) > limit else "") + ":")
+    budget_answer.table(merged[: int(limit)], machine=machine)
 
 
 def declined_note(platform: tuple[str, str, int | None], budgets: dict, include_quantized: bool) -> None:
-    """The candidates the predictor declines on ``platform``: left out of the answer, with the reasons."""
+    """The candidates the predictor declines on ``platform``: one line, the reasons on demand."""
     pool = find_configs(include_quantized=include_quantized, **budgets)
     _, declined = predicted_candidates(pool, PredictedOn(*platform))
-    if not declined:
-        return
-    reasons: dict[str, int] = {}
-    for _, reason in declined:
-        reasons[reason] = reasons.get(reason, 0) + 1
-    st.caption(f"{len(declined)} of {len(pool)} candidates are left out: the predictor declines them on this device. "
-               + " ".join(f"({n}) {reason}" for reason, n in reasons.items()))
+    budget_answer.left_out(declined, len(pool))
 
 
 def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], here: str) -> None:
@@ -488,29 +479,10 @@ def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], he
                        key="budget.grid")
 
 
-def budget_frame(found: Sequence[Candidate], machine: str | None = None) -> pd.DataFrame:
-    predicted = any(c.latency_high_ms is not None for c in found)
-    rows = []
-    for i, c in enumerate(found, 1):
-        row = {
-            "rank": i, "config": c.label, "open": links.explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
-            "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
-            "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
-            "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
-        }
-        if predicted:
-            row |= {"latency low (ms)": c.latency_low_ms, "latency high (ms)": c.latency_high_ms, "latency note": c.latency_note}
-        if c.latency_source is not None:
-            row["latency from"] = f"measured on {machine}" if c.latency_source == MEASURED and machine else c.latency_source
-        row["source"] = c.source + (f", {c.table}" if c.table else "")
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 # --- the page's link ----------------------------------------------------------------------------------
 
 TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
-FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
+FAMILY_PARAMS = {arch: next((a for a, full in ALIASES.items() if full == arch), arch) for arch in ARCHS}  # "v2"
 
 
 def link_fields(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> dict[str, list[page_links.Field]]:
