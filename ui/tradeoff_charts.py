@@ -13,7 +13,7 @@ from explorer.accuracy import architecture_changes
 from explorer.config import ARCHS
 from explorer.tradeoffs import Candidate, pareto_front
 
-from .charts import KIND_COLORS, KIND_ORDER
+from .charts import KIND_COLORS, KIND_ORDER, log_ticks, set_log_axis, tick_text  # noqa: F401  (re-exported)
 
 FAMILY_NAMES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2", "other": "Reference networks"}
 FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "other": "#7f7f7f"}
@@ -48,29 +48,6 @@ def needs_log(values: Sequence[float]) -> bool:
     """True when the positive values span more than LOG_SPAN×: a linear axis would hide the small ones."""
     positive = [v for v in values if v and v > 0]
     return len(positive) > 1 and max(positive) / min(positive) > LOG_SPAN
-
-
-def tick_text(value: float) -> str:
-    """A 1-2-5 tick as people write it: 500k, 1M, 20M, 1G; 0.5, 2, 50 below a thousand."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:g}{suffix}"
-    return f"{value:g}"
-
-
-def log_ticks(values: Sequence[float]) -> tuple[list[float], list[str]]:
-    """1-2-5 ticks covering ``values`` (positive), with their labels."""
-    positive = [v for v in values if v and v > 0]
-    lo, hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-    ticks = [m * 10.0**e for e in range(lo, hi + 1) for m in (1, 2, 5)]
-    ticks = [t for t in ticks if min(positive) / 2.5 <= t <= max(positive) * 2.5]
-    return ticks, [tick_text(t) for t in ticks]
-
-
-def set_log_axis(fig: go.Figure, axis: str, values: Sequence[float]) -> None:
-    """A log axis with readable 1-2-5 labels (plotly's own log labels are bare digits 2 … 9)."""
-    ticks, text = log_ticks(values)
-    getattr(fig, f"update_{axis}axes")(type="log", tickvals=ticks, ticktext=text, minor=dict(showgrid=False))
 
 
 # --- the scatters ---------------------------------------------------------------------------------
