@@ -173,6 +173,16 @@ def test_bad_link_shows_message_and_falls_back(open_page, query, fragment):
     assert shown_macs(at) == count(paper_config("v2")).macs
 
 
+def test_a_link_opens_any_width_a_config_file_accepts(open_page):
+    config = paper_config("v1", width_multiplier=3.0, resolution=128)  # α up to 4 in a config file
+    from ui import links
+
+    at = open_page("app_pages/v1.py", query=links.encode(config))
+    assert not any("link" in w.value for w in at.warning), [w.value for w in at.warning]  # (phones warn: α 3 is unlike them)
+    assert shown_macs(at) == count(config).macs
+    assert at.slider(key="mobilenet_v1.width").value == 3.0 and at.slider(key="mobilenet_v1.width").max == 4.0
+
+
 def test_config_is_kept_across_pages(open_page):
     at = open_page("app_pages/v1.py")
     at.slider(key="mobilenet_v1.width").set_value(0.5).run()

@@ -20,7 +20,16 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, paper_config, parse_config
-from explorer.config import FAMILY_DEFAULTS, MAX_CHANNELS, MAX_CLASSES, MAX_EXPANSION, MAX_REPEATS, MAX_ROWS, SCHEMA_VERSION
+from explorer.config import (
+    FAMILY_DEFAULTS,
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_EXPANSION,
+    MAX_REPEATS,
+    MAX_ROWS,
+    MAX_WIDTH_MULTIPLIER,
+    SCHEMA_VERSION,
+)
 
 from . import links
 from .state import (
@@ -37,8 +46,10 @@ from .state import (
     write_url,
 )
 
-# The explorer's slider ranges: every width and resolution the README promises.
-WIDTH_RANGE = (0.1, 2.0)
+# The explorer's slider ranges: every width and resolution the README promises. α goes up to the
+# largest a config file may hold (4), so every link a config file can be turned into opens; a
+# resolution beyond 512 px is refused with a message that names the slider's narrower range.
+WIDTH_RANGE = (0.1, MAX_WIDTH_MULTIPLIER)
 WIDTH_STEP = 0.05
 RESOLUTION_RANGE = (32, 512)
 WIDTH_PRESETS = {"mobilenet_v1": [1.0, 0.75, 0.5, 0.25], "mobilenet_v2": [1.4, 1.0, 0.75, 0.5, 0.35]}

@@ -68,7 +68,7 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     # Params on a log axis with the labelled reference networks (VGG 16's 138M no longer crushes the rest).
     page.get_by_role("tab", name="Accuracy vs params").click()
     wait_idle(page)
-    page.get_by_test_id("stSidebar").get_by_text("Reference networks").click()
+    page.get_by_test_id("stMain").get_by_text("Reference networks").click()  # on the page: reachable on a phone
     wait_idle(page)
     chart = page.locator(".js-plotly-plot").first
     for label in ("VGG 16", "GoogleNet", "100M", "Your V2: accuracy not published"):
