@@ -47,7 +47,7 @@ def lead(merged: Sequence[MergedCandidate], machine: str | None = None) -> None:
     grid, select the cell, follow the link) before a tab opened."""
     for rank, m in enumerate(merged[:LEADING], 1):
         c = m.best
-        with st.container(border=True, key=f"budget.answer.{rank}"):
+        with st.container(border=True, key=f"budget_answer_{rank}"):
             name, accuracy, latency, cost, action = st.columns([2.3, 1.2, 1.8, 1.5, 1.5], vertical_alignment="center")
             name.markdown(f"**{rank}. {short_name(c)}**  \n{'published' if c.published else 'custom (sweep)'}"
                           + (f" · {len(m.rows)} sources" if len(m.rows) > 1 else ""),
