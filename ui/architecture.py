@@ -108,6 +108,10 @@ def show(config: MobileNetConfig) -> None:
     Natural size, not stretched to the column: scaled to fit, a V2's 10-point labels came out
     6–7 px high at desktop width. At natural size they are 13 px, and a diagram wider than the
     column scrolls sideways instead of shrinking."""
+    # Streamlit caps the drawing at the column's width (max-width: 100%), which shrinks the text;
+    # this keeps it at its natural size and lets the chart's box scroll sideways instead.
+    st.html("<style>[data-testid='stGraphVizChart']{overflow-x:auto}"
+            "[data-testid='stGraphVizChart'] svg{max-width:none!important}</style>")
     st.graphviz_chart(architecture_dot(config), width="content")
     st.caption(legend(config))
 

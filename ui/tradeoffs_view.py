@@ -369,9 +369,11 @@ def machine_choices() -> list[str]:
 
 
 def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
-    st.caption("Set any of the budgets (empty = no limit). Answers: the published configs plus an analytic sweep "
-               "over α × resolution for both families; sweep points are **custom** configs, not published models.")
-    cols = st.columns(4)  # values come from session state: the defaults or a shared link (ensure_defaults)
+    # One row of budgets with the latency's source beside them, the rarer filters in a second row:
+    # the answer has to show in a desktop window without scrolling.
+    st.caption("Set any budget (empty = no limit). Candidates: the published configs and an α × resolution sweep of "
+               "**custom** configs (not published models).")
+    cols = st.columns([1, 1, 1, 1.1, 2.2])  # values come from session state: the defaults or a shared link (ensure_defaults)
     max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
     max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
     max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
@@ -379,24 +381,26 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
                              help="Measured: good measurements in the local latency store, by machine. Published: a device's "
                                   "published figures (published configs only). Predicted: this project's phone-latency model "
                                   "on a device, for every config of the sweep too.")
-    cols = st.columns([2, 1, 1, 1])
-    families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families")
-    include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
-    include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
-    limit = cols[3].number_input("Show top", 5, 500, step=5, key="budget.limit")
     here = _this_machine()
     if kind == "measured":
         machines = machine_choices()
         if st.session_state.get("budget.machine") not in machines:
             st.session_state["budget.machine"] = here
-        machine = st.selectbox("Machine", machines, key="budget.machine",
-                               format_func=lambda m: f"{m} (this machine)" if m == here else m,
-                               help="Every machine with good measurements in the latency store (a shared store folder, or "
-                                    "results a cluster sweep wrote).")
+        machine = cols[4].selectbox("Machine", machines, key="budget.machine",
+                                    format_func=lambda m: f"{m} (this machine)" if m == here else m,
+                                    help="Every machine with good measurements in the latency store (a shared store folder, or "
+                                         "results a cluster sweep wrote).")
         platform = None
     else:
-        label = st.selectbox("Device and backend", list(platforms), key="budget.platform")
+        label = cols[4].selectbox("Device and backend", list(platforms), key="budget.platform")
         platform, machine = platforms[label], None
+    cols = st.columns([2, 1, 1, 1], vertical_alignment="center")
+    families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families",
+                                   label_visibility="collapsed", placeholder="Families")
+    include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
+    include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
+    limit = cols[3].number_input("Show top", 5, 500, step=5, key="budget.limit", label_visibility="collapsed",
+                                 help="How many rows the table shows")
     if not families:
         st.info("Pick at least one family.")
         return
