@@ -438,7 +438,7 @@ def test_budget_finder_searches_the_sweep_by_predicted_latency(tradeoffs_page):
     label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Pixel 1 — TF-Lite CPU"))
     at.selectbox(key="budget.platform").set_value(label)
     at.checkbox(key="budget.sweep").check()
-    at.number_input(key="budget.limit").set_value(500)
+    at.selectbox(key="budget.limit").set_value(500)
     at.number_input(key="budget.latency").set_value(20.0).run()
     assert not at.exception
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value

@@ -15,7 +15,7 @@ import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, count, paper_config
 from explorer.accuracy import architecture_changes
-from explorer.compare import depth_profile, match_width, model_name, stage_summary
+from explorer.compare import depth_profile, family_name, match_width, model_name, stage_summary
 from explorer.config import ARCHS
 from explorer.schema import ALIASES
 from explorer.units import human
@@ -263,11 +263,11 @@ def settings_widgets(slot: str, name: str) -> tuple[MobileNetConfig, str | None]
         problem = f"{error_text(err)}. Showing the last valid {name}."
     follows = ss.get(_key(slot, "follows"))
     st.caption(_describe(config) + (f"; follows your {ARCH_TITLES[follows]} page." if follows else "."))
-    cols = st.columns([3, 1], vertical_alignment="center")
-    cols[0].page_link(links.PAGE_FILE[arch], label=f"Open on the {ARCH_TITLES[arch]} page",
-                      query_params=links.encode(config), icon=":material/open_in_new:")
-    cols[1].button("Remove", key=_key(slot, "remove"), on_click=remove_model, args=(slot,), disabled=len(slots()) < 2,
-                   icon=":material/close:", help="Take this model off the page")
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")  # wraps when a quarter page is narrow
+    row.page_link(links.PAGE_FILE[arch], label=f"Open on the {family_name(arch)} page", width="content",
+                  query_params=links.encode(config), icon=":material/open_in_new:")
+    row.button("Remove", key=_key(slot, "remove"), on_click=remove_model, args=(slot,), disabled=len(slots()) < 2,
+               icon=":material/close:", help="Take this model off the page", width="content")
     if problem:
         st.error(problem)
     return config, problem

@@ -399,8 +399,9 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
                                    label_visibility="collapsed", placeholder="Families")
     include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
     include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
-    limit = cols[3].number_input("Show top", 5, 500, step=5, key="budget.limit", label_visibility="collapsed",
-                                 help="How many rows the table shows")
+    sizes = sorted({5, 10, 25, 50, 100, 250, 500, int(st.session_state.get("budget.limit", 25))})  # a link may hold any
+    limit = cols[3].selectbox("Show top", sizes, key="budget.limit", label_visibility="collapsed",
+                              format_func=lambda n: f"Table: top {n}")
     if not families:
         st.info("Pick at least one family.")
         return
