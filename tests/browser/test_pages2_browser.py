@@ -121,7 +121,7 @@ def test_compare_link_round_trips(watched, app_url, browser):
     expected = count(paper_config("v1", width_multiplier=0.975)).macs
     page.get_by_test_id("stMetricValue").filter(has_text=human(expected)).first.wait_for()
     link = page.url
-    assert query(link)["v1.width_multiplier"] == "0.975", link
+    assert query(link)["m1.width_multiplier"] == "0.975" and query(link)["models"] == "v1,v2", link
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link)
     wait_idle(other)
@@ -159,7 +159,7 @@ def test_phone_layout(watched, app_url):
     page.goto(f"{app_url}/compare")
     wait_idle(page)
     page.get_by_test_id("stMetric").filter(has_text="Params").nth(1).wait_for()  # both totals drawn
-    headings = [page.get_by_role("heading", name=name, exact=True).bounding_box()["y"] for name in ("MobileNet V1", "MobileNet V2")]
+    headings = [page.get_by_role("heading", name=name, exact=True).bounding_box()["y"] for name in ("V1 (paper)", "V2 (paper)")]
     params = [m.bounding_box()["y"] for m in page.get_by_test_id("stMetric").filter(has_text="Params").all()]
     assert len(params) == 2 and headings[0] < params[0] < headings[1] < params[1], (headings, params)
     full_shot(page, "compare_390", 390)
