@@ -8,6 +8,7 @@ cut off. Screenshots of each page at 1440 and 390 px go to test-artifacts/.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -86,20 +87,13 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     link = page.url
     assert query(link) == {"tab": "budget-finder", "references": "1", "max_macs": "150"}, link
 
-    # The best row opens in its family's explorer page with its full config (a relative link).
+    # The best answer opens in its family's explorer page with its full config, on the first click.
     best = find_configs(max_macs=150e6)[0]
-    box = page.get_by_test_id("stDataFrame").first.locator("canvas").first.bounding_box()
-    first_link = (box["x"] + 50, box["y"] + 35 + 17)  # the pinned "open" column, first data row
-    page.mouse.click(*first_link)  # the first click selects the cell, the second follows the link
-    page.wait_for_timeout(500)
-    with page.context.expect_page() as opened:
-        page.mouse.click(*first_link)
-    explorer = opened.value
-    explorer.wait_for_load_state()
-    wait_idle(explorer)
-    assert urlsplit(explorer.url).path == "/" + {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[best.family]
-    explorer.get_by_test_id("stMetricValue").filter(has_text=human(count(best.config).macs)).first.wait_for()
-    explorer.close()
+    page.locator(".st-key-budget_answer_1").get_by_role("link", name="Open in explorer").click()
+    page.wait_for_url(re.compile(r"/v[12]\?"))
+    wait_idle(page)
+    assert urlsplit(page.url).path == "/" + {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[best.family]
+    page.get_by_test_id("stMetricValue").filter(has_text=human(count(best.config).macs)).first.wait_for()
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link)
     wait_idle(other)
