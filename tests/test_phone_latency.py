@@ -304,6 +304,8 @@ def test_validation_page_shows_chart_and_tables(open_page):
     loo, table = at.dataframe[0].value, at.dataframe[1].value
     assert len(loo) == len(phone_model().fitted) and (loo["LOO median error (%)"] > 0).all()
     assert len(table) == len(phone_model().samples)
+    for frame in (loo, table):  # a missing value is a dash, never "None"
+        assert not frame.astype(str).isin(["None", "nan", "NaN", "<NA>"]).any().any()
 
 
 def test_v2_page_shows_predicted_phone_latency(open_page):
@@ -320,7 +322,7 @@ def test_v2_page_shows_predicted_phone_latency(open_page):
                                                                                    or n.type == "arrow_data_frame")]
     assert order[0].type == "markdown"  # the sentence comes before the tables
     text = frame.astype(str)
-    assert not text.isin(["None", "nan", "<NA>"]).any().any()
+    assert not text.isin(["None", "nan", "NaN", "<NA>"]).any().any()
 
 
 def test_reasons_are_grouped_once_each_most_important_first():

@@ -41,10 +41,15 @@ def _platform_columns(platform) -> dict:
 
 
 def _nullable_threads(frame: pd.DataFrame) -> pd.DataFrame:
-    """Threads are blank where a source names an accelerator: a nullable integer, not "None"."""
+    """Threads as text, a dash where the source gives none (an accelerator, or the count is in the
+    backend's name): the grid showed a missing number as "None"."""
     if "threads" in frame:
-        frame["threads"] = frame["threads"].astype("Int64")
+        frame["threads"] = [("—" if t is None or pd.isna(t) else str(int(t))) for t in frame["threads"]]
     return frame
+
+
+THREADS_COLUMN = st.column_config.TextColumn("threads", help="—: not in its own column (an accelerator, or the backend's "
+                                             "name says it: “4 threads”, “single large core”).")
 
 
 prediction_frame = phone_words.prediction_frame
@@ -142,9 +147,11 @@ def validation_frame(rows: Sequence[ValidationRow]) -> pd.DataFrame:
     return pd.DataFrame([{
         **_platform_columns(v.sample.platform), "model": v.sample.row.model,
         "α": v.sample.config.width_multiplier, "resolution": v.sample.config.resolution,
-        "published (ms)": v.sample.latency_ms, "predicted (ms)": v.predicted_ms, "error (%)": v.error_pct,
-        "90% interval (ms)": None if v.predicted_ms is None else f"{v.low_ms:.3g}–{v.high_ms:.3g}",
-        "inside": None if v.inside is None else ("yes" if v.inside else "no"),
+        # Text with a dash where a row cannot be predicted without itself: the grid showed "None".
+        "published (ms)": v.sample.latency_ms, "predicted (ms)": "—" if v.predicted_ms is None else f"{v.predicted_ms:.3g} ms",
+        "error (%)": "—" if v.error_pct is None else f"{v.error_pct:+.1f}%",
+        "90% interval (ms)": "—" if v.predicted_ms is None else f"{v.low_ms:.3g}–{v.high_ms:.3g}",
+        "inside": "—" if v.inside is None else ("yes" if v.inside else "no"),
         "how": METHOD_TITLES[v.method], "predicted with": v.model, "source": v.sample.row.source,
     } for v in rows]).pipe(_nullable_threads)
 
@@ -211,7 +218,7 @@ def validation_section() -> None:
     st.caption("Each config is left out in turn (with its twin rows from other sources), the model is chosen and fitted "
                "again on the rest, and the config is predicted: the error of the whole procedure.")
     st.dataframe(loo_frame(), hide_index=True, width="stretch", column_config={
-        "threads": st.column_config.NumberColumn("threads", format="%d"),
+        "threads": THREADS_COLUMN,
         "LOO median error (%)": st.column_config.NumberColumn("LOO median", format="%.1f%%"),
         "LOO worst error (%)": st.column_config.NumberColumn("LOO worst", format="%.1f%%"),
         "90% interval (±%)": st.column_config.NumberColumn("90% interval", format="±%.0f%%"),
@@ -231,11 +238,12 @@ def validation_section() -> None:
     st.plotly_chart(validation_chart(rows), width="stretch", key="phones.validation_chart")
     frame = validation_frame(rows)
     st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config={
-        "threads": st.column_config.NumberColumn("threads", format="%d"),
+        "threads": THREADS_COLUMN,
         "α": st.column_config.NumberColumn("α", format="%g"),
         "published (ms)": st.column_config.NumberColumn("published", format="%.3g ms"),
-        "predicted (ms)": st.column_config.NumberColumn("predicted", format="%.3g ms"),
-        "error (%)": st.column_config.NumberColumn("error", format="%+.1f%%"),
+        "predicted (ms)": st.column_config.TextColumn("predicted", help="—: the only config of its family on its platform, "
+                                                      "so nothing is left to predict it from"),
+        "error (%)": st.column_config.TextColumn("error"),
     }, key="phones.validation_table")
     st.download_button("Download the validation table (CSV)", frame.to_csv(index=False), file_name="phone_latency_validation.csv",
                        mime="text/csv", key="phones.download")
