@@ -262,3 +262,16 @@ def test_architecture_tab_draws_every_model(compare_page):
     at = compare_page(tab="Architecture", v1=v1)
     dots = [chart.proto.spec for chart in at.get("graphviz_chart")]
     assert dots == [architecture_dot(v1), architecture_dot(paper_config("v2"))]
+
+
+def test_config_files_add_models_and_a_bad_one_is_named(compare_page):
+    from explorer.export import config_json
+
+    at = compare_page()
+    quarter = paper_config("v1", width_multiplier=0.25, resolution=128)
+    at.file_uploader(key="compare.files").set_value([("quarter.json", config_json(quarter).encode(), "application/json"),
+                                                     ("bad.json", b"{not json", "application/json")]).run()
+    assert not at.exception
+    assert macs_metrics(at)[2] == count(quarter).macs
+    assert [h.value for h in at.subheader][2] == "V1, α 0.25, 128 px"
+    assert any("bad.json was not added" in e.value for e in at.error)
