@@ -134,9 +134,10 @@ def test_compare_opens_three_models_from_one_link(open_at):
     shot(page, "compare_three_models_1440")
     page.get_by_role("tab", name="Architecture").click()
     wait_idle(page)
+    expect(page.locator("[data-testid=stGraphVizChart] svg text")).not_to_have_count(0)  # drawn (WebAssembly Graphviz)
     sizes = page.locator("[data-testid=stGraphVizChart] svg text").evaluate_all(
         "els => els.map(e => parseFloat(getComputedStyle(e).fontSize) * e.getScreenCTM().a)")
-    assert sizes and min(sizes) >= 11, min(sizes)  # the diagram's text, as drawn on screen
+    assert sizes and min(sizes) >= 11, sorted(sizes)[:5]  # the diagram's text, as drawn on screen
     shot(page, "compare_three_models_architecture_1440")
     page.get_by_role("tab", name="Cost by kind").click()
     page.set_viewport_size(PHONE)
