@@ -344,7 +344,7 @@ def measured_latencies(machine: str | None = None) -> dict[MobileNetConfig, floa
 
 # --- budget finder ----------------------------------------------------------------------------------
 
-LATENCY_KINDS = {"measured": "measured (latency store)", "published": "published on a device", "predicted": "predicted on a device"}
+LATENCY_KINDS = {"measured": "measured", "published": "published", "predicted": "predicted"}  # short: the select box is narrow
 
 
 def platform_label(device: str, backend: str, threads: int | None) -> str:
@@ -377,7 +377,7 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
     max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
     max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
     max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
-    kind = cols[3].selectbox("Latency", list(LATENCY_KINDS), format_func=LATENCY_KINDS.get, key="budget.latency_kind",
+    kind = cols[3].selectbox("Latency from", list(LATENCY_KINDS), format_func=LATENCY_KINDS.get, key="budget.latency_kind",
                              help="Measured: good measurements in the local latency store, by machine. Published: a device's "
                                   "published figures (published configs only). Predicted: this project's phone-latency model "
                                   "on a device, for every config of the sweep too.")
