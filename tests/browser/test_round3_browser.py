@@ -127,6 +127,7 @@ def test_v2_screenshots(open_at):
 
 def test_compare_opens_three_models_from_one_link(open_at):
     page = open_at("/compare?" + three_model_link(), DESKTOP)
+    expect(page).to_have_title("Compare models · MobileNet Explorer")  # each page titles its browser tab
     for name in ("V1 (paper)", "V2 (paper)", "V2, t = 4, α 0.75"):
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     for config in THREE:
