@@ -24,8 +24,12 @@ PAGES = [
     st.Page("app_pages/v1.py", title="MobileNet V1", url_path="v1", icon=":material/tune:"),
     st.Page("app_pages/v2.py", title="MobileNet V2", url_path="v2", icon=":material/tune:"),
     st.Page("app_pages/tradeoffs.py", title="Trade-offs", url_path="tradeoffs", icon=":material/scatter_plot:"),
-    st.Page("app_pages/compare.py", title="Compare V1 vs V2", url_path="compare", icon=":material/compare_arrows:"),
+    st.Page("app_pages/compare.py", title="Compare models", url_path="compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/separable.py", title="Why depthwise separable is cheap", url_path="separable", icon=":material/school:"),
     st.Page("app_pages/phones.py", title="Predicted phone latency", url_path="phones", icon=":material/smartphone:"),
 ]
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+# Each browser tab says which page it shows ("MobileNet V2 · MobileNet Explorer"); one title for
+# every page made several open tabs impossible to tell apart.
+st.set_page_config(page_title="MobileNet Explorer" if page.title == "Home" else f"{page.title} · MobileNet Explorer")
+page.run()

@@ -1,43 +1,48 @@
-"""Compare V1 and V2 side by side: totals, cost per stage and per kind, depth, budget matching."""
+"""Compare up to four models of any family side by side: totals, cost per stage and per kind,
+depth, the architecture, budget matching. Each model is named by what differs from its paper."""
 
 import streamlit as st
 
-from explorer.config import ARCHS
 from ui import architecture
 from ui import compare_view as view
 from ui import tradeoff_charts as charts
-from ui.state import ARCH_TITLES
 
-st.title("Compare MobileNet V1 and V2")
-st.caption("Your configs from the V1 and V2 pages (or a shared link), at the width and resolution you choose here. "
-           "Counts are exact; latency is measured on this machine when you ask.")
+st.title("Compare models")
+st.caption("Up to four models of any family: your configs from the explorer pages, the papers' models, a shared link or "
+           "a config file, each at the width and resolution you choose here. Counts are exact; latency is measured on "
+           "this machine when you ask.")
 
 link_problem = view.open_link()
 if link_problem:
     st.warning(link_problem)
 view.load_panel()
 
-# Each family's heading, settings and totals share one column, so on a phone (columns stack) the
+# Each model's heading, settings and totals share one column, so on a phone (columns stack) the
 # numbers stay under their heading.
-configs, slots = {}, {}
-for col, arch in zip(st.columns(2, gap="large"), ARCHS):
+slots = view.slots()
+configs, heads, boxes = {}, {}, {}
+for col, slot in zip(st.columns(len(slots), gap="medium"), slots):
     with col:
-        st.subheader(ARCH_TITLES[arch])
-        configs[arch], _ = view.settings_widgets(arch)
-        slots[arch] = st.container()
-for arch in ARCHS:
-    with slots[arch]:
-        view.totals(configs[arch], next(configs[other] for other in ARCHS if other != arch))
+        heads[slot] = st.empty()  # named after the widgets ran: the name says the width and resolution
+        configs[slot], _ = view.settings_widgets(slot, "model")
+        boxes[slot] = st.container()
+named = view.names(configs)
+for slot in slots:
+    heads[slot].subheader(named[slot], anchor=False)
+first = slots[0]
+for slot in slots:
+    with boxes[slot]:
+        view.totals(configs[slot], configs[first] if slot != first else None, named[first])
 
-view.measure_button(configs)
-reports = {arch: r for arch, r in ((a, view.stored_latency(c)) for a, c in configs.items()) if r is not None}
+view.measure_button(configs, named)
+reports = {slot: r for slot, r in ((s, view.stored_latency(c)) for s, c in configs.items()) if r is not None}
 good = view.good_reports(reports)  # the per-stage charts use good measurements only
-stages, kinds = view.group_frames(configs, good)
+stages, kinds = view.group_frames(configs, good, named)
 measured = len(good) == len(configs)
 if reports:
-    st.caption(view.latency_caption(reports))
-    view.latency_warnings(reports)
-st.caption(view.latency_status(configs, reports, good))
+    st.caption(view.latency_caption(reports, named))
+    view.latency_warnings(reports, named)
+st.caption(view.latency_status(configs, reports, good, named))
 
 measures = ["MACs", "params"] + (["latency (ms)"] if measured else [])
 # Lazy tabs: only the open tab's charts are computed and sent.
@@ -54,15 +59,15 @@ with tabs["Cost by stage"]:
             st.plotly_chart(charts.stage_bars(stages, value), width="stretch", key=f"compare.stage.{value}")
 with tabs["Through depth"]:
     if tabs["Through depth"].open:
-        depth = view.depth_frame(configs)
+        depth = view.depth_frame(configs, named)
         left, right = st.columns(2)
         left.plotly_chart(charts.depth_lines(depth, "feature-map size (px)", "Feature-map size through depth"), width="stretch", key="compare.size")
         right.plotly_chart(charts.depth_lines(depth, "channels", "Channels through depth", log_y=True), width="stretch", key="compare.channels")
 with tabs["Architecture"]:
     if tabs["Architecture"].open:
-        architecture.side_by_side([configs[arch] for arch in ARCHS], [ARCH_TITLES[arch] for arch in ARCHS])
+        architecture.side_by_side(list(configs.values()), [named[s] for s in configs])
 with tabs["Budget matching"]:
     if tabs["Budget matching"].open:
-        view.budget_matching(configs)
+        view.budget_matching(configs, named)
 
 view.write_link(configs)

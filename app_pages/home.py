@@ -32,8 +32,8 @@ PAGES = (
     ("app_pages/tradeoffs.py", "Trade-offs", ":material/scatter_plot:",
      "Published ImageNet accuracy against MACs, parameters and device latency, with your configs placed among them, "
      "and a budget finder."),
-    ("app_pages/compare.py", "Compare V1 vs V2", ":material/compare_arrows:",
-     "Both families side by side: cost per layer kind and per stage, shapes through depth, matched budgets."),
+    ("app_pages/compare.py", "Compare models", ":material/compare_arrows:",
+     "Up to four models of any family side by side: cost per layer kind and per stage, shapes through depth, matched budgets."),
     ("app_pages/separable.py", "Why depthwise separable is cheap", ":material/school:",
      "The V1 paper's arithmetic on a layer of your model, measured on this machine."),
     ("app_pages/phones.py", "Predicted phone latency", ":material/smartphone:",

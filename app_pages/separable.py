@@ -30,8 +30,9 @@ if link_note:
     st.info(link_note)
 
 label = None
-with st.sidebar:
-    st.header("The convolution")
+# On the page, not in the sidebar: on a phone the collapsed sidebar hid the layer picker with no hint.
+with st.container(border=True):
+    st.subheader("The convolution", anchor=False)
     source = st.radio("Shape", view.SOURCES, format_func=view.SOURCE_LABELS.get, key="separable.source", on_change=_seed_custom)
     if source == "layer":
         arch = st.radio("Model", list(ARCH_TITLES), format_func=ARCH_TITLES.get, horizontal=True, key="separable.arch")
@@ -61,7 +62,7 @@ with st.sidebar:
             shape, problem = None, view.problem_text(err)
 
 if problem:
-    st.error(f"{problem}. Fix it in the sidebar; the whole-model sections below do not depend on it.")
+    st.error(f"{problem}. Fix it above; the whole-model sections below do not depend on it.")
 else:
     st.session_state["separable.shown_shape"] = shape
     view.write_link(source, st.session_state.get("separable.arch", ARCHS[0]), label, shape)

@@ -13,8 +13,8 @@ chart_sources = tradeoffs_view.chart_choices(platforms)  # the published platfor
 link_problem = tradeoffs_view.open_link(list(platforms), list(chart_sources))
 if link_problem:
     st.warning(link_problem)
-with st.sidebar:
-    st.header("Show")
+# On the page, not in the sidebar: on a phone the collapsed sidebar hid these toggles with no hint.
+with st.container(border=True, horizontal=True, vertical_alignment="center", gap="large"):
     precision = st.radio("Models", ["Float", "Quantized", "Both"], horizontal=True, key="tradeoffs.precision",
                          help="Quantized: the 8-bit TF-slim checkpoints (hollow markers).")
     show_references = st.toggle("Reference networks (VGG 16, GoogleNet, …)", key="tradeoffs.references",

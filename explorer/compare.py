@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .config import Block, ConfigError, MobileNetConfig, check_positive, paper_config
+from .config import FAMILY_DEFAULTS, PAPER_BLOCKS, Block, ConfigError, MobileNetConfig, check_positive, paper_config
 from .counting import count
 
 
@@ -137,3 +137,57 @@ def match_width(
     fine = (round(coarse + 0.001 * i, 3) for i in range(-10, 11))
     width, macs = closest(w for w in fine if lo <= w <= hi)
     return WidthMatch(width, macs, int(target_macs), base.replace(width_multiplier=width))
+
+
+# --- naming a model by what differs from its paper ------------------------------------------------
+
+
+def family_name(arch: str) -> str:
+    """The family as the page names it: "mobilenet_v2" → "V2", "mobilenet_v3_large" → "V3 Large"."""
+    first, *rest = arch.removeprefix("mobilenet_").split("_")
+    return " ".join([first.upper(), *(part.capitalize() for part in rest)])
+
+
+def _block_changes(config: MobileNetConfig) -> list[str]:
+    """The block table against the paper's: "t = 4" when only the expanding rows' t changed
+    together, else the changed cells by table row (1-based, as the table shows them), else
+    "custom block table" when more than two rows differ or rows were added or removed."""
+    paper = PAPER_BLOCKS.get(config.arch)
+    if paper is None or config.blocks == paper:
+        return []
+    if len(config.blocks) != len(paper):
+        return [f"custom block table ({len(config.blocks)} rows)"]
+    changed = [(i, {k: v for k, v in b.to_dict().items() if p.to_dict().get(k) != v})
+               for i, (b, p) in enumerate(zip(config.blocks, paper)) if b != p]
+    only_t = all(set(cells) == {"t"} for _, cells in changed)
+    new_ts = {cells["t"] for _, cells in changed} if only_t else set()
+    expanding = [i for i, p in enumerate(paper) if p.t not in (None, 1)]
+    if only_t and len(new_ts) == 1 and [i for i, _ in changed] == expanding:
+        return [f"t = {new_ts.pop()}"]
+    if len(changed) > 2:
+        return [f"custom block table ({len(changed)} rows changed)"]
+    return [f"row {i + 1} " + ", ".join(f"{k} = {v}" for k, v in cells.items()) for i, cells in changed]
+
+
+def model_name(config: MobileNetConfig) -> str:
+    """A config named by what differs from its paper model: "V2, t = 4, α 0.75", "V1, 160 px",
+    "V2 (paper)". Width and resolution come last, the architecture's changes first."""
+    defaults = FAMILY_DEFAULTS.get(config.arch, {})
+    parts = _block_changes(config)
+    if not config.depthwise_separable:
+        parts.append("full convolutions")
+    if "linear_bottleneck" in defaults and not config.linear_bottleneck:
+        parts.append("non-linear bottleneck")
+    if "residual" in defaults and not config.residual:
+        parts.append("no residuals")
+    if "activation" in defaults and config.activation != defaults["activation"]:
+        parts.append({"relu": "ReLU", "relu6": "ReLU6"}.get(config.activation, config.activation))
+    if "dropout" in defaults and config.dropout != defaults["dropout"]:
+        parts.append(f"dropout {config.dropout:g}")
+    if config.num_classes != 1000:
+        parts.append(f"{config.num_classes} classes")
+    if config.width_multiplier != 1.0:
+        parts.append(f"α {config.width_multiplier:g}")
+    if config.resolution != 224:
+        parts.append(f"{config.resolution} px")
+    return family_name(config.arch) + (", " + ", ".join(parts) if parts else " (paper)")

@@ -311,3 +311,52 @@ def find_configs(
     ]
     fits.sort(key=_rank_key)
     return tuple(fits[:limit] if limit is not None else fits)
+
+
+# --- one row per architecture ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergedCandidate:
+    """One architecture in the budget finder's answer, with every source that published it.
+
+    Several sources publish the same network (the paper, TF-slim, torchvision: four V2 1.0/224
+    rows); the answer lists it once, ranked by its best row, and names each source with its
+    figure. ``rows`` is in rank order, so ``best`` is the row the ranking chose.
+    """
+
+    rows: tuple[Candidate, ...]
+
+    @property
+    def best(self) -> Candidate:
+        return self.rows[0]
+
+    @property
+    def source_texts(self) -> tuple[str, ...]:
+        """Each row by its name and source, with its published top-1:
+        "MobileNetV2 (1.4) (MobileNetV2 paper arXiv:1801.04381, Table 4): 74.7%"."""
+        out: list[str] = []
+        for c in self.rows:
+            where = f"{c.label} ({c.source}" + (f", {c.table})" if c.table else ")")
+            text = where + (f": {c.top1:g}%" if c.top1 is not None and c.accuracy_kind == "published" else "")
+            if text not in out:
+                out.append(text)
+        return tuple(out)
+
+
+def architecture_key(c: Candidate) -> tuple:
+    """What makes two rows the same network for the budget finder: the architecture (a 1001-class
+    TF-slim checkpoint is the 1000-class paper model plus a background class, 0.0004% of V2's
+    MACs), the precision, and where the latency comes from."""
+    config = c.config
+    if config.num_classes in IMAGENET_CLASSES:
+        config = config.replace(num_classes=1000)
+    return (config, c.quantized, c.latency_source)
+
+
+def merge_same_architecture(found: Iterable[Candidate]) -> tuple[MergedCandidate, ...]:
+    """``found`` (ranked) with the rows of one architecture merged, in the rank of the first."""
+    groups: dict[tuple, list[Candidate]] = {}
+    for c in found:
+        groups.setdefault(architecture_key(c), []).append(c)
+    return tuple(MergedCandidate(tuple(rows)) for rows in groups.values())

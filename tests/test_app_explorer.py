@@ -173,6 +173,16 @@ def test_bad_link_shows_message_and_falls_back(open_page, query, fragment):
     assert shown_macs(at) == count(paper_config("v2")).macs
 
 
+def test_a_link_opens_any_width_a_config_file_accepts(open_page):
+    config = paper_config("v1", width_multiplier=3.0, resolution=128)  # α up to 4 in a config file
+    from ui import links
+
+    at = open_page("app_pages/v1.py", query=links.encode(config))
+    assert not any("link" in w.value for w in at.warning), [w.value for w in at.warning]  # (phones warn: α 3 is unlike them)
+    assert shown_macs(at) == count(config).macs
+    assert at.slider(key="mobilenet_v1.width").value == 3.0 and at.slider(key="mobilenet_v1.width").max == 4.0
+
+
 def test_config_is_kept_across_pages(open_page):
     at = open_page("app_pages/v1.py")
     at.slider(key="mobilenet_v1.width").set_value(0.5).run()
@@ -284,10 +294,20 @@ def test_expansion_control_follows_the_table(open_page):
     inject_edit(at, "mobilenet_v2", edited_rows={i: {"t": "4"} for i in range(1, 7)})
     assert at.number_input(key="mobilenet_v2.expansion").value == 4  # typed in the table, shown by the control
     inject_edit(at, "mobilenet_v2", edited_rows={**{i: {"t": "4"} for i in range(1, 7)}, 1: {"t": "3"}})
-    assert at.number_input(key="mobilenet_v2.expansion").value == 4  # mixed: the control keeps its value
-    assert any("The rows use t = 3, 4" in c.value for c in at.caption)
+    field = at.number_input(key="mobilenet_v2.expansion")
+    assert field.value is None and field.placeholder == "mixed: 1, 3, 4"  # no single t: the field says so
+    assert any("The rows use t = 1, 3, 4" in c.value and "rows 2–7" in c.value for c in at.caption)
     at.number_input(key="mobilenet_v2.expansion").set_value(5).run()
     assert table_ts(at) == [1, 5, 5, 5, 5, 5, 5]
+    assert any("t = 5 set on rows 2–7" in s.value for s in at.success)  # the change is announced
+
+
+def test_one_custom_t_shows_as_mixed_and_names_the_rows_a_change_sets(open_page):
+    at = open_page("app_pages/v2.py")
+    assert any("Sets rows 2–7; rows at t = 1 stay at 1" in c.value for c in at.caption)
+    inject_edit(at, "mobilenet_v2", edited_rows={2: {"t": "4"}})  # row 3 of the table
+    assert at.number_input(key="mobilenet_v2.expansion").placeholder == "mixed: 1, 4, 6"
+    assert at.number_input(key="mobilenet_v2.expansion").value is None
 
 
 def test_preset_pills_follow_the_slider(open_page):

@@ -51,7 +51,7 @@ HOSTILE = {
     "binary": (bytes(range(256)) * 4, "file"),
     "huge": (b"{" + b" " * (MAX_FILE_BYTES + 10) + b"}", "bytes"),
     "wrong schema": (json.dumps({"schema_version": 99, "arch": "mobilenet_v2"}).encode(), "schema_version"),
-    "bad field": (_bad_stride(), "blocks[3].s"),
+    "bad field": (_bad_stride(), "Block table, row 4, stride s"),  # counted as the table shows rows
     "nesting": (_nested(100_000), "file"),
     "a list": (b"[1, 2, 3]", ""),
 }
@@ -90,6 +90,9 @@ def test_valid_upload_changes_the_model_exactly(open_page, arch):
     assert at.slider(key=f"{arch}.width").value == 0.75
     assert at.slider(key=f"{arch}.resolution").value == 160
     assert any("Imported mine.json" in s.value for s in at.success)
+    order = [(node.type, getattr(node, "value", None)) for node in at.main]
+    first_import = next(i for i, (kind, value) in enumerate(order) if kind == "success" and "Imported mine.json" in str(value))
+    assert first_import < next(i for i, (kind, _) in enumerate(order) if kind == "metric")  # above the numbers it changed
     # Applied once: a later edit on the page is not overwritten by the same upload, and the
     # "Imported" message, which is about the imported model, goes away with it.
     at.slider(key=f"{arch}.width").set_value(0.5).run()

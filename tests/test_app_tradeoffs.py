@@ -132,7 +132,10 @@ def test_budget_rows_open_in_their_explorer_page(tradeoffs_page):
 
     at = tradeoffs_page(tab="Budget finder")
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
-    found = find_configs()[: len(frame)]
+    from explorer.tradeoffs import merge_same_architecture
+
+    found = [m.best for m in merge_same_architecture(find_configs())][: len(frame)]  # one row per architecture
+    assert len(frame) == len(found)
     for link, c in zip(frame["open"], found):
         path, query = urlsplit(link).path, dict(parse_qsl(urlsplit(link).query))
         assert path == {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[c.family]
@@ -235,6 +238,20 @@ def test_budget_finder_returns_fitting_rows(tradeoffs_page):
     best = find_configs(max_macs=150e6, max_params=3e6)[0]
     assert frame.iloc[0]["config"] == best.label
     assert any("configs fit (answered in" in t for t in texts(at))
+    # The answer leads: the best config as a card with its accuracy and a link that opens it.
+    assert any(t.startswith(f"top-1 **{best.top1:.1f}%") for t in texts(at))
+    opens = [link.proto for link in at.get("page_link") if link.proto.label == "Open in explorer"]
+    assert len(opens) == min(3, len(frame)), opens
+
+
+def test_budget_answer_names_every_source_of_a_merged_architecture(tradeoffs_page):
+    at = tradeoffs_page(tab="Budget finder")
+    at.number_input(key="budget.latency").set_value(40.0).run()
+    at.selectbox(key="budget.latency_kind").set_value("published").run()
+    frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
+    assert list(frame.columns[:4]) == ["rank", "config", "top-1 (%)", "latency (ms)"]  # visible without scrolling right
+    configs = list(zip(frame["α"], frame["resolution"], frame["family"], frame["quantized"]))
+    assert len(configs) == len(set(configs))  # one row per architecture on this device
 
 
 @pytest.fixture
@@ -421,7 +438,7 @@ def test_budget_finder_searches_the_sweep_by_predicted_latency(tradeoffs_page):
     label = next(o for o in at.selectbox(key="budget.platform").options if o.startswith("Pixel 1 — TF-Lite CPU"))
     at.selectbox(key="budget.platform").set_value(label)
     at.checkbox(key="budget.sweep").check()
-    at.number_input(key="budget.limit").set_value(500)
+    at.selectbox(key="budget.limit").set_value(500)
     at.number_input(key="budget.latency").set_value(20.0).run()
     assert not at.exception
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
@@ -430,7 +447,7 @@ def test_budget_finder_searches_the_sweep_by_predicted_latency(tradeoffs_page):
     assert (frame["latency high (ms)"] <= 20).all()  # conservative: the interval's upper end
     assert (frame["latency (ms)"] < frame["latency high (ms)"]).all()
     assert frame["latency from"].str.endswith("(predicted)").all()
-    assert any("predicted" in i.value and "high_ms" in i.value for i in at.info)
+    assert any("predicted" in t and "high_ms" in t for t in texts(at))  # the note, in one caption under the answer
 
 
 def _grid_app():

@@ -299,17 +299,43 @@ def test_validation_page_shows_chart_and_tables(open_page):
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {t.get("name") for t in spec["data"]}
     assert "Pixel 1 · TF-Lite CPU, single large core · float" in names and "exact" in names
-    points = sum(len(t["x"]) for t in spec["data"] if t.get("mode") == "markers")
+    points = sum(len(t["x"]) for t in spec["data"] if t.get("mode") == "markers" and t.get("showlegend") is False)  # not the legend keys
     assert points == sum(1 for v in phone_model().validation() if v.predicted_ms is not None)
     loo, table = at.dataframe[0].value, at.dataframe[1].value
     assert len(loo) == len(phone_model().fitted) and (loo["LOO median error (%)"] > 0).all()
     assert len(table) == len(phone_model().samples)
+    for frame in (loo, table):  # a missing value is a dash, never "None"
+        assert not frame.astype(str).isin(["None", "nan", "NaN", "<NA>"]).any().any()
 
 
 def test_v2_page_shows_predicted_phone_latency(open_page):
     at = open_page("app_pages/v2.py")
     assert any(s.value == "Predicted phone latency" for s in at.subheader)
     frame = next(d.value for d in at.dataframe if "predicted (ms)" in d.value.columns)
-    pixel1 = frame[(frame["device"] == "Pixel 1") & (frame["precision"] == "float")].iloc[0]
+    pixel1 = frame[(frame["phone"] == "Pixel 1") & (frame["precision"] == "float")].iloc[0]
     assert pixel1["published (ms)"] == "73.8, 75"  # TF-slim and the V2 paper, next to the prediction
     assert abs(pixel1["predicted (ms)"] / 74.4 - 1) < 0.1
+    # For a newcomer: one plain sentence above the table, and no "None" anywhere in it.
+    sentence = next(m.value for m in at.markdown if "would take about" in m.value)
+    assert sentence.startswith("Pixel 1 (TF-Lite CPU, float) would take about **") and "in 9 of 10 cases like this one" in sentence
+    order = [n for n in at.main if n.type in ("markdown", "arrow_data_frame") and ("would take about" in str(getattr(n, "value", ""))
+                                                                                   or n.type == "arrow_data_frame")]
+    assert order[0].type == "markdown"  # the sentence comes before the tables
+    text = frame.astype(str)
+    assert not text.isin(["None", "nan", "NaN", "<NA>"]).any().any()
+
+
+def test_reasons_are_grouped_once_each_most_important_first():
+    from explorer.config import with_expansion
+    from ui.phone_words import reason_groups
+
+    tuned = paper_config("v2", width_multiplier=0.35, resolution=96).replace(blocks=with_expansion(paper_config("v2").blocks, 4))
+    predictions = phone_model().predict(tuned)
+    groups = reason_groups(predictions)
+    ranks = [g.rank for g in groups]
+    assert ranks == sorted(ranks) and ranks[0] == 0  # "differs from every measured model" first
+    assert len({g.text for g in groups}) == len(groups) <= 6  # said once each: not one paragraph per platform
+    covered = {label for g in groups for label in g.platforms}
+    assert covered == {p.platform.label for p in predictions if p.reason}  # every caveat is in some group
+    paper = reason_groups(phone_model().predict(paper_config("v1")))
+    assert len(paper) <= 3  # the paper's V1: borrowed shapes and platforms without V1 rows, not 29 paragraphs

@@ -443,3 +443,19 @@ def test_rows_of_the_second_file_take_the_same_models_published_accuracy():
     assert v1.top1 == next(c.top1 for c in find_configs(families=["mobilenet_v1"])
                            if c.label == "MobileNet_v1_1.0_224" and not c.quantized)
     assert "same model" in v1.accuracy_method and v1.latency_source.startswith("Pixel 2")
+
+
+def test_rows_of_one_architecture_merge_with_every_source_named():
+    from explorer.tradeoffs import merge_same_architecture
+
+    found = find_configs(families=["mobilenet_v2"], include_quantized=False, include_sweep=False)
+    merged = merge_same_architecture(found)
+    assert sum(len(m.rows) for m in merged) == len(found)  # nothing dropped
+    keys = [(m.best.config.replace(num_classes=1000), m.best.quantized) for m in merged]
+    assert len(keys) == len(set(keys))  # each architecture once
+    v2 = next(m for m in merged if (m.best.width_multiplier, m.best.resolution) == (1.0, 224))
+    assert len(v2.rows) >= 4 and len(v2.source_texts) == len(v2.rows)  # paper, TF-slim, two torchvision weights
+    assert all(c.label in text and c.source in text for c, text in zip(v2.rows, v2.source_texts))
+    big = next(m for m in merged if (m.best.width_multiplier, m.best.resolution) == (1.4, 224))
+    assert {c.label for c in big.rows} >= {"mobilenet_v2_1.4_224", "MobileNetV2 (1.4)"}
+    assert [m.best for m in merged] == sorted((m.best for m in merged), key=lambda c: found.index(c))  # rank kept

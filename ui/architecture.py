@@ -103,8 +103,16 @@ def architecture_dot(config: MobileNetConfig) -> str:
 
 
 def show(config: MobileNetConfig) -> None:
-    """The diagram of ``config``, with a line that says how to read it."""
-    st.graphviz_chart(architecture_dot(config), width="stretch")
+    """The diagram of ``config`` at its natural size, with a line that says how to read it.
+
+    Natural size, not stretched to the column: scaled to fit, a V2's 10-point labels came out
+    6–7 px high at desktop width. At natural size they are 13 px, and a diagram wider than the
+    column scrolls sideways instead of shrinking."""
+    # Streamlit caps the drawing at the column's width (max-width: 100%), which shrinks the text;
+    # this keeps it at its natural size and lets the chart's box scroll sideways instead.
+    st.html("<style>[data-testid='stGraphVizChart']{overflow-x:auto}"
+            "[data-testid='stGraphVizChart'] svg{max-width:none!important}</style>")
+    st.graphviz_chart(architecture_dot(config), width="content")
     st.caption(legend(config))
 
 
@@ -125,9 +133,12 @@ def legend(config: MobileNetConfig) -> str:
 
 
 def side_by_side(configs: Sequence[MobileNetConfig], titles: Sequence[str] | None = None) -> None:
-    """Diagrams of several configs in columns (Compare calls this with its V1 and V2)."""
-    for col, config, title in zip(st.columns(len(configs)), configs, titles or [None] * len(configs)):
-        with col:
-            if title:
-                st.markdown(f"**{title}**")
-            show(config)
+    """Diagrams of several configs (Compare's models), two a row: at natural size a diagram needs
+    about half a desktop page; on a phone the columns stack."""
+    titles = list(titles or [None] * len(configs))
+    for start in range(0, len(configs), 2):
+        for col, config, title in zip(st.columns(2), configs[start:start + 2], titles[start:start + 2]):
+            with col:
+                if title:
+                    st.markdown(f"**{title}**")
+                show(config)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -12,6 +15,36 @@ KIND_COLORS = {
     "expand": "#2ca02c", "project": "#9467bd", "pool": "#bcbd22", "head": "#d62728",
 }
 KIND_ORDER = list(KIND_COLORS)
+
+
+# --- log axes: labelled at 1, 2 and 5 of each decade only -----------------------------------------
+# Plotly's own log labels are bare digits for every minor tick ("1, 9, 8, 7 … 0.1, 9, 8, 7" when
+# they crowd); these say each tick's magnitude and leave the rest unlabelled.
+
+
+def tick_text(value: float) -> str:
+    """A 1-2-5 tick as people write it: 500k, 1M, 20M, 1G; 0.5, 2, 50 below a thousand."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
+
+
+def log_ticks(values: Sequence[float]) -> tuple[list[float], list[str]]:
+    """1-2-5 ticks covering ``values`` (positive), with their labels."""
+    positive = [v for v in values if v and v > 0]
+    lo, hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    ticks = [m * 10.0**e for e in range(lo, hi + 1) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if min(positive) / 2.5 <= t <= max(positive) * 2.5]
+    return ticks, [tick_text(t) for t in ticks]
+
+
+def set_log_axis(fig: go.Figure, axis: str, values: Sequence[float]) -> None:
+    """A log axis with readable 1-2-5 labels (plotly's own log labels are bare digits 2 … 9)."""
+    ticks, text = log_ticks(values)
+    getattr(fig, f"update_{axis}axes")(type="log", tickvals=ticks, ticktext=text, minor=dict(showgrid=False))
+
+
 
 
 def per_layer_bars(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
@@ -26,7 +59,10 @@ def per_layer_bars(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
                         hovertemplate="%{x}<br>" + column + " %{y:,.0f}<extra>" + kind + "</extra>")
     fig.update_xaxes(categoryorder="array", categoryarray=list(layers["layer"]), tickangle=-60, tickfont_size=9)
     fig.update_yaxes(tickformat="~s")
-    fig.update_layout(height=560, margin=dict(t=40, b=10, l=10, r=10), legend_title_text="kind", bargap=0.15)
+    # Legends in a row (above here: the layer names take the space below), never beside the plot,
+    # where on a phone they took half the width.
+    fig.update_layout(height=560, margin=dict(t=40, b=10, l=10, r=10), legend_title_text="kind", bargap=0.15,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, xanchor="left"))
     return fig
 
 
@@ -37,8 +73,9 @@ def share_by_kind(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
     long = share.reset_index().melt(id_vars="kind", var_name="measure", value_name="percent")
     fig = px.bar(long, y="measure", x="percent", color="kind", orientation="h", color_discrete_map=KIND_COLORS,
                  category_orders={"kind": KIND_ORDER}, text=long["percent"].map(lambda p: f"{p:.1f}%" if p >= 4 else ""))
-    fig.update_layout(height=220, margin=dict(t=10, b=10, l=10, r=10), xaxis_title="% of total", yaxis_title=None,
-                      barmode="stack", legend_title_text="kind")
+    fig.update_layout(height=260, margin=dict(t=10, b=10, l=10, r=10), xaxis_title="% of total", yaxis_title=None,
+                      barmode="stack", legend_title_text="kind",
+                      legend=dict(orientation="h", yanchor="top", y=-0.4, x=0, xanchor="left"))
     fig.update_traces(hovertemplate="%{fullData.name}: %{x:.2f}%<extra></extra>")
     return fig
 
@@ -48,5 +85,8 @@ def latency_vs_macs(layers: pd.DataFrame, count: str = "MACs") -> go.Figure:
     fig = px.scatter(layers, x=count, y="latency (ms)", color="kind", color_discrete_map=KIND_COLORS,
                      hover_name="layer", category_orders={"kind": KIND_ORDER}, log_x=True, log_y=True,
                      hover_data={"GMAC/s": ":.1f", "MACs/byte": ":.1f"})
-    fig.update_layout(height=420, margin=dict(t=10, b=10, l=10, r=10), legend_title_text="kind")
+    set_log_axis(fig, "x", list(layers[count]))
+    set_log_axis(fig, "y", list(layers["latency (ms)"]))
+    fig.update_layout(height=460, margin=dict(t=10, b=10, l=10, r=10), legend_title_text="kind",
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"))
     return fig

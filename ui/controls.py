@@ -20,7 +20,16 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, paper_config, parse_config
-from explorer.config import FAMILY_DEFAULTS, MAX_CHANNELS, MAX_CLASSES, MAX_EXPANSION, MAX_REPEATS, MAX_ROWS, SCHEMA_VERSION
+from explorer.config import (
+    FAMILY_DEFAULTS,
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_EXPANSION,
+    MAX_REPEATS,
+    MAX_ROWS,
+    MAX_WIDTH_MULTIPLIER,
+    SCHEMA_VERSION,
+)
 
 from . import links
 from .state import (
@@ -37,8 +46,10 @@ from .state import (
     write_url,
 )
 
-# The explorer's slider ranges: every width and resolution the README promises.
-WIDTH_RANGE = (0.1, 2.0)
+# The explorer's slider ranges: every width and resolution the README promises. α goes up to the
+# largest a config file may hold (4), so every link a config file can be turned into opens; a
+# resolution beyond 512 px is refused with a message that names the slider's narrower range.
+WIDTH_RANGE = (0.1, MAX_WIDTH_MULTIPLIER)
 WIDTH_STEP = 0.05
 RESOLUTION_RANGE = (32, 512)
 WIDTH_PRESETS = {"mobilenet_v1": [1.0, 0.75, 0.5, 0.25], "mobilenet_v2": [1.4, 1.0, 0.75, 0.5, 0.35]}
@@ -249,38 +260,73 @@ def reset_table_button(arch: str) -> None:
     st.button("Reset to paper", key=key(arch, "reset"), on_click=reset, help="Restore the paper's table (V1 Table 1 / V2 Table 2).")
 
 
-def expansion_control(arch: str) -> None:
-    """V2's global expansion factor t, kept equal to the table's.
+def _row_list(rows: list[int]) -> str:
+    """1-based row numbers as the table shows them: [1, 2, 3, 5] → "rows 2–4 and 6"."""
+    runs, out = [], [i + 1 for i in rows]
+    for n in out:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in runs]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ("row " if len(out) == 1 else "rows ") + text
 
-    The control shows the t that the table's expanding rows share (it follows hand edits of the
-    t column). Changing it sets t on every row whose t is not 1 (the paper's first row keeps
-    t = 1). Which rows those are is remembered, so t = 1 followed by t = 6 gives back the same
-    rows at 6 rather than leaving every row at 1.
+
+def expansion_control(arch: str) -> None:
+    """V2's global expansion factor t, kept equal to the table's, and never silent.
+
+    The field shows the t that the table's expanding rows share (it follows hand edits of the
+    t column). When the rows' t differ, it shows no number but "mixed: 1, 4, 6", so it never
+    claims a t the table does not have. Changing it sets t on every row whose t is not 1 (the
+    paper's first row keeps t = 1): a caption under the field names those rows before the
+    change, and a notice names them after it. Which rows those are is remembered, so t = 1
+    followed by t = 6 gives back the same rows at 6 rather than leaving every row at 1.
     """
     ss, control = st.session_state, key(arch, "expansion")
 
-    def apply() -> None:
-        t = ss[control]
-        rows = pending_rows(arch, parsed=False)  # folds pending edits in: nothing typed is lost
+    def followers_of(rows: list[dict]) -> list[int]:
         followers = [i for i, row in enumerate(rows) if parse_cell(row.get("t")) != 1]
         if not followers:  # every row is at t = 1: the rows that followed the control before
             followers = [i for i in ss.get(key(arch, "expansion_rows"), ()) if i < len(rows)] or list(range(1, len(rows)))
+        return followers
+
+    def apply() -> None:
+        t = ss[control]
+        if t is None:  # the field was emptied: nothing to set
+            return
+        rows = pending_rows(arch, parsed=False)  # folds pending edits in: nothing typed is lost
+        followers = followers_of(rows)
         ss[key(arch, "expansion_rows")] = followers
         ss[key(arch, "table")] = [dict(row, t=t) if i in followers else row for i, row in enumerate(rows)]
         ss[key(arch, "table_version")] += 1
+        ss[key(arch, "expansion_note")] = f"Expansion factor t = {t} set on {_row_list(followers)} of the block table."
 
-    ts = {row["t"] for row in pending_rows(arch) if isinstance(row["t"], int) and not isinstance(row["t"], bool)}
+    rows = pending_rows(arch)
+    ts = {row["t"] for row in rows if isinstance(row["t"], int) and not isinstance(row["t"], bool)}
     expanding = sorted(ts - {1})
-    shown = expanding[0] if len(expanding) == 1 else (1 if ts == {1} else None)
-    if shown is not None and 1 <= shown <= MAX_EXPANSION:
-        ss[control] = shown
+    mixed = len(expanding) > 1
+    if len(expanding) == 1 and 1 <= expanding[0] <= MAX_EXPANSION:
+        ss[control] = expanding[0]
+    elif ts == {1}:
+        ss[control] = 1
+    elif mixed:
+        ss[control] = None  # no single t: the placeholder says which ones
     elif control not in ss:
         ss[control] = 6
     st.number_input("Expansion factor t", 1, MAX_EXPANSION, step=1, key=control, on_change=apply,
-                    help="Sets t on every row of the table whose t is not 1. The V2 paper uses 6; its first row keeps "
-                         "t = 1. Editing t in the table updates this value.")
-    if len(expanding) > 1:
-        st.caption(f"The rows use t = {', '.join(map(str, expanding))}; a new value here sets all of them.")
+                    placeholder=f"mixed: {', '.join(map(str, sorted(ts)))}" if mixed else None,
+                    help="Sets t on every row of the table whose t is not 1 (the V2 paper uses 6; its first row keeps "
+                         "t = 1). Editing t in the table updates this field; when the rows differ it shows “mixed”.")
+    note = ss.pop(key(arch, "expansion_note"), None)
+    if note:
+        st.success(note, icon=":material/check:")
+    changed = followers_of(pending_rows(arch, parsed=False))
+    if mixed:
+        st.caption(f"The rows use t = {', '.join(map(str, sorted(ts)))}. A value here sets all of "
+                   f"{_row_list(changed)} (every row whose t is not 1) to it.")
+    elif changed and len(changed) < len(rows):
+        st.caption(f"Sets {_row_list(changed)}; rows at t = 1 stay at 1.")
 
 
 def build_config(arch: str, fields: dict[str, Any], rows: list[dict]) -> tuple[MobileNetConfig, str | None]:

@@ -33,6 +33,7 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
             st.warning(link_problem)
         if problem:
             st.error(f"{problem}. Showing the last valid model; your edits are kept.")
+        _import_message(arch, config)
         unit = profile_view.count_unit_control(arch)
     if not problem:
         controls.write_link(config)
@@ -46,7 +47,17 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
         profile_view.render(config, latency, unit)
     phone_view.predicted_panel(config, latency)  # predicted on each published phone, below this machine's
 
-    with st.expander("Export / import config", icon=":material/import_export:"):
+    # A key keeps the expander's identity, so it stays open across the rerun an import causes.
+    with st.expander("Export / import config", icon=":material/import_export:", key=f"{arch}.export_expander"):
         export_panel.export_import_panel(config)
 
     runtimes_view.runtimes_panel(config)  # deployment runtimes: same model on ONNX Runtime and ExecuTorch
+
+
+def _import_message(arch: str, config) -> None:
+    """An import's outcome also goes above the metrics, where the changed numbers are: the
+    uploader sits low on the page, and a success there alone looked like nothing happened."""
+    message = st.session_state.get(controls.key(arch, "import_message"))
+    if message and message[2] == config:
+        kind, text, _ = message
+        (st.error if kind == "error" else st.success)(text, icon=":material/upload_file:")

@@ -17,7 +17,7 @@ from explorer.export import export, export_filename, import_config, torchvision_
 
 from .controls import apply_config, key
 from .links import number_text
-from .state import remembered_config
+from .state import error_text, remembered_config
 
 DOWNLOADS = (("json", "JSON config", "application/json"),
              ("python", "PyTorch model (.py)", "text/x-python"),
@@ -40,7 +40,7 @@ def _import(arch: str) -> None:
             other = "V1" if config.arch == "mobilenet_v1" else "V2"
             raise ConfigError("arch", f"this file is a MobileNet {other} config; open it on the {other} page")
     except ConfigError as err:
-        _say(arch, "error", f"{name} was not imported: {err}. The current model is unchanged.")
+        _say(arch, "error", f"{name} was not imported: {error_text(err)}. The current model is unchanged.")
         return
     problem = apply_config(config)
     if problem:

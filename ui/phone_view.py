@@ -17,6 +17,9 @@ import streamlit as st
 from explorer import MobileNetConfig
 from explorer.phones import CANDIDATES, FAMILY_TITLES, MIN_CONFIGS, Prediction, ValidationRow, phone_model
 
+from . import phone_words
+from .charts import set_log_axis
+
 VALIDATION_PAGE = "app_pages/phones.py"
 METHOD_TITLES = {
     "fitted": "fitted to this platform",
@@ -37,78 +40,91 @@ def _platform_columns(platform) -> dict:
     }
 
 
-def prediction_frame(predictions: Sequence[Prediction]) -> pd.DataFrame:
-    """One row per platform: predicted ms with its interval and error, as the panel shows it."""
-    rows = []
-    for p in predictions:
-        rows.append({
-            **_platform_columns(p.platform),
-            "predicted (ms)": p.ms,
-            "90% interval (ms)": None if p.ms is None else f"{p.low_ms:.3g}–{p.high_ms:.3g}",
-            "LOO median error (%)": p.loo_median_error_pct,
-            "LOO worst error (%)": p.loo_max_error_pct,
-            "LOO rows": p.loo_n or None,
-            "published (ms)": ", ".join(f"{v:g}" for v in p.published_ms),
-            "how": ("⚠ " if p.extrapolating else "") + METHOD_TITLES[p.method],
-        })
-    return _nullable_threads(pd.DataFrame(rows))
-
-
 def _nullable_threads(frame: pd.DataFrame) -> pd.DataFrame:
-    """Threads are blank where a source names an accelerator: a nullable integer, not "None"."""
+    """Threads as text, a dash where the source gives none (an accelerator, or the count is in the
+    backend's name): the grid showed a missing number as "None"."""
     if "threads" in frame:
-        frame["threads"] = frame["threads"].astype("Int64")
+        frame["threads"] = [("—" if t is None or pd.isna(t) else str(int(t))) for t in frame["threads"]]
     return frame
 
 
+THREADS_COLUMN = st.column_config.TextColumn("threads", help="—: not in its own column (an accelerator, or the backend's "
+                                             "name says it: “4 threads”, “single large core”).")
+
+
+prediction_frame = phone_words.prediction_frame
 PREDICTION_COLUMNS = {
-    "threads": st.column_config.NumberColumn("threads", format="%d", width="small"),
+    "phone": st.column_config.TextColumn("phone", width="medium", pinned=True),
+    "runtime": st.column_config.TextColumn("runtime", width="medium", help="The runtime and threads the source measured with."),
     "predicted (ms)": st.column_config.NumberColumn("predicted", format="%.3g ms", help="Predicted single-image latency."),
-    "90% interval (ms)": st.column_config.TextColumn("90% interval", help="Jackknife interval from the leave-one-out errors; "
-                                                     "widened where the config extrapolates."),
-    "LOO median error (%)": st.column_config.NumberColumn("LOO median", format="%.1f%%",
-                                                          help="Leave-one-out: each published config predicted by the model "
-                                                               "chosen and fitted without it. None: not measurable here (the platform "
-                                                               "has one or two published rows; see the reasons below)."),
-    "LOO worst error (%)": st.column_config.NumberColumn("LOO worst", format="%.1f%%"),
-    "LOO rows": st.column_config.NumberColumn("n", format="%d", help="Published rows behind the leave-one-out figures."),
-    "published (ms)": st.column_config.TextColumn("published", help="Published for this very config on this platform."),
-    "how": st.column_config.TextColumn("how", help="⚠: extrapolating; the reasons are listed below the table."),
+    "9 in 10 between": st.column_config.TextColumn("9 in 10 between", help="A 90% interval: in 9 of 10 cases like this one the "
+                                                   "latency falls in this range (from the leave-one-out errors; wider where your "
+                                                   "model is unlike the measured ones)."),
+    "typical error": st.column_config.TextColumn("typical error", help="Each config published for this phone was predicted "
+                                                 "without its own measurement: the median miss. A dash: too few configs were "
+                                                 "published for this phone to check (see below the table)."),
+    "worst error": st.column_config.TextColumn("worst error", help="The largest of those misses. A dash: not checkable here."),
+    "checked on": st.column_config.TextColumn("checked on", help="How many published configs the errors come from."),
+    "published (ms)": st.column_config.TextColumn("published", help="Published for this very config on this phone. A dash: none."),
+    "how": st.column_config.TextColumn("how", width="medium", help="own model: fitted to this phone's published configs; "
+                                       "borrowed shape: a similar phone's model scaled to this one's few rows; ⚠: see below the table."),
 }
 
 
 def predicted_panel(config: MobileNetConfig, measured=None) -> None:
     """Predicted latency of ``config`` on each published phone platform, next to this machine's
-    measurement (``measured``: a LatencyReport or None). The V1/V2 pages call this once."""
+    measurement (``measured``: a LatencyReport or None). The V1/V2 pages call this once.
+
+    It opens with one sentence in plain words about a phone most readers know, then the table,
+    then the caveats grouped by kind (most important first), then the published rows behind
+    the predictions, one click away."""
     st.subheader("Predicted phone latency")
     predictions = phone_model().predict(config)
     shown = [p for p in predictions if p.ms is not None]
-    declined = len(predictions) - len(shown)
-    here = (f" On this machine it measured **{measured.median_ms:.2f} ms** ({measured.threads} thread(s), batch {measured.batch}, "
+    said = phone_words.headline(predictions)
+    if said:
+        st.markdown(said[0])
+        st.caption(said[1])
+    here = (f" On this machine it measured {measured.median_ms:.2f} ms ({measured.threads} thread(s), batch {measured.batch}, "
             f"{measured.device}), a different runtime and processor.") if measured is not None else ""
-    st.caption(
-        "Single-image latency predicted for this config from published phone measurements (TF-Lite, ncnn, NNAPI, GPU "
-        "delegates): a small model per platform, with a 90% interval and its leave-one-out error. "
-        f"Rows marked ⚠ extrapolate (why: below).{here}"
-    )
+    st.caption(f"Every phone with published MobileNet measurements, predicted from them.{here}")
     fitted = [p for p in shown if p.method == "fitted"]
-    if fitted and all(p.extrapolating for p in fitted):
-        st.warning("This config is outside what the phone measurements cover on every platform with a model of its own: "
-                   + fitted[0].reason, icon=":material/warning:")
+    if fitted and all(phone_words.departs_or_outside(p) for p in fitted):
+        st.warning("Your model is unlike every model measured on phones: take these as rough guides (why: below the table).",
+                   icon=":material/warning:")
     st.dataframe(prediction_frame(shown), column_config=PREDICTION_COLUMNS, hide_index=True, width="stretch",
                  key=f"{config.arch}.phone_predictions")
-    notes = {}
-    for p in shown:
-        if p.reason:
-            notes.setdefault(p.reason, []).append(p.platform.label)
-    with st.expander(f"Why ⚠ ({len(notes)} reason{'s' if len(notes) != 1 else ''}) and platforms without a prediction ({declined})"):
-        for reason, labels in notes.items():
-            st.markdown(f"- **{'; '.join(labels)}**: {reason}")
-        for p in predictions:
-            if p.ms is None:
-                st.markdown(f"- **{p.platform.label}**: {p.reason}")
+    groups = phone_words.reason_groups(predictions)
+    if groups:
+        st.markdown(f"**Why some predictions are less sure** ({len(groups)} reason{'s' if len(groups) != 1 else ''}, "
+                    "the most important first)\n\n"
+                    + "\n".join(f"{i}. {g.text} ({len(g.platforms)} platform{'s' if len(g.platforms) != 1 else ''})"
+                                for i, g in enumerate(groups, 1)))
+        with st.expander("Which platforms each reason applies to"):
+            for i, g in enumerate(groups, 1):
+                st.caption(f"{i}. " + "; ".join(g.platforms))
+    with st.expander("The published measurements behind these predictions", icon=":material/table:"):
+        anchors_table(config, shown)
     st.page_link(VALIDATION_PAGE, label="How good is this predictor? Every published row predicted without it",
                  icon=":material/fact_check:")
+
+
+def anchors_table(config: MobileNetConfig, shown: Sequence[Prediction]) -> None:
+    """A platform's published rows: what its prediction is fitted or scaled to."""
+    labels = [p.platform.label for p in shown]
+    if not labels:
+        st.caption("No platform has a prediction for this model.")
+        return
+    label = st.selectbox("Phone", labels, key=f"{config.arch}.anchor_platform")
+    p = shown[labels.index(label)]
+    samples = [s for s in phone_model().samples if s.platform == p.platform]
+    st.caption(f"{p.basis[:1].upper()}{p.basis[1:]}." if p.basis else "")
+    st.dataframe(pd.DataFrame([{
+        "model": s.row.model, "family": "MobileNet " + FAMILY_TITLES[s.family], "α": s.config.width_multiplier,
+        "resolution": s.config.resolution, "published (ms)": s.latency_ms, "source": s.row.source,
+    } for s in samples]), hide_index=True, width="stretch", key=f"{config.arch}.anchor_rows",
+        column_config={"α": st.column_config.NumberColumn("α", format="%g"),
+                       "published (ms)": st.column_config.NumberColumn("published", format="%.3g ms")})
 
 
 # --- validation page ------------------------------------------------------------------------------
@@ -131,9 +147,11 @@ def validation_frame(rows: Sequence[ValidationRow]) -> pd.DataFrame:
     return pd.DataFrame([{
         **_platform_columns(v.sample.platform), "model": v.sample.row.model,
         "α": v.sample.config.width_multiplier, "resolution": v.sample.config.resolution,
-        "published (ms)": v.sample.latency_ms, "predicted (ms)": v.predicted_ms, "error (%)": v.error_pct,
-        "90% interval (ms)": None if v.predicted_ms is None else f"{v.low_ms:.3g}–{v.high_ms:.3g}",
-        "inside": None if v.inside is None else ("yes" if v.inside else "no"),
+        # Text with a dash where a row cannot be predicted without itself: the grid showed "None".
+        "published (ms)": v.sample.latency_ms, "predicted (ms)": "—" if v.predicted_ms is None else f"{v.predicted_ms:.3g} ms",
+        "error (%)": "—" if v.error_pct is None else f"{v.error_pct:+.1f}%",
+        "90% interval (ms)": "—" if v.predicted_ms is None else f"{v.low_ms:.3g}–{v.high_ms:.3g}",
+        "inside": "—" if v.inside is None else ("yes" if v.inside else "no"),
         "how": METHOD_TITLES[v.method], "predicted with": v.model, "source": v.sample.row.source,
     } for v in rows]).pipe(_nullable_threads)
 
@@ -157,6 +175,7 @@ def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
         name = label if method == "fitted" else f"{label}: {METHOD_TITLES[method]}"
         fig.add_trace(go.Scatter(
             x=[v.sample.latency_ms for v in vs], y=[v.predicted_ms for v in vs], mode="markers", name=name,
+            showlegend=False,  # one entry per platform (30) took the plot on a phone: hover names the platform
             marker=dict(symbol=METHOD_SYMBOLS[method], size=8 if method == "fitted" else 11, color=colors[label],
                         line=dict(width=0.5 if method == "fitted" else 1.5, color="white" if method == "fitted" else "black")),
             error_y=dict(type="data", symmetric=False, array=[v.high_ms - v.predicted_ms for v in vs], color=colors[label],
@@ -165,10 +184,18 @@ def validation_chart(rows: Sequence[ValidationRow]) -> go.Figure:
             hovertemplate=("<b>%{customdata[0]}</b><br>%{customdata[1]}<br>published %{x:.3g} ms, predicted %{y:.3g} ms "
                            "(%{customdata[2]})<br>%{customdata[3]}<extra></extra>"),
         ))
-    fig.update_xaxes(type="log", title="published latency (ms)", range=[math.log10(lo), math.log10(hi)])
-    fig.update_yaxes(type="log", title="predicted without that row (ms)", range=[math.log10(lo), math.log10(hi)])
-    fig.update_layout(height=620, margin=dict(l=10, r=10, t=40, b=10), legend=dict(font=dict(size=10)),
-                      title="Leave-one-out: every published row predicted by a model that never saw it")
+    # The legend says what the lines and marker shapes mean, in a row under the plot.
+    for method in ("fitted", "anchored", "other family"):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=METHOD_TITLES[method],
+                                 marker=dict(symbol=METHOD_SYMBOLS[method], size=9, color="#888",
+                                             line=dict(width=1.5 if method != "fitted" else 0.5, color="black"))))
+    set_log_axis(fig, "x", [lo, hi])
+    set_log_axis(fig, "y", [lo, hi])
+    fig.update_xaxes(title="published latency (ms)", range=[math.log10(lo), math.log10(hi)])
+    fig.update_yaxes(title="predicted without that row (ms)", range=[math.log10(lo), math.log10(hi)])
+    fig.update_yaxes(title_font_size=12)  # with no side margins: a phone keeps ≥ 280 px of plot
+    fig.update_layout(height=560, margin=dict(l=0, r=0, t=10, b=10), hoverlabel=dict(align="left"),
+                      legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, xanchor="left", font=dict(size=12)))
     return fig
 
 
@@ -191,7 +218,7 @@ def validation_section() -> None:
     st.caption("Each config is left out in turn (with its twin rows from other sources), the model is chosen and fitted "
                "again on the rest, and the config is predicted: the error of the whole procedure.")
     st.dataframe(loo_frame(), hide_index=True, width="stretch", column_config={
-        "threads": st.column_config.NumberColumn("threads", format="%d"),
+        "threads": THREADS_COLUMN,
         "LOO median error (%)": st.column_config.NumberColumn("LOO median", format="%.1f%%"),
         "LOO worst error (%)": st.column_config.NumberColumn("LOO worst", format="%.1f%%"),
         "90% interval (±%)": st.column_config.NumberColumn("90% interval", format="±%.0f%%"),
@@ -206,14 +233,17 @@ def validation_section() -> None:
         "are the only config of their family on their platform: without them nothing is left to predict them from, so "
         "their platforms' predictions rest on them and their error is not measurable there (the checks above stand in)."
     )
+    st.markdown("**Leave-one-out: every published row predicted by a model that never saw it.** One colour per "
+                "platform (hover a point for its name); a point on the diagonal is an exact prediction.")
     st.plotly_chart(validation_chart(rows), width="stretch", key="phones.validation_chart")
     frame = validation_frame(rows)
     st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config={
-        "threads": st.column_config.NumberColumn("threads", format="%d"),
+        "threads": THREADS_COLUMN,
         "α": st.column_config.NumberColumn("α", format="%g"),
         "published (ms)": st.column_config.NumberColumn("published", format="%.3g ms"),
-        "predicted (ms)": st.column_config.NumberColumn("predicted", format="%.3g ms"),
-        "error (%)": st.column_config.NumberColumn("error", format="%+.1f%%"),
+        "predicted (ms)": st.column_config.TextColumn("predicted", help="—: the only config of its family on its platform, "
+                                                      "so nothing is left to predict it from"),
+        "error (%)": st.column_config.TextColumn("error"),
     }, key="phones.validation_table")
     st.download_button("Download the validation table (CSV)", frame.to_csv(index=False), file_name="phone_latency_validation.csv",
                        mime="text/csv", key="phones.download")

@@ -295,9 +295,12 @@ def _downloads(config: MobileNetConfig) -> None:
 def _onnx_checker(config: MobileNetConfig) -> None:
     from explorer.runtimes import ArtifactError, RuntimeUnavailable, validate_onnx
 
-    uploaded = st.file_uploader("Check an ONNX file", type=["onnx"], key=_key(config, "onnx_upload"), max_upload_size=500,
-                                help="Validated with the ONNX checker and loaded in ONNX Runtime; a file exported here also "
-                                     "carries a checksum, so an edited copy is recognised.")
+    limit_mb = st.get_option("server.maxUploadSize")  # the server's limit (.streamlit/config.toml): one number, stated here
+    uploaded = st.file_uploader(f"Check an ONNX file (up to {limit_mb} MB)", type=["onnx"], key=_key(config, "onnx_upload"),
+                                max_upload_size=limit_mb,
+                                help=f"Up to {limit_mb} MB, enough for any model the explorer exports (at most 100 M parameters, "
+                                     "4 bytes each). Validated with the ONNX checker and loaded in ONNX Runtime; a file exported "
+                                     "here also carries a checksum, so an edited copy is recognised.")
     if uploaded is None:
         return
     try:

@@ -147,17 +147,18 @@ def incomplete_row(rows: list[dict]) -> str | None:
     return None
 
 
-_ROW_FIELD = re.compile(r"blocks\[(\d+)\](?:\.(\w+))?")
+# "blocks[2].s", or a link's prefixed "v2.blocks[2].s": row 3 as the table counts it.
+_ROW_FIELD = re.compile(r"(?:(\w+)\.)?blocks\[(\d+)\](?:\.(\w+))?")
 
 
 def error_text(err: ConfigError) -> str:
     """A sentence for the page: block-table fields become 'Block table, row 3, stride s: …'."""
     match = _ROW_FIELD.fullmatch(err.field)
     if match:
-        row, column = int(match.group(1)) + 1, match.group(2)
-        where = f"Block table, row {row}" + (f", {COLUMN_NAMES.get(column, column)}" if column else "")
+        prefix, row, column = match.group(1), int(match.group(2)) + 1, match.group(3)
+        where = (f"{prefix}: " if prefix else "") + f"Block table, row {row}" + (f", {COLUMN_NAMES.get(column, column)}" if column else "")
         reason = "is empty" if err.reason.endswith("got null") else err.reason
         return f"{where}: {reason}"
-    if err.field == "blocks":
+    if err.field.endswith("blocks"):
         return f"Block table: {err.reason}"
     return f"{err.field}: {err.reason}"

@@ -13,7 +13,7 @@ from explorer.accuracy import architecture_changes
 from explorer.config import ARCHS
 from explorer.tradeoffs import Candidate, pareto_front
 
-from .charts import KIND_COLORS, KIND_ORDER
+from .charts import KIND_COLORS, KIND_ORDER, log_ticks, set_log_axis, tick_text  # noqa: F401  (re-exported)
 
 FAMILY_NAMES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2", "other": "Reference networks"}
 FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "other": "#7f7f7f"}
@@ -48,29 +48,6 @@ def needs_log(values: Sequence[float]) -> bool:
     """True when the positive values span more than LOG_SPAN×: a linear axis would hide the small ones."""
     positive = [v for v in values if v and v > 0]
     return len(positive) > 1 and max(positive) / min(positive) > LOG_SPAN
-
-
-def tick_text(value: float) -> str:
-    """A 1-2-5 tick as people write it: 500k, 1M, 20M, 1G; 0.5, 2, 50 below a thousand."""
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:g}{suffix}"
-    return f"{value:g}"
-
-
-def log_ticks(values: Sequence[float]) -> tuple[list[float], list[str]]:
-    """1-2-5 ticks covering ``values`` (positive), with their labels."""
-    positive = [v for v in values if v and v > 0]
-    lo, hi = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-    ticks = [m * 10.0**e for e in range(lo, hi + 1) for m in (1, 2, 5)]
-    ticks = [t for t in ticks if min(positive) / 2.5 <= t <= max(positive) * 2.5]
-    return ticks, [tick_text(t) for t in ticks]
-
-
-def set_log_axis(fig: go.Figure, axis: str, values: Sequence[float]) -> None:
-    """A log axis with readable 1-2-5 labels (plotly's own log labels are bare digits 2 … 9)."""
-    ticks, text = log_ticks(values)
-    getattr(fig, f"update_{axis}axes")(type="log", tickvals=ticks, ticktext=text, minor=dict(showgrid=False))
 
 
 # --- the scatters ---------------------------------------------------------------------------------
@@ -214,18 +191,31 @@ def _place_labels(fig: go.Figure, xs: Sequence[float], log: bool) -> None:
 # --- Compare page ---------------------------------------------------------------------------------
 
 
+# Up to four models, each with its own colour (the first two are V1's and V2's colours elsewhere).
+MODEL_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+
+
+def _models(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """The frame's models in the order shown, each with its colour."""
+    return [(m, MODEL_COLORS[i % len(MODEL_COLORS)]) for i, m in enumerate(dict.fromkeys(frame["model"]))]
+
+
+# A legend under the plot, in rows: beside it, it took half a phone's width (the /phones scatter
+# was 64 px wide at 390 px); above it, long model names pushed the plot down unevenly.
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.28, x=0, xanchor="left", font_size=12)
+
+
 def grouped_bars(frame: pd.DataFrame, group: str, value: str, title: str, order: Sequence[str] | None = None) -> go.Figure:
-    """One bar per group and family, side by side (V1 and V2 in their family colours)."""
+    """One bar per group and model, side by side, each model in its colour."""
     fig = go.Figure()
-    for family in ARCHS:
-        part = frame[frame["family"] == family]
-        fig.add_bar(x=part[group], y=part[value], name=FAMILY_NAMES[family], marker_color=FAMILY_COLORS[family],
-                    hovertemplate="%{x}<br>" + value + " %{y:,.4~s}<extra>" + FAMILY_NAMES[family] + "</extra>")
+    for model, color in _models(frame):
+        part = frame[frame["model"] == model]
+        fig.add_bar(x=part[group], y=part[value], name=model, marker_color=color,
+                    hovertemplate="%{x}<br>" + value + " %{y:,.4~s}<extra>" + model + "</extra>")
     fig.update_xaxes(categoryorder="array", categoryarray=list(order) if order else None, tickangle=-30)
     fig.update_yaxes(title=value, tickformat="~s")
-    # Legend above the bars, in a row: at the side it takes a third of a phone's width.
-    fig.update_layout(barmode="group", height=360, margin=dict(t=60, b=10, l=10, r=10), title=dict(text=title, font_size=14),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left"))
+    fig.update_layout(barmode="group", height=420, margin=dict(t=40, b=10, l=10, r=10), title=dict(text=title, font_size=14),
+                      legend=LEGEND_BELOW)
     return fig
 
 
@@ -234,33 +224,40 @@ def kind_order(kinds: Sequence[str]) -> list[str]:
 
 
 def depth_lines(frame: pd.DataFrame, value: str, title: str, log_y: bool = False) -> go.Figure:
-    """Feature-map size or channel count after every layer, V1 and V2 on one axis of depth."""
+    """Feature-map size or channel count after every layer, every model on one axis of depth."""
     fig = go.Figure()
-    for family in ARCHS:
-        part = frame[frame["family"] == family]
-        fig.add_scatter(x=part["index"], y=part[value], mode="lines+markers", name=FAMILY_NAMES[family],
-                        line=dict(color=FAMILY_COLORS[family], shape="hv"), marker=dict(size=4),
+    for model, color in _models(frame):
+        part = frame[frame["model"] == model]
+        fig.add_scatter(x=part["index"], y=part[value], mode="lines+markers", name=model,
+                        line=dict(color=color, shape="hv"), marker=dict(size=4),
                         customdata=part[["name", "kind"]], hovertemplate="%{customdata[0]} (%{customdata[1]})<br>" + value + " %{y}<extra></extra>")
     fig.update_xaxes(title="layer (forward order)")
     fig.update_yaxes(title=value)
     if log_y:
         set_log_axis(fig, "y", list(frame[value]))
-    fig.update_layout(height=320, margin=dict(t=30, b=10, l=10, r=10), title=dict(text=title, font_size=14))
+    fig.update_layout(height=400, margin=dict(t=30, b=10, l=10, r=10), title=dict(text=title, font_size=14),
+                      legend=dict(LEGEND_BELOW, y=-0.22))
     return fig
 
 
 def stage_bars(frame: pd.DataFrame, value: str) -> go.Figure:
-    """One panel per family (stages differ between V1 and V2), on a shared y axis."""
+    """One panel per model (stages differ between models), two panels a row, on a shared y axis."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[f"{FAMILY_NAMES[f]}: {value} by stage" for f in ARCHS])
-    for i, family in enumerate(ARCHS, 1):
-        part = frame[frame["family"] == family]
-        fig.add_bar(x=part["stage"], y=part[value], name=FAMILY_NAMES[family], marker_color=FAMILY_COLORS[family],
+    models = _models(frame)
+    cols = min(2, len(models))
+    rows = math.ceil(len(models) / cols)
+    fig = make_subplots(rows=rows, cols=cols, shared_yaxes=True, horizontal_spacing=0.04, vertical_spacing=0.22,
+                        subplot_titles=[f"{model}: {value} by stage" for model, _ in models])
+    for i, (model, color) in enumerate(models):
+        part = frame[frame["model"] == model]
+        fig.add_bar(x=part["stage"], y=part[value], name=model, marker_color=color,
                     customdata=part[["detail"]], hovertemplate="%{customdata[0]}<br>" + value + " %{y:,.4~s}<extra></extra>",
-                    showlegend=False, row=1, col=i)
-    fig.update_xaxes(tickangle=-40, tickfont_size=10)
-    fig.update_yaxes(tickformat="~s", title_text=value, row=1, col=1)
-    fig.update_layout(height=340, margin=dict(t=30, b=10, l=10, r=10))
+                    showlegend=False, row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(tickangle=-40, tickfont_size=11)
+    fig.update_yaxes(tickformat="~s")
+    for row in range(1, rows + 1):
+        fig.update_yaxes(title_text=value, row=row, col=1)
+    fig.update_annotations(font_size=13)
+    fig.update_layout(height=340 * rows, margin=dict(t=30, b=10, l=10, r=10))
     return fig

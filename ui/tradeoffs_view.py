@@ -18,6 +18,7 @@ from explorer.accuracy import accuracy_for
 from explorer.config import ARCHS
 from explorer.fidelity import published_vs_computed
 from explorer.reference import latency_platforms, load_published_results
+from explorer.schema import ALIASES
 from explorer.tradeoffs import (
     MEASURED,
     PREDICTED_NOTE,
@@ -26,11 +27,12 @@ from explorer.tradeoffs import (
     device_candidates,
     find_configs,
     measured_ms,
+    merge_same_architecture,
     predicted_candidates,
     published_candidates,
 )
 
-from . import grid_job, links, page_links, tradeoff_charts
+from . import budget_answer, grid_job, page_links, tradeoff_charts
 from .state import ARCH_TITLES, latency_store, remembered_config
 from .tradeoff_charts import FAMILY_NAMES
 
@@ -342,7 +344,7 @@ def measured_latencies(machine: str | None = None) -> dict[MobileNetConfig, floa
 
 # --- budget finder ----------------------------------------------------------------------------------
 
-LATENCY_KINDS = {"measured": "measured (latency store)", "published": "published on a device", "predicted": "predicted on a device"}
+LATENCY_KINDS = {"measured": "measured", "published": "published", "predicted": "predicted"}  # short: the select box is narrow
 
 
 def platform_label(device: str, backend: str, threads: int | None) -> str:
@@ -367,34 +369,39 @@ def machine_choices() -> list[str]:
 
 
 def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
-    st.caption("Set any of the budgets (empty = no limit). Answers: the published configs plus an analytic sweep "
-               "over α × resolution for both families; sweep points are **custom** configs, not published models.")
-    cols = st.columns(4)  # values come from session state: the defaults or a shared link (ensure_defaults)
+    # One row of budgets with the latency's source beside them, the rarer filters in a second row:
+    # the answer has to show in a desktop window without scrolling.
+    st.caption("Set any budget (empty = no limit). Candidates: the published configs and an α × resolution sweep of "
+               "**custom** configs (not published models).")
+    cols = st.columns([1, 1, 1, 1.1, 2.2])  # values come from session state: the defaults or a shared link (ensure_defaults)
     max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
     max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
     max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
-    kind = cols[3].selectbox("Latency", list(LATENCY_KINDS), format_func=LATENCY_KINDS.get, key="budget.latency_kind",
+    kind = cols[3].selectbox("Latency from", list(LATENCY_KINDS), format_func=LATENCY_KINDS.get, key="budget.latency_kind",
                              help="Measured: good measurements in the local latency store, by machine. Published: a device's "
                                   "published figures (published configs only). Predicted: this project's phone-latency model "
                                   "on a device, for every config of the sweep too.")
-    cols = st.columns([2, 1, 1, 1])
-    families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families")
-    include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
-    include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
-    limit = cols[3].number_input("Show top", 5, 500, step=5, key="budget.limit")
     here = _this_machine()
     if kind == "measured":
         machines = machine_choices()
         if st.session_state.get("budget.machine") not in machines:
             st.session_state["budget.machine"] = here
-        machine = st.selectbox("Machine", machines, key="budget.machine",
-                               format_func=lambda m: f"{m} (this machine)" if m == here else m,
-                               help="Every machine with good measurements in the latency store (a shared store folder, or "
-                                    "results a cluster sweep wrote).")
+        machine = cols[4].selectbox("Machine", machines, key="budget.machine",
+                                    format_func=lambda m: f"{m} (this machine)" if m == here else m,
+                                    help="Every machine with good measurements in the latency store (a shared store folder, or "
+                                         "results a cluster sweep wrote).")
         platform = None
     else:
-        label = st.selectbox("Device and backend", list(platforms), key="budget.platform")
+        label = cols[4].selectbox("Device and backend", list(platforms), key="budget.platform")
         platform, machine = platforms[label], None
+    cols = st.columns([2, 1, 1, 1], vertical_alignment="center")
+    families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families",
+                                   label_visibility="collapsed", placeholder="Families")
+    include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
+    include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
+    sizes = sorted({5, 10, 25, 50, 100, 250, 500, int(st.session_state.get("budget.limit", 25))})  # a link may hold any
+    limit = cols[3].selectbox("Show top", sizes, key="budget.limit", label_visibility="collapsed",
+                              format_func=lambda n: f"Table: top {n}")
     if not families:
         st.info("Pick at least one family.")
         return
@@ -415,41 +422,30 @@ def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
     # shows with one, or while this machine's grid job is there to follow.
     if kind == "measured" and (max_latency is not None or grid_job.current() is not None):
         measured_summary(machine, budgets, found, here)
-    elif max_latency is not None and kind == "predicted":
-        st.info(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The latency columns give the "
-                "prediction and its 90% interval; the note says where a config lies outside the model's data.",
-                icon=":material/query_stats:")
-        declined_note(platform, budgets, include_quantized)
-    st.markdown(f"**{len(found)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
-                (f"; the top {min(limit, len(found))} are shown, best published accuracy first." if found else "."))
+    merged = merge_same_architecture(found)
+    st.markdown(f"**{len(merged)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
+                (f"; the best {min(budget_answer.LEADING, len(merged))} first, by published accuracy"
+                 + (", one row per architecture with every source named" if len(merged) < len(found) else "") + "." if found else "."))
     if not found:
         if not (max_latency is not None and kind == "measured"):  # measured_summary said why
             st.info("Nothing fits these budgets. Loosen one of them.")
+        if max_latency is not None and kind == "predicted":
+            declined_note(platform, budgets, include_quantized)
         return
-    frame = budget_frame(found[: int(limit)], machine=machine)
-    st.dataframe(frame, hide_index=True, width="stretch", key="budget.results",
-                 column_config={"top-1 (%)": st.column_config.NumberColumn(format="%.2f"),
-                                "MACs (M)": st.column_config.NumberColumn(format="%.1f"),
-                                "params (M)": st.column_config.NumberColumn(format="%.2f"),
-                                "latency (ms)": st.column_config.NumberColumn(format="%.1f"),
-                                "latency low (ms)": st.column_config.NumberColumn(format="%.1f"),
-                                "latency high (ms)": st.column_config.NumberColumn(format="%.1f"),
-                                "open": st.column_config.LinkColumn(
-                                    "open", display_text="Open in explorer", pinned=True,
-                                    help="This config on the V1 or V2 page, with its full settings in the link")})
+    budget_answer.lead(merged, machine)
+    if max_latency is not None and kind == "predicted":
+        st.caption(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The table gives the "
+                   "prediction and its 90% interval; its note says where a config lies outside the model's data.")
+        declined_note(platform, budgets, include_quantized)
+    st.caption(f"All {len(merged)} that fit" + (f" (the top {int(limit)} shown; “Show top” above)" if len(merged) > limit else "") + ":")
+    budget_answer.table(merged[: int(limit)], machine=machine)
 
 
 def declined_note(platform: tuple[str, str, int | None], budgets: dict, include_quantized: bool) -> None:
-    """The candidates the predictor declines on ``platform``: left out of the answer, with the reasons."""
+    """The candidates the predictor declines on ``platform``: one line, the reasons on demand."""
     pool = find_configs(include_quantized=include_quantized, **budgets)
     _, declined = predicted_candidates(pool, PredictedOn(*platform))
-    if not declined:
-        return
-    reasons: dict[str, int] = {}
-    for _, reason in declined:
-        reasons[reason] = reasons.get(reason, 0) + 1
-    st.caption(f"{len(declined)} of {len(pool)} candidates are left out: the predictor declines them on this device. "
-               + " ".join(f"({n}) {reason}" for reason, n in reasons.items()))
+    budget_answer.left_out(declined, len(pool))
 
 
 def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], here: str) -> None:
@@ -488,29 +484,10 @@ def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], he
                        key="budget.grid")
 
 
-def budget_frame(found: Sequence[Candidate], machine: str | None = None) -> pd.DataFrame:
-    predicted = any(c.latency_high_ms is not None for c in found)
-    rows = []
-    for i, c in enumerate(found, 1):
-        row = {
-            "rank": i, "config": c.label, "open": links.explorer_link(c.config), "kind": "published" if c.published else "custom (sweep)",
-            "family": ARCH_TITLES[c.family], "α": c.width_multiplier, "resolution": c.resolution,
-            "quantized": c.quantized, "MACs (M)": c.macs / 1e6, "params (M)": c.params / 1e6,
-            "top-1 (%)": c.top1, "accuracy": c.accuracy_kind, "latency (ms)": c.latency_ms,
-        }
-        if predicted:
-            row |= {"latency low (ms)": c.latency_low_ms, "latency high (ms)": c.latency_high_ms, "latency note": c.latency_note}
-        if c.latency_source is not None:
-            row["latency from"] = f"measured on {machine}" if c.latency_source == MEASURED and machine else c.latency_source
-        row["source"] = c.source + (f", {c.table}" if c.table else "")
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 # --- the page's link ----------------------------------------------------------------------------------
 
 TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
-FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
+FAMILY_PARAMS = {arch: next((a for a, full in ALIASES.items() if full == arch), arch) for arch in ARCHS}  # "v2"
 
 
 def link_fields(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> dict[str, list[page_links.Field]]:

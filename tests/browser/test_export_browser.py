@@ -47,13 +47,13 @@ def test_download_then_import_restores_the_model(page, app_url, tmp_path):
     open_panel(page)
     page.get_by_test_id("stFileUploader").filter(has_text="Import a JSON config").locator("input[type=file]").set_input_files(str(saved))
     wait_for_macs(page, count(changed).macs)
-    page.get_by_text("Imported mobilenet_v2_0.75_224.json").wait_for()
+    page.get_by_text("Imported mobilenet_v2_0.75_224.json").first.wait_for()  # above the metrics and by the uploader
 
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     page.get_by_test_id("stFileUploader").filter(has_text="Import a JSON config").locator("input[type=file]").set_input_files(str(bad))
     wait_idle(page)
-    page.get_by_text("bad.json was not imported").wait_for()
+    page.get_by_text("bad.json was not imported").first.wait_for()
     wait_for_macs(page, count(changed).macs)  # unchanged
     screenshot(page, "v2_import_error")
 

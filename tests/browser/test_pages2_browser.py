@@ -8,6 +8,7 @@ cut off. Screenshots of each page at 1440 and 390 px go to test-artifacts/.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -68,7 +69,7 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     # Params on a log axis with the labelled reference networks (VGG 16's 138M no longer crushes the rest).
     page.get_by_role("tab", name="Accuracy vs params").click()
     wait_idle(page)
-    page.get_by_test_id("stSidebar").get_by_text("Reference networks").click()
+    page.get_by_test_id("stMain").get_by_text("Reference networks").click()  # on the page: reachable on a phone
     wait_idle(page)
     chart = page.locator(".js-plotly-plot").first
     for label in ("VGG 16", "GoogleNet", "100M", "Your V2: accuracy not published"):
@@ -86,20 +87,13 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     link = page.url
     assert query(link) == {"tab": "budget-finder", "references": "1", "max_macs": "150"}, link
 
-    # The best row opens in its family's explorer page with its full config (a relative link).
+    # The best answer opens in its family's explorer page with its full config, on the first click.
     best = find_configs(max_macs=150e6)[0]
-    box = page.get_by_test_id("stDataFrame").first.locator("canvas").first.bounding_box()
-    first_link = (box["x"] + 50, box["y"] + 35 + 17)  # the pinned "open" column, first data row
-    page.mouse.click(*first_link)  # the first click selects the cell, the second follows the link
-    page.wait_for_timeout(500)
-    with page.context.expect_page() as opened:
-        page.mouse.click(*first_link)
-    explorer = opened.value
-    explorer.wait_for_load_state()
-    wait_idle(explorer)
-    assert urlsplit(explorer.url).path == "/" + {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[best.family]
-    explorer.get_by_test_id("stMetricValue").filter(has_text=human(count(best.config).macs)).first.wait_for()
-    explorer.close()
+    page.locator(".st-key-budget_answer_1").get_by_role("link", name="Open in explorer").click()
+    page.wait_for_url(re.compile(r"/v[12]\?"))
+    wait_idle(page)
+    assert urlsplit(page.url).path == "/" + {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[best.family]
+    page.get_by_test_id("stMetricValue").filter(has_text=human(count(best.config).macs)).first.wait_for()
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link)
     wait_idle(other)
@@ -121,7 +115,7 @@ def test_compare_link_round_trips(watched, app_url, browser):
     expected = count(paper_config("v1", width_multiplier=0.975)).macs
     page.get_by_test_id("stMetricValue").filter(has_text=human(expected)).first.wait_for()
     link = page.url
-    assert query(link)["v1.width_multiplier"] == "0.975", link
+    assert query(link)["m1.width_multiplier"] == "0.975" and query(link)["models"] == "v1,v2", link
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link)
     wait_idle(other)
@@ -159,7 +153,7 @@ def test_phone_layout(watched, app_url):
     page.goto(f"{app_url}/compare")
     wait_idle(page)
     page.get_by_test_id("stMetric").filter(has_text="Params").nth(1).wait_for()  # both totals drawn
-    headings = [page.get_by_role("heading", name=name, exact=True).bounding_box()["y"] for name in ("MobileNet V1", "MobileNet V2")]
+    headings = [page.get_by_role("heading", name=name, exact=True).bounding_box()["y"] for name in ("V1 (paper)", "V2 (paper)")]
     params = [m.bounding_box()["y"] for m in page.get_by_test_id("stMetric").filter(has_text="Params").all()]
     assert len(params) == 2 and headings[0] < params[0] < headings[1] < params[1], (headings, params)
     full_shot(page, "compare_390", 390)

@@ -65,7 +65,7 @@ def test_grid_measurement_continues_while_exploring_other_pages(page, fresh_app_
     # Another page: the job is not tied to the Trade-offs page's run.
     page.locator("[data-testid=stSidebarNav] a[href$='/compare']").click()
     wait_idle(page)
-    page.get_by_role("heading", name="Compare MobileNet V1 and V2").wait_for()
+    page.get_by_role("heading", name="Compare models").wait_for()
     page.wait_for_timeout(6_000)
 
     page.locator("[data-testid=stSidebarNav] a[href$='/tradeoffs']").click()
