@@ -14,9 +14,10 @@ import json
 from collections.abc import Mapping
 from string import Template
 
-from .config import FAMILY_DEFAULTS, PAPER_BLOCKS, ConfigError, MobileNetConfig, loads_config, with_expansion
+from .config import FAMILY_DEFAULTS, PAPER_BLOCKS, ConfigError, MobileNetConfig, loads_config, v3_preset_name, with_expansion
 from .counting import count
-from .plan import make_plan
+from .plan import ConvPlan, make_plan
+from .schema import BATCH_NORM, DEFAULT_BATCH_NORM, V3_HIDDEN_CHANNELS, V3_STEM_CHANNELS
 
 FORMATS = ("json", "python", "csv")
 # Model files (binary), built by explorer.runtimes: they need torch and the runtime's packages.
@@ -57,7 +58,7 @@ def _number(value: float) -> str:
 
 
 def _title(config: MobileNetConfig) -> str:
-    family = "MobileNet V2" if config.is_v2 else "MobileNet V1"
+    family = config.title
     return f"{family} (α = {_number(config.width_multiplier)}, {config.resolution} px, {config.num_classes} classes)"
 
 
@@ -144,12 +145,16 @@ EXPECTED_MACS = $macs
 # groups = channels is a depthwise convolution.
 STEM = $stem
 # One entry per block: (residual, {child name: convolution}). A residual block adds its input to its output.
+# ("se", channels, squeeze_channels) is a squeeze-and-excite unit.
 BLOCKS = [
 $blocks
 ]
 LAST_CONV = $last_conv
+# The hidden classifier layer (in_features, out_features, activation), or None: a Linear + activation.
+PRE_LOGITS = $pre_logits
+BATCH_NORM_EPS = $eps
 
-ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6}
+ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "hardswish": nn.Hardswish}
 
 
 class ConvBNAct(nn.Sequential):
@@ -159,19 +164,40 @@ class ConvBNAct(nn.Sequential):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=(kernel_size - 1) // 2,
                               groups=groups, bias=False)
-        self.bn = nn.BatchNorm2d(out_channels)
+        self.bn = nn.BatchNorm2d(out_channels, eps=BATCH_NORM_EPS)
+        if activation is not None:
+            self.act = ACTIVATIONS[activation](inplace=True)
+
+
+class SqueezeExcite(nn.Module):
+    """Pool, 1×1 conv + ReLU, 1×1 conv + hard sigmoid: a gate that scales each channel."""
+
+    def __init__(self, channels, squeeze_channels):
+        super().__init__()
+        self.squeeze = nn.Conv2d(channels, squeeze_channels, 1)
+        self.excite = nn.Conv2d(squeeze_channels, channels, 1)
+
+    def forward(self, x):
+        scale = nn.functional.adaptive_avg_pool2d(x, 1)
+        return nn.functional.hardsigmoid(self.excite(nn.functional.relu(self.squeeze(scale)))) * x
+
+
+class LinearAct(nn.Sequential):
+    def __init__(self, in_features, out_features, activation):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
         if activation is not None:
             self.act = ACTIVATIONS[activation](inplace=True)
 
 
 class Block(nn.Module):
-    """A V1 depthwise-separable layer or a V2 inverted residual: its convolutions in order."""
+    """A V1 depthwise-separable layer, a V2 inverted residual or a V3 bneck: its units in order."""
 
     def __init__(self, residual, layers):
         super().__init__()
         self.residual = residual
         for name, spec in layers.items():
-            self.add_module(name, ConvBNAct(*spec))
+            self.add_module(name, SqueezeExcite(*spec[1:]) if spec[0] == "se" else ConvBNAct(*spec))
 
     def forward(self, x):
         out = x
@@ -187,11 +213,14 @@ class MobileNet(nn.Module):
         self.blocks = nn.Sequential(*(Block(residual, layers) for residual, layers in BLOCKS))
         self.last_conv = ConvBNAct(*LAST_CONV) if LAST_CONV else nn.Identity()
         self.pool = nn.AdaptiveAvgPool2d(1)
+        self.pre_logits = LinearAct(*PRE_LOGITS) if PRE_LOGITS else None
         self.dropout = nn.Dropout(DROPOUT)
         self.head = nn.Linear(FEATURES, NUM_CLASSES)
         for m in self.modules():  # torchvision's MobileNet initialization
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
             elif isinstance(m, nn.BatchNorm2d):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
@@ -200,8 +229,10 @@ class MobileNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        x = self.last_conv(self.blocks(self.stem(x)))
-        return self.head(self.dropout(torch.flatten(self.pool(x), 1)))
+        x = torch.flatten(self.pool(self.last_conv(self.blocks(self.stem(x)))), 1)
+        if self.pre_logits is not None:
+            x = self.pre_logits(x)
+        return self.head(self.dropout(x))
 
 
 def build_model() -> MobileNet:
@@ -241,6 +272,45 @@ def build_model() -> MobileNetV2:
 ''' + _COUNT_AND_CHECK)
 
 
+_TORCHVISION_V3 = Template('''"""$title as torchvision's MobileNetV3, exported by MobileNet Explorer.
+
+Needs torch and torchvision. Run it to build the model and check its counts:
+
+    python $file_name
+
+Expected: $params_text parameters and $macs_text MACs, as in the explorer. The layers are the
+explorer's, in the same order, under torchvision's names (features.0.0.weight, ...).
+"""
+
+from functools import partial
+
+import torch
+from torch import nn
+from torchvision.models.mobilenetv3 import InvertedResidualConfig, MobileNetV3
+
+TITLE = $title_literal
+RESOLUTION = $resolution
+EXPECTED_PARAMS = $params
+EXPECTED_MACS = $macs
+WIDTH_MULTIPLIER = $width
+# The block table as the V3 paper writes it (before the width multiplier): input channels,
+# kernel, expanded size, output channels, squeeze-and-excite, NL (RE: ReLU, HS: h-swish), stride.
+BNECKS = [
+$rows
+]
+LAST_CHANNEL = $last_channel  # the hidden classifier width, before the width multiplier
+
+
+def build_model() -> MobileNetV3:
+    """A freshly initialized model in eval mode."""
+    row = partial(InvertedResidualConfig, dilation=1, width_mult=WIDTH_MULTIPLIER)
+    setting = [row(*bneck) for bneck in BNECKS]
+    last_channel = InvertedResidualConfig.adjust_channels(LAST_CHANNEL, WIDTH_MULTIPLIER)
+    model = MobileNetV3(setting, last_channel, num_classes=$num_classes, dropout=$dropout)
+    return model.eval()
+''' + _COUNT_AND_CHECK)
+
+
 def _template_values(config: MobileNetConfig, file_name: str, title: str) -> dict[str, object]:
     cost = count(config)
     return {
@@ -261,17 +331,30 @@ def python_snippet(config: MobileNetConfig) -> str:
     plan = make_plan(config)
     blocks = []
     for block in plan.blocks:
-        layers = ", ".join(f"{json.dumps(layer.name.rsplit('.', 1)[1])}: {_conv_tuple(layer)}" for layer in block.layers)
+        layers = ", ".join(f"{json.dumps(unit.name.rsplit('.', 1)[1])}: {_unit_tuple(unit)}" for unit in block.units())
         blocks.append(f"    ({block.residual}, {{{layers}}}),")
+    hidden = plan.pre_logits
+    pre_logits = "None" if hidden is None else f"({hidden.in_features}, {hidden.out_features}, {json.dumps(hidden.activation)})"
     return _PLAIN_PYTORCH.substitute(
         _template_values(config, export_filename(config, "python"), _title(config)),
         config_literal=_python_literal(config), features=plan.features, stem=_conv_tuple(plan.stem), blocks="\n".join(blocks),
-        last_conv="None" if plan.last_conv is None else _conv_tuple(plan.last_conv),
+        last_conv="None" if plan.last_conv is None else _conv_tuple(plan.last_conv), pre_logits=pre_logits,
+        eps=repr(BATCH_NORM.get(config.arch, DEFAULT_BATCH_NORM)[0]),
     )
+
+
+def _unit_tuple(unit) -> str:
+    if isinstance(unit, ConvPlan):
+        return _conv_tuple(unit)
+    return f'("se", {unit.channels}, {unit.squeeze_channels})'
 
 
 def torchvision_unsupported(config: MobileNetConfig) -> str | None:
     """Why ``torchvision.models.MobileNetV2`` cannot express ``config``, or None when it can."""
+    if config.is_v3:
+        # Rows without squeeze-and-excite or h-swish are expressible; the stem, last conv and
+        # classifier are always h-swish in torchvision.
+        return None if config.hard_swish else "torchvision's MobileNetV3 always uses h-swish in its stem and head"
     if not config.is_v2:
         return "torchvision has no MobileNet V1"
     if config.activation != "relu6":
@@ -295,9 +378,25 @@ def torchvision_snippet(config: MobileNetConfig) -> str:
     reason = torchvision_unsupported(config)
     if reason:
         raise ValueError(f"torchvision: {reason}")
+    if config.is_v3:
+        return _torchvision_v3_snippet(config)
     rows = "\n".join(f"    [{b.t}, {b.c}, {b.n}, {b.s}]," for b in config.blocks)
     return _TORCHVISION.substitute(
         _template_values(config, torchvision_filename(config), _title(config) + " (torchvision)"), rows=rows,
+    )
+
+
+def _torchvision_v3_snippet(config: MobileNetConfig) -> str:
+    """torchvision's ``MobileNetV3(inverted_residual_setting, last_channel)`` built from the rows:
+    each row's input is the previous row's output (16 for the first: the stem), as in the plan."""
+    rows, cin = [], V3_STEM_CHANNELS
+    for b in config.blocks:
+        se = b.se and config.squeeze_excite
+        rows.append(f"    [{cin}, {b.k}, {b.exp}, {b.c}, {se}, {json.dumps('HS' if b.nl == 'hardswish' else 'RE')}, {b.s}],")
+        cin = b.c
+    return _TORCHVISION_V3.substitute(
+        _template_values(config, torchvision_filename(config), _title(config) + " (torchvision)"),
+        rows="\n".join(rows), last_channel=V3_HIDDEN_CHANNELS[config.arch],
     )
 
 
@@ -315,7 +414,7 @@ def config_slug(config: MobileNetConfig) -> str:
     if config.num_classes != 1000:
         parts.append(f"{config.num_classes}cls")
     family = FAMILY_DEFAULTS[config.arch]
-    if config.activation != family["activation"]:
+    if config.activation != family.get("activation", config.activation):
         parts.append(config.activation)
     if config.dropout != family["dropout"]:
         parts.append(f"dropout{_number(config.dropout)}")
@@ -325,6 +424,14 @@ def config_slug(config: MobileNetConfig) -> str:
         parts.append("nonlinear")
     if not config.residual:
         parts.append("nores")
+    preset = v3_preset_name(config)
+    if preset and preset != "standard":
+        parts.append(preset)
+        return "_".join(parts)
+    if not config.squeeze_excite:
+        parts.append("nose")
+    if not config.hard_swish:
+        parts.append("relu")
     if config.blocks != PAPER_BLOCKS[config.arch]:
         expansions = {b.t for b in config.blocks if b.t != 1}
         t = next(iter(expansions)) if config.is_v2 and len(expansions) == 1 else None
