@@ -237,3 +237,64 @@ def test_torchvision_variant_refuses_relu_stem_and_head():
     with pytest.raises(ValueError, match="h-swish"):
         torchvision_snippet(config)
     assert torchvision_unsupported(paper_config("v3-small", squeeze_excite=False)) is None
+
+
+def _v3_published():
+    from explorer.reference import load_v3_results
+
+    return load_v3_results()
+
+
+@pytest.mark.parametrize("result", _v3_published(), ids=lambda r: r.model)
+def test_v3_published_fidelity(result):
+    from explorer.fidelity import reconcile
+    from explorer.reference import KNOWN_DISCREPANCIES, config_for
+
+    rec = reconcile(result)
+    assert rec.config == config_for(result) and rec.config.num_classes == 1001
+    if result.key in KNOWN_DISCREPANCIES:
+        assert not rec.within_tolerance, f"{result.model} is within tolerance now: remove it from KNOWN_DISCREPANCIES"
+    else:
+        assert rec.within_tolerance, (result.model, rec.macs, rec.comparable_params)
+
+
+def test_tf_slim_rounding_reproduces_the_published_075_macs():
+    from explorer.reference import load_v3_results, slim_v3_config
+
+    published = {r.model: r for r in load_v3_results()}
+    for arch, model in (("mobilenet_v3_large", "v3-large_224_0.75_float"), ("mobilenet_v3_small", "v3-small_224_0.75_float")):
+        slim = count(slim_v3_config(arch, 0.75))
+        assert abs(slim.macs / 1e6 - published[model].macs_m) < 1.0, slim.macs  # 154.6 vs 155, 43.4 vs 44
+    assert abs(count(slim_v3_config("mobilenet_v3_large", 0.75)).weight_params / 1e6 - 4.0) < 0.05
+    # At α = 1 both roundings are the paper's table.
+    assert slim_v3_config("mobilenet_v3_small", 1.0).blocks == paper_config("v3-small").blocks
+
+
+def test_v3_rows_feed_accuracy_and_phone_samples():
+    from explorer.accuracy import accuracy_for
+    from explorer.phones import samples_of
+    from explorer.reference import load_v3_device_latency
+
+    assert accuracy_for(paper_config("v3-large")).value == 75.2
+    assert accuracy_for(v3_preset("v3-small", "minimalistic")).value == 61.9
+    mid = accuracy_for(paper_config("v3-large", width_multiplier=0.875))
+    assert mid.kind == "estimate" and 73.3 < mid.value < 75.2
+    assert accuracy_for(paper_config("v3-large", squeeze_excite=False)).kind == "none"
+    samples = samples_of(load_v3_device_latency())
+    assert len(samples) == 27 and {s.platform.device for s in samples} == {"Pixel 1", "Pixel 2", "Pixel 3"}
+    assert sum(s.config == v3_preset("v3-large", "minimalistic", num_classes=1001) for s in samples) == 6
+
+
+def test_predict_cli_gives_pixel_predictions_fitted_to_v3_rows_with_their_loo_error():
+    done = subprocess.run([sys.executable, "-m", "explorer", "predict", "--arch", "v3-large", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    predictions = json.loads(done.stdout)[0]["predictions"]
+    single = {p["device"]: p for p in predictions
+              if p["backend"] == "TF-Lite CPU, single large core" and not p["quantized"]}
+    assert set(single) == {"Pixel 1", "Pixel 2", "Pixel 3"}
+    for device, p in single.items():
+        assert p["method"] == "fitted" and "V3 rows" in p["basis"], (device, p["basis"])
+        assert p["loo_n"] == 6 and 0 < p["loo_median_error_pct"] <= p["loo_max_error_pct"]
+        assert p["low_ms"] < p["ms"] < p["high_ms"]
+    assert single["Pixel 1"]["published_ms"] == [51.2]  # V3-Large 1.0 float, not its minimalistic twin (44.1)
