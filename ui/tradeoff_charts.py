@@ -10,14 +10,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from explorer.accuracy import architecture_changes
-from explorer.config import ARCHS
+from explorer.config import ARCH_TITLES, ARCHS
 from explorer.tradeoffs import Candidate, pareto_front
 
 from .charts import KIND_COLORS, KIND_ORDER
 
-FAMILY_NAMES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2", "other": "Reference networks"}
-FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "other": "#7f7f7f"}
-FAMILY_SYMBOLS = {"mobilenet_v1": "circle", "mobilenet_v2": "diamond", "other": "square"}
+FAMILY_NAMES = {**ARCH_TITLES, "other": "Reference networks"}
+FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "mobilenet_v3_large": "#2ca02c",
+                 "mobilenet_v3_small": "#9467bd", "other": "#7f7f7f"}
+FAMILY_SYMBOLS = {"mobilenet_v1": "circle", "mobilenet_v2": "diamond", "mobilenet_v3_large": "triangle-up",
+                  "mobilenet_v3_small": "triangle-down", "other": "square"}
 HOVER = ("<b>%{customdata[0]}</b><br>top-1 %{y:.2f}%<br>%{customdata[1]}<br>"
          "source: %{customdata[2]}<br>table: %{customdata[3]}<extra></extra>")
 
@@ -217,7 +219,7 @@ def _place_labels(fig: go.Figure, xs: Sequence[float], log: bool) -> None:
 def grouped_bars(frame: pd.DataFrame, group: str, value: str, title: str, order: Sequence[str] | None = None) -> go.Figure:
     """One bar per group and family, side by side (V1 and V2 in their family colours)."""
     fig = go.Figure()
-    for family in ARCHS:
+    for family in _present(frame):
         part = frame[frame["family"] == family]
         fig.add_bar(x=part[group], y=part[value], name=FAMILY_NAMES[family], marker_color=FAMILY_COLORS[family],
                     hovertemplate="%{x}<br>" + value + " %{y:,.4~s}<extra>" + FAMILY_NAMES[family] + "</extra>")
@@ -229,6 +231,12 @@ def grouped_bars(frame: pd.DataFrame, group: str, value: str, title: str, order:
     return fig
 
 
+def _present(frame: pd.DataFrame) -> list[str]:
+    """The families the frame holds, in ARCHS order (Compare shows some of them)."""
+    shown = set(frame["family"])
+    return [f for f in ARCHS if f in shown]
+
+
 def kind_order(kinds: Sequence[str]) -> list[str]:
     return [k for k in KIND_ORDER if k in set(kinds)] + sorted(set(kinds) - set(KIND_COLORS))
 
@@ -236,7 +244,7 @@ def kind_order(kinds: Sequence[str]) -> list[str]:
 def depth_lines(frame: pd.DataFrame, value: str, title: str, log_y: bool = False) -> go.Figure:
     """Feature-map size or channel count after every layer, V1 and V2 on one axis of depth."""
     fig = go.Figure()
-    for family in ARCHS:
+    for family in _present(frame):
         part = frame[frame["family"] == family]
         fig.add_scatter(x=part["index"], y=part[value], mode="lines+markers", name=FAMILY_NAMES[family],
                         line=dict(color=FAMILY_COLORS[family], shape="hv"), marker=dict(size=4),
@@ -253,9 +261,10 @@ def stage_bars(frame: pd.DataFrame, value: str) -> go.Figure:
     """One panel per family (stages differ between V1 and V2), on a shared y axis."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[f"{FAMILY_NAMES[f]}: {value} by stage" for f in ARCHS])
-    for i, family in enumerate(ARCHS, 1):
+    families = _present(frame)
+    fig = make_subplots(rows=1, cols=len(families), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"{FAMILY_NAMES[f]}: {value} by stage" for f in families])
+    for i, family in enumerate(families, 1):
         part = frame[frame["family"] == family]
         fig.add_bar(x=part["stage"], y=part[value], name=FAMILY_NAMES[family], marker_color=FAMILY_COLORS[family],
                     customdata=part[["detail"]], hovertemplate="%{customdata[0]}<br>" + value + " %{y:,.4~s}<extra></extra>",

@@ -510,7 +510,7 @@ def budget_frame(found: Sequence[Candidate], machine: str | None = None) -> pd.D
 # --- the page's link ----------------------------------------------------------------------------------
 
 TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
-FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
+FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2", "mobilenet_v3_large": "v3l", "mobilenet_v3_small": "v3s"}
 
 
 def link_fields(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> dict[str, list[page_links.Field]]:
