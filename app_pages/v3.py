@@ -23,7 +23,7 @@ with classifier_col:
     options = v3_controls.classifier_options(arch)
 
 metrics_slot = st.container()
-table_col, view_col = st.columns([1.5, 2.4], gap="medium")
+table_col, view_col = st.columns([1.7, 2.2], gap="medium")  # six columns: wider than V2's table
 with table_col:
     st.subheader("Block table")
     st.caption("One row per block, as the paper's Tables 1 and 2: kernel **k**, expanded size **exp**, output "

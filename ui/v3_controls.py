@@ -87,10 +87,9 @@ def preset_buttons(arch: str) -> None:
                            resolution=ss[controls.key(arch, "resolution")])
         controls.seed(config)
 
-    cols = st.columns(len(V3_PRESETS[arch]))
-    for col, preset in zip(cols, V3_PRESETS[arch]):
-        col.button(preset.capitalize(), key=controls.key(arch, f"preset_{preset}"), on_click=apply, args=(preset,),
-                   width="stretch", help="Reset the table and switches to TF-slim's published variant of this name.")
+    for preset in V3_PRESETS[arch]:  # one a line: side by side, "Minimalistic" is cut off in a quarter of the page
+        st.button(f"{preset.capitalize()} preset", key=controls.key(arch, f"preset_{preset}"), on_click=apply, args=(preset,),
+                  width="stretch", help="Reset the table and switches to TF-slim's published variant of this name.")
 
 
 def switches(arch: str) -> dict:
@@ -119,7 +118,7 @@ def block_table(arch: str) -> list[dict]:
     columns = ROW_COLUMNS[arch]
     column_config = {c: st.column_config.TextColumn(c, help=COLUMN_HELP[c], width=56, alignment="right") for c in ("k", "exp", "c", "s")}
     column_config["se"] = st.column_config.CheckboxColumn("se", help=COLUMN_HELP["se"], width=44, default=False)
-    column_config["nl"] = st.column_config.SelectboxColumn("nl", help=COLUMN_HELP["nl"], options=["relu", "hardswish"], width=96)
+    column_config["nl"] = st.column_config.SelectboxColumn("nl", help=COLUMN_HELP["nl"], options=["relu", "hardswish"], width=88)
     stored = st.session_state[controls.key(arch, "table")]
     frame = pd.DataFrame([{c: (row.get(c) if c in ("se", "nl") else cell_text(row.get(c))) for c in columns} for row in stored],
                          columns=columns, dtype=object)
