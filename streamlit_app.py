@@ -23,6 +23,7 @@ PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/v1.py", title="MobileNet V1", url_path="v1", icon=":material/tune:"),
     st.Page("app_pages/v2.py", title="MobileNet V2", url_path="v2", icon=":material/tune:"),
+    st.Page("app_pages/v3.py", title="MobileNet V3", url_path="v3", icon=":material/tune:"),
     st.Page("app_pages/tradeoffs.py", title="Trade-offs", url_path="tradeoffs", icon=":material/scatter_plot:"),
     st.Page("app_pages/compare.py", title="Compare models", url_path="compare", icon=":material/compare_arrows:"),
     st.Page("app_pages/separable.py", title="Why depthwise separable is cheap", url_path="separable", icon=":material/school:"),

@@ -13,7 +13,8 @@ st.markdown(
 )
 
 v1, v2 = count(paper_config("v1")), count(paper_config("v2"))
-left, right = st.columns(2)
+v3_large, v3_small = count(paper_config("v3-large")), count(paper_config("v3-small"))
+left, right, third = st.columns(3)
 with left, st.container(border=True):
     st.subheader("MobileNet V1")
     st.markdown("Depthwise separable convolutions: a 3×3 depthwise filter per channel, then a 1×1 "
@@ -26,6 +27,13 @@ with right, st.container(border=True):
                 "depthwise conv, project back linearly; residuals join the thin ends.")
     st.markdown(f"α = 1, 224 px: **{human(v2.params)}** params, **{human(v2.macs)}** MACs.")
     st.page_link("app_pages/v2.py", label="Explore MobileNet V2", icon=":material/arrow_forward:")
+with third, st.container(border=True):
+    st.subheader("MobileNet V3")
+    st.markdown("Searched inverted residuals with 3×3 or 5×5 kernels, squeeze-and-excite and h-swish, in a Large "
+                "and a Small model, exact to torchvision's.")
+    st.markdown(f"α = 1, 224 px: Large **{human(v3_large.params)}** params, **{human(v3_large.macs)}** MACs; "
+                f"Small **{human(v3_small.params)}**, **{human(v3_small.macs)}**.")
+    st.page_link("app_pages/v3.py", label="Explore MobileNet V3", icon=":material/arrow_forward:")
 
 st.subheader("Then")
 PAGES = (

@@ -39,10 +39,10 @@ def time_one_count(repeats: int = 2000) -> dict:
     return {"count": summary(samples), "validate_and_count": summary(parse_samples)}
 
 
-def time_cli_sweep(runs: int = 5) -> dict:
+def time_cli_sweep(runs: int = 5, arch: str = "v2") -> dict:
     widths = ",".join(f"{0.1 + 0.05 * i:.2f}" for i in range(40))  # 0.10 … 2.05
     resolutions = ",".join(str(32 + 20 * i) for i in range(25))  # 32 … 512
-    cmd = [sys.executable, "-m", "explorer", "sweep", "--arch", "v2", "--widths", widths, "--resolutions", resolutions, "--json"]
+    cmd = [sys.executable, "-m", "explorer", "sweep", "--arch", arch, "--widths", widths, "--resolutions", resolutions, "--json"]
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -55,7 +55,11 @@ def time_cli_sweep(runs: int = 5) -> dict:
 if __name__ == "__main__":
     one = time_one_count()
     sweep = time_cli_sweep()
+    # Issue 21: a V3 sweep should cost per config what a V2 one does (both are plan arithmetic).
+    sweep_v3 = time_cli_sweep(arch="v3-small")
     print(f"analytic count, one V2 config:   {fmt(one['count'], 'ms', 1e3)}   target < 1 ms")
     print(f"validate + count, one V1 config: {fmt(one['validate_and_count'], 'ms', 1e3)}")
     print(f"CLI sweep of 1,000 configs:      {fmt(sweep, 's')}   target < 5 s")
-    report("counting", {"count_s": one["count"], "validate_and_count_s": one["validate_and_count"], "cli_sweep_1000_s": sweep})
+    print(f"same, V3-Small:                  {fmt(sweep_v3, 's')}   target: as V2's")
+    report("counting", {"count_s": one["count"], "validate_and_count_s": one["validate_and_count"], "cli_sweep_1000_s": sweep,
+                        "cli_sweep_1000_v3_small_s": sweep_v3})

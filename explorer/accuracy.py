@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .config import MobileNetConfig, architecture_changes
-from .reference import PublishedResult, config_for, load_published_results
+from .reference import PublishedResult, all_published_results, config_for
 
 IMAGENET_CLASSES = (1000, 1001)  # ImageNet, without and with TF-slim's background class
 
@@ -58,7 +58,7 @@ def _is_slim_float(row: PublishedResult) -> bool:
 def _published_by_arch() -> dict[tuple, tuple[PublishedResult, ...]]:
     """Float published MobileNet rows with top-1, grouped by architecture, TF-slim rows first."""
     groups: dict[tuple, list[PublishedResult]] = {}
-    for row in load_published_results():
+    for row in all_published_results():
         config = config_for(row)
         if config is None or row.quantized or row.top1 is None:
             continue
@@ -92,8 +92,10 @@ class _Grid:
 
 @lru_cache(maxsize=2)
 def _grid(family: str) -> _Grid:
-    points = {(row.width_multiplier, row.resolution): row for row in load_published_results()
-              if row.family == family and _is_slim_float(row) and row.top1 is not None}
+    # The paper's architecture only: V3's minimalistic checkpoints share (α, resolution) with the standard ones.
+    points = {(row.width_multiplier, row.resolution): row for row in all_published_results()
+              if row.family == family and _is_slim_float(row) and row.top1 is not None
+              and not architecture_changes(config_for(row))}
     return _Grid(family, points, tuple(sorted({w for w, _ in points})), tuple(sorted({r for _, r in points})))
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 EXIT_INVALID = 2
 EXIT_FAILED = 1  # a deployment runtime that ran but failed its check against eager
-ARCH_CHOICES = (*ALIASES, *ARCHS)  # v1, v2, mobilenet_v1, mobilenet_v2
+ARCH_CHOICES = (*ALIASES, *ARCHS)  # v1, v2, v3-large, v3-small, mobilenet_v1, ...
 
 
 class UsageError(Exception):
@@ -499,7 +499,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.files and any(getattr(args, k) is not None for k in ("width", "resolution", "num_classes", "activation", "expansion")):
         raise UsageError("CONFIG files cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
     if not args.files and not args.arch:
-        raise UsageError("give CONFIG.json file(s) or --arch v1|v2")
+        raise UsageError("give CONFIG.json file(s) or --arch v1|v2|v3-large|v3-small")
     configs = load_configs(args.files) if args.files else [config_from_args(args)]
     model = phone_model()
     platforms = model.platforms
@@ -547,12 +547,12 @@ def _add_arch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=float, help="width multiplier α (default 1.0)")
     p.add_argument("--resolution", type=int, help="input resolution in pixels (default 224)")
     p.add_argument("--num-classes", dest="num_classes", type=int, help="classifier outputs (default 1000)")
-    p.add_argument("--activation", choices=ACTIVATIONS, help="default: relu for V1, relu6 for V2")
+    p.add_argument("--activation", choices=ACTIVATIONS, help="default: relu for V1, relu6 for V2 (V3: per row)")
     p.add_argument("--expansion", type=int, help="V2: set t on every row whose paper value is not 1")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m explorer", description="MobileNet V1/V2 explorer: exact counts and real models.")
+    parser = argparse.ArgumentParser(prog="python -m explorer", description="MobileNet V1/V2/V3 explorer: exact counts and real models.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("profile", help="per-layer params, MACs and shapes of one or more configs")
@@ -622,7 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("predict", help="predicted latency on every published phone platform, with its error")
     p.add_argument("files", nargs="*", metavar="CONFIG.json", help="schema-v1 JSON config file(s)")
-    p.add_argument("--arch", choices=("v1", "v2", "mobilenet_v1", "mobilenet_v2"), help="start from the paper's config instead")
+    p.add_argument("--arch", choices=ARCH_CHOICES, help="start from the paper's config instead")
     _add_arch_options(p)
     p.add_argument("--device", help="only this device, spelled as in assets/device_latency*.csv (e.g. 'Pixel 1')")
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per config")

@@ -31,6 +31,7 @@ from .counting import count
 from .schema import (
     ACTIVATIONS,
     ALIASES,
+    ARCH_TITLES,
     ARCHS,
     COMMON_DEFAULTS,
     FAMILY_DEFAULTS,
@@ -48,19 +49,27 @@ from .schema import (
     MAX_ROWS,
     MAX_WIDTH_MULTIPLIER,
     MIN_RESOLUTION,
+    NEUTRAL_ACTIVATION,
     PAPER_BLOCKS,
     ROW_KEYS,
     SCHEMA_VERSION,
     SWITCHES,
     V1_PAPER_BLOCKS,
     V2_PAPER_BLOCKS,
+    V3_ARCHS,
+    V3_KERNELS,
+    V3_NONLINEARITIES,
+    V3_PRESETS,
+    V3_ROW_KEYS,
     Block,
     ConfigError,
+    V3Block,
     with_expansion,
+    with_kernel,
 )
 
 __all__ = [
-    "ACTIVATIONS", "ALIASES", "ARCHS", "FAMILY_DEFAULTS", "MAX_CHANNELS", "MAX_EXPANSION", "MAX_RESOLUTION", "PAPER_BLOCKS",
+    "ACTIVATIONS", "ALIASES", "ARCH_TITLES", "ARCHS", "V3_ARCHS", "V3_PRESETS", "V3Block", "with_kernel", "v3_preset", "FAMILY_DEFAULTS", "MAX_CHANNELS", "MAX_EXPANSION", "MAX_RESOLUTION", "PAPER_BLOCKS",
     "ROW_KEYS", "SCHEMA_VERSION", "V1_PAPER_BLOCKS", "V2_PAPER_BLOCKS", "Block", "ConfigError", "MobileNetConfig",
     "architecture_changes", "check_float", "check_int", "check_positive", "load_config", "loads_config", "paper_config", "parse_config", "with_expansion",
 ]
@@ -87,6 +96,10 @@ class MobileNetConfig:
     # V2 only: the design choices the V2 paper ablates (Figure 6).
     linear_bottleneck: bool
     residual: bool
+    # V3 only: squeeze-and-excite where a row says so, and h-swish where a row (and the stem, last
+    # conv and classifier) says so; False for both gives the "minimalistic" variants' activations.
+    squeeze_excite: bool
+    hard_swish: bool
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -94,6 +107,15 @@ class MobileNetConfig:
     @property
     def is_v2(self) -> bool:
         return self.arch == "mobilenet_v2"
+
+    @property
+    def is_v3(self) -> bool:
+        return self.arch in V3_ARCHS
+
+    @property
+    def title(self) -> str:
+        """The family's display name: "MobileNet V3-Small"."""
+        return ARCH_TITLES[self.arch]
 
     def to_dict(self) -> dict[str, Any]:
         """The normalized schema-v1 dict: every field of the family explicit, the blocks table resolved."""
@@ -123,6 +145,28 @@ def paper_config(arch: str, **overrides: Any) -> MobileNetConfig:
     return parse_config({"schema_version": SCHEMA_VERSION, "arch": ALIASES.get(arch, arch), **overrides})
 
 
+def v3_preset(arch: str, preset: str, **overrides: Any) -> MobileNetConfig:
+    """A published V3 variant ("standard" or "minimalistic") of ``arch`` ("v3-large", ...)."""
+    arch = ALIASES.get(arch, arch)
+    if arch not in V3_PRESETS:
+        raise ConfigError("arch", f"presets exist for {', '.join(V3_PRESETS)}, got {_show(arch)}")
+    if preset not in V3_PRESETS[arch]:
+        raise ConfigError("preset", f"must be one of {', '.join(V3_PRESETS[arch])}, got {_show(preset)}")
+    return paper_config(arch, **{**V3_PRESETS[arch][preset], **overrides})
+
+
+def v3_preset_name(config: MobileNetConfig) -> str | None:
+    """Which published V3 variant ``config`` is at its α and resolution, or None (not V3, or custom)."""
+    if not config.is_v3:
+        return None
+    for name, fields in V3_PRESETS[config.arch].items():
+        base = paper_config(config.arch, width_multiplier=config.width_multiplier, resolution=config.resolution,
+                            num_classes=config.num_classes, dropout=config.dropout, **fields)
+        if base == config:
+            return name
+    return None
+
+
 def architecture_changes(config: MobileNetConfig) -> list[str]:
     """How ``config`` departs from its paper's architecture (empty: the paper's, at any α and size).
 
@@ -130,10 +174,16 @@ def architecture_changes(config: MobileNetConfig) -> list[str]:
     are estimates at best.
     """
     changes = []
-    if config.blocks != PAPER_BLOCKS[config.arch]:
+    if config.is_v3 and config.blocks == with_kernel(PAPER_BLOCKS[config.arch], 3):
+        changes.append("3×3 kernels only")
+    elif config.blocks != PAPER_BLOCKS[config.arch]:
         changes.append("custom block table")
     defaults = FAMILY_DEFAULTS[config.arch]
-    if config.activation != defaults["activation"]:
+    if not config.squeeze_excite:
+        changes.append("no squeeze-and-excite")
+    if not config.hard_swish:
+        changes.append("ReLU instead of h-swish")
+    if "activation" in defaults and config.activation != defaults["activation"]:
         changes.append(f"activation {config.activation} instead of {defaults['activation']}")
     if not config.depthwise_separable:
         changes.append("full convolutions instead of depthwise-separable ones")
@@ -196,11 +246,14 @@ def _validate(config: MobileNetConfig) -> None:
     check_int(config.num_classes, "num_classes", 1, MAX_CLASSES)
     if config.activation not in ACTIVATIONS:
         raise ConfigError("activation", f"must be one of {', '.join(ACTIVATIONS)}, got {_show(config.activation)}")
+    if "activation" not in FAMILY_DEFAULTS[arch] and config.activation != NEUTRAL_ACTIVATION:
+        raise ConfigError("activation", "V3 sets activations per row (the nl column) and with hard_swish")
     normalize(config, "dropout", check_float(config.dropout, "dropout", 0.0, MAX_DROPOUT))
     for key in SWITCHES:
         _bool(getattr(config, key), key)
         if key not in FAMILY_DEFAULTS[arch] and not getattr(config, key):
-            raise ConfigError(key, f"only applies to {next(a for a in ARCHS if key in FAMILY_DEFAULTS[a])}")
+            owners = [a for a in ARCHS if key in FAMILY_DEFAULTS[a]]
+            raise ConfigError(key, f"only applies to {' and '.join(owners)}")
     normalize(config, "blocks", _check_blocks(config.blocks, arch))
     _check_size(config)
 
@@ -212,6 +265,8 @@ def _check_blocks(blocks: Any, arch: str) -> tuple[Block, ...]:
         raise ConfigError("blocks", "must have at least one row")
     if len(blocks) > MAX_ROWS:
         raise ConfigError("blocks", f"at most {MAX_ROWS} rows are supported, got {len(blocks)}")
+    if arch in V3_ARCHS:
+        return tuple(_check_v3_row(row, f"blocks[{i}]") for i, row in enumerate(blocks))
     for i, row in enumerate(blocks):
         where = f"blocks[{i}]"
         if not isinstance(row, Block):
@@ -227,6 +282,21 @@ def _check_blocks(blocks: Any, arch: str) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+def _check_v3_row(row: Any, where: str) -> V3Block:
+    if not isinstance(row, V3Block):
+        raise ConfigError(where, f"must be a row with keys {', '.join(V3_ROW_KEYS)}, got {_show(row)}")
+    if isinstance(row.k, bool) or row.k not in V3_KERNELS or not isinstance(row.k, int):
+        raise ConfigError(f"{where}.k", f"kernel must be 3 or 5, got {_show(row.k)}")
+    check_int(row.exp, f"{where}.exp", 1, MAX_CHANNELS)
+    check_int(row.c, f"{where}.c", 1, MAX_CHANNELS)
+    _bool(row.se, f"{where}.se")
+    if row.nl not in V3_NONLINEARITIES or not isinstance(row.nl, str):
+        raise ConfigError(f"{where}.nl", f"must be one of {', '.join(V3_NONLINEARITIES)}, got {_show(row.nl)}")
+    if isinstance(row.s, bool) or row.s not in (1, 2) or not isinstance(row.s, int):
+        raise ConfigError(f"{where}.s", f"stride must be 1 or 2, got {_show(row.s)}")
+    return row
+
+
 def _parse_blocks(rows: Any, arch: str) -> Any:
     """Rows given as dicts (a JSON table) become :class:`Block` s; their values are checked by the config."""
     if not isinstance(rows, (list, tuple)):
@@ -234,7 +304,7 @@ def _parse_blocks(rows: Any, arch: str) -> Any:
     keys = ROW_KEYS.get(arch, ())
     blocks = []
     for i, row in enumerate(rows):
-        if isinstance(row, Block):
+        if isinstance(row, (Block, V3Block)):
             blocks.append(row)
             continue
         where = f"blocks[{i}]"
@@ -242,12 +312,15 @@ def _parse_blocks(rows: Any, arch: str) -> Any:
             raise ConfigError(where, f"must be an object with keys {', '.join(keys)}, got {_show(row)}")
         for key in row:
             if key not in keys:
-                hint = " (V1 rows have no expansion factor)" if key == "t" else ""
+                hint = " (V1 rows have no expansion factor)" if key == "t" and arch == "mobilenet_v1" else ""
                 raise ConfigError(f"{where}.{key}", f"unknown key{hint}; allowed: {', '.join(keys)}")
         for key in keys:
             if key not in row:
                 raise ConfigError(f"{where}.{key}", "missing")
-        blocks.append(Block(row["c"], row["n"], row["s"], row.get("t")))
+        if arch in V3_ARCHS:
+            blocks.append(V3Block(*(row[key] for key in V3_ROW_KEYS)))
+        else:
+            blocks.append(Block(row["c"], row["n"], row["s"], row.get("t")))
     return blocks
 
 
@@ -270,8 +343,10 @@ def parse_config(data: Any) -> MobileNetConfig:
         if key not in ("schema_version", "arch", "blocks", *COMMON_DEFAULTS) and key not in family:
             other = [a for a in ARCHS if key in FAMILY_DEFAULTS[a]]
             hint = f" (only for {other[0]})" if other else ""
+            if key == "activation" and arch in V3_ARCHS:
+                hint = " (V3 sets activations per row, in the nl column, and with hard_swish)"
             raise ConfigError(key, f"unknown key{hint}")
-    values = {**dict.fromkeys(SWITCHES, True), **COMMON_DEFAULTS, **family}
+    values = {**dict.fromkeys(SWITCHES, True), "activation": NEUTRAL_ACTIVATION, **COMMON_DEFAULTS, **family}
     values.update((key, value) for key, value in data.items() if key != "schema_version")
     values["blocks"] = _parse_blocks(data["blocks"], arch) if "blocks" in data else PAPER_BLOCKS[arch]
     return MobileNetConfig(**values)

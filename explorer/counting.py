@@ -2,9 +2,13 @@
 
 Conventions (the papers' and TF-slim's):
 
-* **MACs** are multiply-accumulates of convolutions and of the final linear layer, for one image.
+* **MACs** are multiply-accumulates of convolutions and of the linear layers, for one image.
   Batch norm, activations, pooling, biases and residual additions are not counted: they are small,
   and the papers leave them out (fvcore's total would add batch norm: 13.4M for V2 1.0/224).
+* **V3**: a squeeze-and-excite unit counts its two 1×1 convs on the pooled 1×1 vector
+  (2·C·C_squeeze MACs; its pooling, hard sigmoid and channel scaling are not counted); h-swish
+  costs nothing, like every activation; the classifier counts both linear layers (``pre_logits``
+  and ``head``). This is what fvcore counts on torchvision's models (216.6M for V3-Large 1.0).
 * **params** are all parameters as PyTorch counts them (``sum(p.numel())``): conv weights, batch
   norm weight and bias, the classifier's weight and bias.
 * **weight_params** count conv and linear weights only. TF-slim's tables publish this number
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .plan import ConvPlan, ModelPlan, make_plan
+from .plan import ConvPlan, ModelPlan, SqueezeExcitePlan, make_plan
 from .schema import FP32_BYTES
 
 if TYPE_CHECKING:  # config.py imports this module to check its size limits
@@ -103,11 +107,28 @@ def conv_cost(layer: ConvPlan) -> LayerCost:
     )
 
 
+def squeeze_excite_cost(unit: SqueezeExcitePlan) -> LayerCost:
+    """Two 1×1 convs with bias on the pooled vector: C → C_squeeze → C."""
+    weights = 2 * unit.channels * unit.squeeze_channels
+    return LayerCost(unit.name, unit.kind, (1, unit.channels, unit.size, unit.size),
+                     weights + unit.squeeze_channels + unit.channels, weights, weights, unit.row)
+
+
 def plan_cost(plan: ModelPlan) -> Cost:
     convs = plan.conv_layers()
     classes = plan.config.num_classes
-    layers = [conv_cost(layer) for layer in convs]
-    layers.append(LayerCost("pool", "pool", (1, plan.features, 1, 1), 0, 0, 0))
+    layers = [conv_cost(plan.stem)]
+    for block in plan.blocks:
+        layers += [conv_cost(u) if isinstance(u, ConvPlan) else squeeze_excite_cost(u) for u in block.units()]
+    if plan.last_conv:
+        layers.append(conv_cost(plan.last_conv))
+    layers.append(LayerCost("pool", "pool", (1, plan.pooled_channels, 1, 1), 0, 0, 0))
+    if plan.pre_logits:
+        hidden = plan.pre_logits
+        layers.append(LayerCost(hidden.name, hidden.kind, (1, hidden.out_features),
+                                linear_params(hidden.in_features, hidden.out_features),
+                                linear_params(hidden.in_features, hidden.out_features, bias=False),
+                                linear_macs(hidden.in_features, hidden.out_features)))
     layers.append(
         LayerCost("head", "head", (1, classes), linear_params(plan.features, classes),
                   linear_params(plan.features, classes, bias=False), linear_macs(plan.features, classes))

@@ -12,11 +12,12 @@ import hashlib
 import io
 import json
 from collections.abc import Mapping
-from string import Template
 
-from .config import FAMILY_DEFAULTS, PAPER_BLOCKS, ConfigError, MobileNetConfig, loads_config, with_expansion
+from .config import FAMILY_DEFAULTS, PAPER_BLOCKS, ConfigError, MobileNetConfig, loads_config, v3_preset_name, with_expansion
 from .counting import count
-from .plan import make_plan
+from .export_templates import PLAIN_PYTORCH, TORCHVISION_V2, TORCHVISION_V3
+from .plan import ConvPlan, make_plan
+from .schema import BATCH_NORM, DEFAULT_BATCH_NORM, V3_HIDDEN_CHANNELS, V3_STEM_CHANNELS
 
 FORMATS = ("json", "python", "csv")
 # Model files (binary), built by explorer.runtimes: they need torch and the runtime's packages.
@@ -57,7 +58,7 @@ def _number(value: float) -> str:
 
 
 def _title(config: MobileNetConfig) -> str:
-    family = "MobileNet V2" if config.is_v2 else "MobileNet V1"
+    family = config.title
     return f"{family} (α = {_number(config.width_multiplier)}, {config.resolution} px, {config.num_classes} classes)"
 
 
@@ -65,180 +66,6 @@ def _conv_tuple(layer) -> str:
     activation = "None" if layer.activation is None else json.dumps(layer.activation)
     return f"({layer.in_channels}, {layer.out_channels}, {layer.kernel_size}, {layer.stride}, {layer.groups}, {activation})"
 
-
-# The exported files are plain Python written from these templates (string.Template: $name is
-# filled in; Python's own braces stay as they are). They count MACs as explorer.counting does (conv
-# + linear multiply-accumulates, one image), from the shapes a forward pass sees, so each file
-# checks the explorer's numbers with nothing but torch.
-_COUNT_AND_CHECK = '''
-
-def count_macs(model: nn.Module, resolution: int) -> int:
-    """Multiply-accumulates of every Conv2d and Linear for one image (batch norm, activations,
-    pooling and residual adds are not counted, as in the papers). FLOPs = 2 × MACs."""
-    macs = 0
-
-    def conv(module, inputs, output):
-        nonlocal macs
-        kernel = module.kernel_size[0] * module.kernel_size[1]
-        macs += output[0].numel() * (module.in_channels // module.groups) * kernel
-
-    def linear(module, inputs, output):
-        nonlocal macs
-        macs += module.in_features * module.out_features
-
-    handles = [m.register_forward_hook(conv) for m in model.modules() if isinstance(m, nn.Conv2d)]
-    handles += [m.register_forward_hook(linear) for m in model.modules() if isinstance(m, nn.Linear)]
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, 3, resolution, resolution))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return macs
-
-
-def main() -> None:
-    model = build_model()
-    params = sum(p.numel() for p in model.parameters())
-    macs = count_macs(model, RESOLUTION)
-    with torch.no_grad():
-        logits = model(torch.randn(1, 3, RESOLUTION, RESOLUTION))
-    print(f"{TITLE}: {params:,} params, {macs:,} MACs, output {tuple(logits.shape)}")
-    if (params, macs) != (EXPECTED_PARAMS, EXPECTED_MACS):
-        raise SystemExit(f"expected {EXPECTED_PARAMS:,} params and {EXPECTED_MACS:,} MACs")
-
-
-if __name__ == "__main__":
-    main()
-'''
-
-_PLAIN_PYTORCH = Template('''"""$title in plain PyTorch, exported by MobileNet Explorer.
-
-Needs only torch. Run it to build the model and check its counts:
-
-    python $file_name
-
-Expected: $params_text parameters and $macs_text MACs (multiply-accumulates of the convolutions
-and the classifier for one ${resolution}×$resolution image; FLOPs = 2 × MACs). Or import it and
-call build_model(). Module names and state-dict keys are the explorer's (stem.conv.weight,
-blocks.3.depthwise.bn.bias, ...), so weights saved from a model that explorer.build_model()
-built load here with model.load_state_dict(...).
-"""
-
-import torch
-from torch import nn
-
-TITLE = $title_literal
-# The config this file was exported from (schema v1): explorer.parse_config(CONFIG) reads it back.
-CONFIG = $config_literal
-
-RESOLUTION = $resolution
-NUM_CLASSES = $num_classes
-DROPOUT = $dropout
-FEATURES = $features
-EXPECTED_PARAMS = $params
-EXPECTED_MACS = $macs
-
-# Every convolution, resolved from the config (channels after width rounding), as
-# (in_channels, out_channels, kernel_size, stride, groups, activation): activation None is linear,
-# groups = channels is a depthwise convolution.
-STEM = $stem
-# One entry per block: (residual, {child name: convolution}). A residual block adds its input to its output.
-BLOCKS = [
-$blocks
-]
-LAST_CONV = $last_conv
-
-ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6}
-
-
-class ConvBNAct(nn.Sequential):
-    """Conv (no bias: batch norm's shift replaces it), batch norm, activation (unless linear)."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, activation):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=(kernel_size - 1) // 2,
-                              groups=groups, bias=False)
-        self.bn = nn.BatchNorm2d(out_channels)
-        if activation is not None:
-            self.act = ACTIVATIONS[activation](inplace=True)
-
-
-class Block(nn.Module):
-    """A V1 depthwise-separable layer or a V2 inverted residual: its convolutions in order."""
-
-    def __init__(self, residual, layers):
-        super().__init__()
-        self.residual = residual
-        for name, spec in layers.items():
-            self.add_module(name, ConvBNAct(*spec))
-
-    def forward(self, x):
-        out = x
-        for layer in self.children():
-            out = layer(out)
-        return x + out if self.residual else out
-
-
-class MobileNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.stem = ConvBNAct(*STEM)
-        self.blocks = nn.Sequential(*(Block(residual, layers) for residual, layers in BLOCKS))
-        self.last_conv = ConvBNAct(*LAST_CONV) if LAST_CONV else nn.Identity()
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(DROPOUT)
-        self.head = nn.Linear(FEATURES, NUM_CLASSES)
-        for m in self.modules():  # torchvision's MobileNet initialization
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, x):
-        x = self.last_conv(self.blocks(self.stem(x)))
-        return self.head(self.dropout(torch.flatten(self.pool(x), 1)))
-
-
-def build_model() -> MobileNet:
-    """A freshly initialized model in eval mode."""
-    return MobileNet().eval()
-''' + _COUNT_AND_CHECK)
-
-_TORCHVISION = Template('''"""$title as torchvision's MobileNetV2, exported by MobileNet Explorer.
-
-Needs torch and torchvision. Run it to build the model and check its counts:
-
-    python $file_name
-
-Expected: $params_text parameters and $macs_text MACs, as in the explorer. The layers are the
-explorer's, in the same order, under torchvision's names (features.0.0.weight, ...).
-"""
-
-import torch
-from torch import nn
-from torchvision.models import MobileNetV2
-
-TITLE = $title_literal
-RESOLUTION = $resolution
-EXPECTED_PARAMS = $params
-EXPECTED_MACS = $macs
-# The block table as the V2 paper's Table 2 writes it: t, c, n, s.
-INVERTED_RESIDUAL_SETTING = [
-$rows
-]
-
-
-def build_model() -> MobileNetV2:
-    """A freshly initialized model in eval mode."""
-    model = MobileNetV2(num_classes=$num_classes, width_mult=$width, inverted_residual_setting=INVERTED_RESIDUAL_SETTING,
-                        round_nearest=8, dropout=$dropout)
-    return model.eval()
-''' + _COUNT_AND_CHECK)
 
 
 def _template_values(config: MobileNetConfig, file_name: str, title: str) -> dict[str, object]:
@@ -261,17 +88,30 @@ def python_snippet(config: MobileNetConfig) -> str:
     plan = make_plan(config)
     blocks = []
     for block in plan.blocks:
-        layers = ", ".join(f"{json.dumps(layer.name.rsplit('.', 1)[1])}: {_conv_tuple(layer)}" for layer in block.layers)
+        layers = ", ".join(f"{json.dumps(unit.name.rsplit('.', 1)[1])}: {_unit_tuple(unit)}" for unit in block.units())
         blocks.append(f"    ({block.residual}, {{{layers}}}),")
-    return _PLAIN_PYTORCH.substitute(
+    hidden = plan.pre_logits
+    pre_logits = "None" if hidden is None else f"({hidden.in_features}, {hidden.out_features}, {json.dumps(hidden.activation)})"
+    return PLAIN_PYTORCH.substitute(
         _template_values(config, export_filename(config, "python"), _title(config)),
         config_literal=_python_literal(config), features=plan.features, stem=_conv_tuple(plan.stem), blocks="\n".join(blocks),
-        last_conv="None" if plan.last_conv is None else _conv_tuple(plan.last_conv),
+        last_conv="None" if plan.last_conv is None else _conv_tuple(plan.last_conv), pre_logits=pre_logits,
+        eps=repr(BATCH_NORM.get(config.arch, DEFAULT_BATCH_NORM)[0]),
     )
+
+
+def _unit_tuple(unit) -> str:
+    if isinstance(unit, ConvPlan):
+        return _conv_tuple(unit)
+    return f'("se", {unit.channels}, {unit.squeeze_channels})'
 
 
 def torchvision_unsupported(config: MobileNetConfig) -> str | None:
     """Why ``torchvision.models.MobileNetV2`` cannot express ``config``, or None when it can."""
+    if config.is_v3:
+        # Rows without squeeze-and-excite or h-swish are expressible; the stem, last conv and
+        # classifier are always h-swish in torchvision.
+        return None if config.hard_swish else "torchvision's MobileNetV3 always uses h-swish in its stem and head"
     if not config.is_v2:
         return "torchvision has no MobileNet V1"
     if config.activation != "relu6":
@@ -295,9 +135,25 @@ def torchvision_snippet(config: MobileNetConfig) -> str:
     reason = torchvision_unsupported(config)
     if reason:
         raise ValueError(f"torchvision: {reason}")
+    if config.is_v3:
+        return _torchvision_v3_snippet(config)
     rows = "\n".join(f"    [{b.t}, {b.c}, {b.n}, {b.s}]," for b in config.blocks)
-    return _TORCHVISION.substitute(
+    return TORCHVISION_V2.substitute(
         _template_values(config, torchvision_filename(config), _title(config) + " (torchvision)"), rows=rows,
+    )
+
+
+def _torchvision_v3_snippet(config: MobileNetConfig) -> str:
+    """torchvision's ``MobileNetV3(inverted_residual_setting, last_channel)`` built from the rows:
+    each row's input is the previous row's output (16 for the first: the stem), as in the plan."""
+    rows, cin = [], V3_STEM_CHANNELS
+    for b in config.blocks:
+        se = b.se and config.squeeze_excite
+        rows.append(f"    [{cin}, {b.k}, {b.exp}, {b.c}, {se}, {json.dumps('HS' if b.nl == 'hardswish' else 'RE')}, {b.s}],")
+        cin = b.c
+    return TORCHVISION_V3.substitute(
+        _template_values(config, torchvision_filename(config), _title(config) + " (torchvision)"),
+        rows="\n".join(rows), last_channel=V3_HIDDEN_CHANNELS[config.arch],
     )
 
 
@@ -315,7 +171,7 @@ def config_slug(config: MobileNetConfig) -> str:
     if config.num_classes != 1000:
         parts.append(f"{config.num_classes}cls")
     family = FAMILY_DEFAULTS[config.arch]
-    if config.activation != family["activation"]:
+    if config.activation != family.get("activation", config.activation):
         parts.append(config.activation)
     if config.dropout != family["dropout"]:
         parts.append(f"dropout{_number(config.dropout)}")
@@ -325,6 +181,14 @@ def config_slug(config: MobileNetConfig) -> str:
         parts.append("nonlinear")
     if not config.residual:
         parts.append("nores")
+    preset = v3_preset_name(config)
+    if preset and preset != "standard":
+        parts.append(preset)
+        return "_".join(parts)
+    if not config.squeeze_excite:
+        parts.append("nose")
+    if not config.hard_swish:
+        parts.append("relu")
     if config.blocks != PAPER_BLOCKS[config.arch]:
         expansions = {b.t for b in config.blocks if b.t != 1}
         t = next(iter(expansions)) if config.is_v2 and len(expansions) == 1 else None

@@ -12,7 +12,7 @@ from functools import lru_cache
 from .config import MobileNetConfig
 from .counting import count
 from .plan import make_plan
-from .reference import KNOWN_DISCREPANCIES, PublishedResult, config_for, load_published_results
+from .reference import KNOWN_DISCREPANCIES, PublishedResult, all_published_results, config_for
 
 MACS_TOLERANCE = 0.03  # relative, or MACS_TOLERANCE_ABS_M millions, whichever is looser
 MACS_TOLERANCE_ABS_M = 1.0  # published MACs are rounded to 1M: 13.6M prints as 14M
@@ -139,4 +139,4 @@ def _explain(rec: Reconciliation) -> str:
 @lru_cache(maxsize=1)
 def published_vs_computed() -> tuple[Reconciliation, ...]:
     """Every published MobileNet row, in file order, with its computed MACs and params."""
-    return tuple(rec for rec in map(reconcile, load_published_results()) if rec is not None)
+    return tuple(rec for rec in map(reconcile, all_published_results()) if rec is not None)

@@ -92,8 +92,9 @@ def full_conv_counterpart(config: MobileNetConfig) -> FullConvComparison:
     that is already full-convolution, the separable figures are those of its separable twin.
     """
     plan = make_plan(config)
-    if config.is_v2:
-        separable, full, method = plan_cost(plan), plan_cost(_swapped(plan, _v2_dense)), V2_METHOD
+    if config.is_v2 or config.is_v3:
+        method = V2_METHOD if config.is_v2 else V2_METHOD.replace("V2:", "V3:").replace("3×3 depthwise", "depthwise (3×3 or 5×5)")
+        separable, full = plan_cost(plan), plan_cost(_swapped(plan, _v2_dense))
     else:
         separable, full, method = plan_cost(_swapped(plan, _v1_separable)), plan_cost(_swapped(plan, _v1_full)), V1_METHOD
     return FullConvComparison(separable.macs, separable.params, full.macs, full.params, method)

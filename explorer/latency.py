@@ -106,11 +106,7 @@ def arithmetic_intensity(macs: int, params: int, input_elements: int, output_ele
 
 def layer_io_elements(config: MobileNetConfig) -> dict[str, tuple[int, int]]:
     """Input and output elements of every row of the layer table, per image, from the plan."""
-    plan = make_plan(config)
-    io = {c.name: (c.in_channels * c.in_size**2, c.out_channels * c.out_size**2) for c in plan.conv_layers()}
-    io["pool"] = (plan.features * plan.final_size**2, plan.features)
-    io["head"] = (plan.features, config.num_classes)
-    return io
+    return make_plan(config).io_elements()
 
 
 def layer_rows(cost: Cost, io: Mapping[str, tuple[int, int]], latencies_ms: Mapping[str, float], batch: int,

@@ -3,7 +3,9 @@
 The plan is the one place that knows the architecture. The builder (``models.py``), the analytic
 counter (``counting.py``), the layer table and every page read it, so they cannot disagree.
 A plan is a stem, a list of blocks (one per module under ``blocks``), an optional last 1×1 conv
-(V2), then global average pooling, dropout and the linear classifier ``head``.
+(V2, V3), then global average pooling, V3's hidden linear layer ``pre_logits``, dropout and the
+linear classifier ``head``. V3 blocks may hold a squeeze-and-excite unit between their depthwise
+and projection convolutions.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from .schema import V3_HIDDEN_CHANNELS, V3_LAST_CONV_FACTOR, V3_STEM_CHANNELS
 
 if TYPE_CHECKING:  # the config validates itself by counting its plan: at run time plan needs only its attributes
     from .config import MobileNetConfig
@@ -58,13 +62,46 @@ class ConvPlan:
 
 
 @dataclass(frozen=True)
+class SqueezeExcitePlan:
+    """V3's squeeze-and-excite (paper Section 5.3; torchvision's ``SqueezeExcitation``): global
+    average pool, 1×1 conv to ``squeeze_channels`` (with bias) + ReLU, 1×1 conv back (with bias)
+    + hard sigmoid, and the input scaled channel by channel."""
+
+    name: str  # "blocks.4.se"
+    channels: int  # of the tensor it scales (the expanded width)
+    squeeze_channels: int  # make_divisible(channels // 4, 8), as torchvision
+    size: int  # spatial size of the tensor it scales
+    row: int | None = None
+    kind: str = "squeeze_excite"
+
+
+@dataclass(frozen=True)
+class LinearPlan:
+    """A fully connected layer with bias: V3's hidden classifier layer (``pre_logits``)."""
+
+    name: str
+    kind: str
+    in_features: int
+    out_features: int
+    activation: str | None
+
+
+@dataclass(frozen=True)
 class BlockPlan:
-    """One module under ``blocks``: a V1 depthwise-separable layer or a V2 inverted residual."""
+    """One module under ``blocks``: a V1 depthwise-separable layer, a V2 inverted residual, or a V3
+    bneck (an inverted residual with optional squeeze-and-excite)."""
 
     index: int
     row: int
     layers: tuple[ConvPlan, ...]
-    residual: bool  # V2: output = input + block(input)
+    residual: bool  # V2, V3: output = input + block(input)
+    squeeze_excite: SqueezeExcitePlan | None = None  # V3: between the depthwise and the projection
+
+    def units(self) -> tuple[ConvPlan | SqueezeExcitePlan, ...]:
+        """The block's modules in forward order: the convs, with squeeze-and-excite before the last."""
+        if self.squeeze_excite is None:
+            return self.layers
+        return (*self.layers[:-1], self.squeeze_excite, self.layers[-1])
 
 
 @dataclass(frozen=True)
@@ -73,8 +110,33 @@ class ModelPlan:
     stem: ConvPlan
     blocks: tuple[BlockPlan, ...]
     last_conv: ConvPlan | None
-    features: int  # channels into the classifier
+    features: int  # channels into the classifier ``head``
     final_size: int  # spatial size before global pooling
+    pre_logits: LinearPlan | None = None  # V3: pooled features → hidden width, h-swish
+
+    @property
+    def pooled_channels(self) -> int:
+        """Channels of the globally pooled feature vector (V3: before ``pre_logits``)."""
+        return self.pre_logits.in_features if self.pre_logits else self.features
+
+    def squeeze_excites(self) -> list[SqueezeExcitePlan]:
+        return [block.squeeze_excite for block in self.blocks if block.squeeze_excite is not None]
+
+    def row_names(self) -> list[str]:
+        """The names of the layer table's rows, in forward order (module names in the built model)."""
+        names = [self.stem.name] + [unit.name for block in self.blocks for unit in block.units()]
+        names += [self.last_conv.name] if self.last_conv else []
+        return names + ["pool"] + (["pre_logits"] if self.pre_logits else []) + ["head"]
+
+    def io_elements(self) -> dict[str, tuple[int, int]]:
+        """Input and output elements of every row of the layer table, per image."""
+        io = {c.name: (c.in_channels * c.in_size**2, c.out_channels * c.out_size**2) for c in self.conv_layers()}
+        io.update((se.name, (se.channels * se.size**2,) * 2) for se in self.squeeze_excites())
+        io["pool"] = (self.pooled_channels * self.final_size**2, self.pooled_channels)
+        if self.pre_logits:
+            io["pre_logits"] = (self.pre_logits.in_features, self.pre_logits.out_features)
+        io["head"] = (self.features, self.config.num_classes)
+        return io
 
     def conv_layers(self) -> list[ConvPlan]:
         layers = [self.stem] + [layer for block in self.blocks for layer in block.layers]
@@ -121,9 +183,48 @@ def _v2_blocks(config: MobileNetConfig, cin: int, size: int) -> tuple[list[Block
     return blocks, cin, size
 
 
+def _v3_blocks(config: MobileNetConfig, cin: int, size: int) -> tuple[list[BlockPlan], int, int]:
+    """V3 bnecks as torchvision's ``InvertedResidual``: every width is ``make_divisible(c·α, 8)``;
+    the expansion conv exists only when the expanded width differs from the input's."""
+    blocks = []
+    for row, spec in enumerate(config.blocks):
+        name = f"blocks.{row}"
+        act = "hardswish" if spec.nl == "hardswish" and config.hard_swish else "relu"
+        hidden, cout = make_divisible(spec.exp * config.width_multiplier), make_divisible(spec.c * config.width_multiplier)
+        layers = []
+        if hidden != cin:
+            layers.append(_conv(f"{name}.expand", "expand", cin, hidden, 1, 1, size, act, row))
+        dw = _conv(f"{name}.depthwise", "depthwise", hidden, hidden, spec.k, spec.s, size, act, row, groups=hidden)
+        layers += [dw, _conv(f"{name}.project", "project", hidden, cout, 1, 1, dw.out_size, None, row)]
+        se = None
+        if spec.se and config.squeeze_excite:
+            se = SqueezeExcitePlan(f"{name}.se", hidden, make_divisible(hidden // 4), dw.out_size, row)
+        residual = spec.s == 1 and cin == cout
+        blocks.append(BlockPlan(row, row, tuple(layers), residual, se))
+        cin, size = cout, dw.out_size
+    return blocks, cin, size
+
+
+def _make_v3_plan(config: MobileNetConfig) -> ModelPlan:
+    """V3 (paper Tables 1 and 2, torchvision's ``MobileNetV3``): h-swish stem of 16·α channels, the
+    bnecks, a 1×1 last conv of 6 × the last row's output, pooling, then the two-layer classifier:
+    Linear to 1280·α (Large) or 1024·α (Small) + h-swish, dropout, Linear to the classes.
+    torchvision scales the hidden width with α in both directions (``adjust_channels(1280)``),
+    unlike V2's last conv, which never shrinks."""
+    alpha, hswish = config.width_multiplier, ("hardswish" if config.hard_swish else "relu")
+    stem = _conv("stem", "stem", 3, make_divisible(V3_STEM_CHANNELS * alpha), 3, 2, config.resolution, hswish)
+    blocks, channels, size = _v3_blocks(config, stem.out_channels, stem.out_size)
+    last_conv = _conv("last_conv", "pointwise", channels, V3_LAST_CONV_FACTOR * channels, 1, 1, size, hswish)
+    hidden = make_divisible(V3_HIDDEN_CHANNELS[config.arch] * alpha)
+    pre_logits = LinearPlan("pre_logits", "linear", last_conv.out_channels, hidden, hswish)
+    return ModelPlan(config, stem, tuple(blocks), last_conv, hidden, size, pre_logits)
+
+
 @lru_cache(maxsize=256)
 def make_plan(config: MobileNetConfig) -> ModelPlan:
     """Resolve channels (after width rounding), strides and feature-map sizes of every layer."""
+    if config.is_v3:
+        return _make_v3_plan(config)
     alpha = config.width_multiplier
     if config.is_v2:
         stem_channels = make_divisible(32 * alpha)

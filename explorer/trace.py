@@ -35,7 +35,7 @@ class TracedLayer:
 
 def layer_names(config: MobileNetConfig) -> list[str]:
     """Module names of the layer-table rows, in forward order."""
-    return [layer.name for layer in make_plan(config).conv_layers()] + ["pool", "head"]
+    return make_plan(config).row_names()
 
 
 def trace_layers(model: nn.Module, config: MobileNetConfig) -> list[TracedLayer]:

@@ -20,7 +20,7 @@ from .accuracy import IMAGENET_CLASSES, accuracy_for, architecture_changes
 from .config import ARCHS, MobileNetConfig, check_positive, paper_config
 from .counting import count
 from .fidelity import reconcile
-from .reference import DeviceLatency, PublishedResult, latency_platforms, load_all_device_latency, load_published_results, platform_key
+from .reference import DeviceLatency, PublishedResult, all_published_results, latency_platforms, load_all_device_latency, platform_key
 
 T = TypeVar("T")
 
@@ -122,7 +122,7 @@ def _published_candidate(row: PublishedResult) -> Candidate:
 @lru_cache(maxsize=1)
 def published_candidates() -> tuple[Candidate, ...]:
     """Every published MobileNet row (float and quantized), at its computed cost."""
-    return tuple(_published_candidate(r) for r in load_published_results() if r.family in ARCHS)
+    return tuple(_published_candidate(r) for r in all_published_results() if r.family in ARCHS)
 
 
 @lru_cache(maxsize=1)

@@ -384,7 +384,7 @@ def test_link_keeps_a_width_that_short_formatting_would_round(open_page):
 def test_home_links_to_every_page(open_page):
     at = open_page(None)  # the default page: Home
     linked = {element.proto.page.strip("/") for element in at.get("page_link")}
-    assert linked == {"v1", "v2", "tradeoffs", "compare", "separable", "phones"}
+    assert linked == {"v1", "v2", "v3", "tradeoffs", "compare", "separable", "phones"}
     assert len(list((ROOT / "app_pages").glob("*.py"))) == len(linked) + 1  # every page but Home itself
 
 

@@ -128,7 +128,7 @@ def test_tick_labels_and_log_choice():
 def test_budget_rows_open_in_their_explorer_page(tradeoffs_page):
     from urllib.parse import parse_qsl, urlsplit
 
-    from ui.links import decode
+    from ui.links import PAGE_OF_ARCH, config_from_link
 
     at = tradeoffs_page(tab="Budget finder")
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
@@ -138,8 +138,8 @@ def test_budget_rows_open_in_their_explorer_page(tradeoffs_page):
     assert len(frame) == len(found)
     for link, c in zip(frame["open"], found):
         path, query = urlsplit(link).path, dict(parse_qsl(urlsplit(link).query))
-        assert path == {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[c.family]
-        assert decode(c.family, query) == c.config
+        assert path == PAGE_OF_ARCH[c.family]  # v1, v2, or v3 (with model=large|small in the query)
+        assert config_from_link(link) == c.config and (c.family not in ("mobilenet_v3_large", "mobilenet_v3_small") or "model" in query)
 
 
 def test_link_round_trips(tradeoffs_page):

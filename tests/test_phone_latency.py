@@ -23,7 +23,7 @@ from explorer.phones import (
     predict_many,
     samples_of,
 )
-from explorer.reference import DEVICE_LATENCY, DEVICE_LATENCY_MORE, load_all_device_latency
+from explorer.reference import DEVICE_LATENCY, DEVICE_LATENCY_MORE, V3_RESULTS, load_all_device_latency
 
 SINGLE_CORE = "TF-Lite CPU, single large core"
 PAPER_GRID = {
@@ -103,7 +103,7 @@ def test_loo_median_error_is_within_ten_percent(device, quantized, family):
 def test_every_bundled_mobilenet_row_is_validated_once():
     model = phone_model()
     rows = model.validation()
-    expected = sum(1 for path in (DEVICE_LATENCY, DEVICE_LATENCY_MORE) for r in csv.DictReader(open(path, encoding="utf-8"))
+    expected = sum(1 for path in (DEVICE_LATENCY, DEVICE_LATENCY_MORE, V3_RESULTS) for r in csv.DictReader(open(path, encoding="utf-8"))
                    if r["family"].startswith("mobilenet"))
     assert len(rows) == expected == len(model.samples)
     for v in rows:
@@ -262,7 +262,8 @@ def test_cli_json_contract(cli, tmp_path):
 def test_cli_arch_options_and_table(cli):
     out = json.loads(cli("predict", "--arch", "v2", "--width", "0.75", "--resolution", "192", "--device", "Pixel 1", "--json").stdout)
     assert len(out) == 1 and out[0]["model"].startswith("mobilenet_v2 α=0.75 192px")
-    assert [p["device"] for p in out[0]["predictions"]] == ["Pixel 1"]
+    # Pixel 1 single core in float and, since the V3 rows, in int8.
+    assert [(p["device"], p["quantized"]) for p in out[0]["predictions"]] == [("Pixel 1", False), ("Pixel 1", True)]
     text = cli("predict", "--arch", "v1", "--device", "Pixel 2").stdout
     assert text.count("Pixel 2") == 2 and "90% interval" in text and "LOO median" in text and "⚠" not in text.splitlines()[3]
     text = cli("predict", "--arch", "v2", "--device", "Pixel 2").stdout  # one V2 row there (float), none in int8: two notes

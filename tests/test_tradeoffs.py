@@ -15,11 +15,11 @@ from explorer.fidelity import published_vs_computed
 from explorer.reference import (
     DEVICE_LATENCY,
     KNOWN_DISCREPANCIES,
+    all_published_results,
     config_for,
     latency_platforms,
     load_device_latency,
     load_device_latency_more,
-    load_published_results,
 )
 from explorer.tradeoffs import MEASURED, SWEEP_SOURCE, device_candidates, find_configs, pareto_front
 
@@ -54,7 +54,9 @@ def test_platforms_in_file_order_with_their_threads():
     assert latency_platforms(load_device_latency()[:1]) == ((*PIXEL1, None),)
     # device_latency_more.csv follows; ncnn's 1- and 4-thread runs share a backend name: two platforms.
     more = {(r.device, r.backend, r.threads) for r in load_device_latency_more()}
-    assert set(platforms[4:]) == more and len(platforms) == len(set(platforms))
+    # mobilenet_v3.csv adds one platform of its own: Pixel 3 on a single core (Pixel 1 and 2 are already there).
+    v3 = {("Pixel 3", "TF-Lite CPU, single large core", 1)}
+    assert set(platforms[4:]) == more | v3 and len(platforms) == len(set(platforms))
     kirin = [p for p in platforms if p[0].startswith("Kirin 970 (Cortex") and p[1].startswith("ncnn CPU")]
     assert sorted(p[2] for p in kirin) == [1, 4]
     one, four = (device_candidates(*p) for p in sorted(kirin, key=lambda p: p[2]))
@@ -183,13 +185,13 @@ def test_budget_300m_macs_top_answer_is_the_best_published_config_under_it():
     answer = find_configs(max_macs=300e6)
     assert answer and all(c.macs <= 300e6 for c in answer)
     best_published = max(
-        (r.top1 for r in load_published_results()
+        (r.top1 for r in all_published_results()
          if r.family.startswith("mobilenet") and r.top1 is not None
          and count(_config(r)).macs <= 300e6)
     )
     top = answer[0]
     assert top.published and top.accuracy_kind == "published" and top.top1 == best_published
-    assert top.label == "mobilenet_v2_1.0_192"  # V2 1.0 at 224 is 300.8M: just over
+    assert top.label == "v3-large_224_1.0_float"  # 216.6M; before V3 it was V2 1.0 at 192 (V2 at 224 is 300.8M)
 
 
 def _config(row):
@@ -215,7 +217,7 @@ def test_custom_points_are_labelled_and_never_duplicate_published_ones():
     assert {c.accuracy_kind for c in custom} == {"estimate", "none"}
     published_points = {(c.family, c.width_multiplier, c.resolution) for c in answer if c.published}
     assert not any((c.family, c.width_multiplier, c.resolution) in published_points for c in custom)
-    assert {c.family for c in custom} == {"mobilenet_v1", "mobilenet_v2"}
+    assert {c.family for c in custom} == {"mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"}
     for c in custom[:20]:  # the candidate's numbers are its config's
         assert (c.macs, c.params) == (count(c.config).macs, count(c.config).params)
         assert c.top1 == accuracy_for(c.config).value
@@ -237,9 +239,9 @@ def test_published_device_latency_budget():
     answer = find_configs(max_latency_ms=20, latency_source=PIXEL1)
     assert answer and all(c.latency_ms <= 20 and c.published for c in answer)
     assert all(c.latency_source.startswith("Pixel 1") for c in answer)
-    assert answer[0].label == "mobilenet_v2_0.5_160" and answer[0].top1 == 61.0  # 14.9 ms
-    # Only rows published on that platform qualify.
-    assert len(find_configs(latency_source=PIXEL1)) == len(device_candidates(*PIXEL1)) == 25
+    assert answer[0].label == "v3-small_224_1.0_float" and answer[0].top1 == 67.5  # 15.8 ms (before V3: V2 0.5/160, 61.0%)
+    # Only rows published on that platform qualify: 25 V1/V2 rows and 9 V3 checkpoints.
+    assert len(find_configs(latency_source=PIXEL1)) == len(device_candidates(*PIXEL1)) == 34
     combined = find_configs(max_latency_ms=20, max_macs=55e6, latency_source=PIXEL1)
     assert combined and all(c.macs <= 55e6 for c in combined)
 
@@ -366,7 +368,7 @@ def test_match_width_answers_only_configs_within_the_limits():
 
 def test_published_vs_computed_covers_every_mobilenet_row():
     table = published_vs_computed()
-    mobilenet = [r for r in load_published_results() if r.family.startswith("mobilenet")]
+    mobilenet = [r for r in all_published_results() if r.family.startswith("mobilenet")]
     assert [row.result for row in table] == mobilenet
     flagged = {row.result.key for row in table if not row.within_tolerance}
     assert flagged == set(KNOWN_DISCREPANCIES)
@@ -438,7 +440,7 @@ def test_predicted_budget_leaves_out_declined_configs():
 def test_rows_of_the_second_file_take_the_same_models_published_accuracy():
     pixel2 = ("Pixel 2", "TF-Lite CPU, single large core", 1)
     rows = device_candidates(*pixel2)
-    assert len(rows) == 25 and all(c.top1 is not None for c in rows)
+    assert len(rows) == 34 and all(c.top1 is not None for c in rows)  # 25 from the second file, 9 V3 checkpoints
     v1 = next(c for c in rows if c.label == "mobilenet_v1_1.0_224")
     assert v1.top1 == next(c.top1 for c in find_configs(families=["mobilenet_v1"])
                            if c.label == "MobileNet_v1_1.0_224" and not c.quantized)

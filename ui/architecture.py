@@ -37,6 +37,13 @@ def _layer_text(layer: ConvPlan) -> str:
     return f'<font color="{KIND_COLORS.get(layer.kind, "#333333")}">{escape(text)}</font>'
 
 
+def _unit_text(unit) -> str:
+    """A conv as :func:`_layer_text`; V3's squeeze-and-excite as "SE" (its squeeze width)."""
+    if isinstance(unit, ConvPlan):
+        return _layer_text(unit)
+    return f'<font color="{KIND_COLORS["squeeze_excite"]}">{escape(f"SE {unit.squeeze_channels}")}</font>'
+
+
 def _node(node_id: str, rows: Sequence[str], fill: str = "#f4f6fa", shape: str = "box") -> str:
     label = "<br/>".join(rows)
     return f'  {node_id} [shape={shape}, fillcolor="{fill}", label=<{label}>];'
@@ -63,7 +70,7 @@ def architecture_dot(config: MobileNetConfig) -> str:
         node = f"b{block.index}"
         title = f"<b>block {block.index}</b>&#160;· row {block.row + 1} · s{stride}"
         lines.append(_node(node, [title, f"{_shape(first.in_size, first.in_channels)} → {_shape(last.out_size, last.out_channels)}",
-                                  " · ".join(_layer_text(layer) for layer in block.layers)]))
+                                  " · ".join(_unit_text(unit) for unit in block.units())]))
         new_line = block.index == 0 or block.row != plan.blocks[block.index - 1].row
         # Within a line the edge is laid out straight; from one line to the next it has weight 0,
         # so it does not drag the next line to the right (the spine below aligns the lines).
@@ -87,7 +94,10 @@ def architecture_dot(config: MobileNetConfig) -> str:
         edges.append(f"  {previous} -> last_conv [weight=0];")
         lines_of_picture.append(["last_conv"])
         previous = "last_conv"
-    head = [f"<b>classifier</b>&#160;avg pool {plan.final_size}×{plan.final_size} → {plan.features}"]
+    head = [f"<b>classifier</b>&#160;avg pool {plan.final_size}×{plan.final_size} → {plan.pooled_channels}"]
+    if plan.pre_logits is not None:  # V3: a hidden linear layer with h-swish before the logits
+        hidden = plan.pre_logits
+        head.append(f"linear {hidden.in_features} → {hidden.out_features} · {hidden.activation}")
     head.append(f"dropout {config.dropout:g} · linear {plan.features} → {config.num_classes}")
     lines.append(_node("head", head, fill="#fdecea"))
     edges.append(f"  {previous} -> head [weight=0];")
@@ -118,7 +128,9 @@ def show(config: MobileNetConfig) -> None:
 
 def legend(config: MobileNetConfig) -> str:
     """How to read the diagram of ``config`` (its colours and joins)."""
-    if config.is_v2:
+    if config.is_v3:
+        kinds = ":green[expansion 1×1], :blue[depthwise 3×3 or 5×5], SE (squeeze-and-excite, teal), :violet[projection 1×1 (linear)]"
+    elif config.is_v2:
         kinds = ":green[expansion 1×1], :blue[depthwise 3×3], :violet[projection 1×1" + (" (linear)]" if config.linear_bottleneck else "]")
     elif config.depthwise_separable:
         kinds = ":blue[depthwise 3×3], :orange[pointwise 1×1]"

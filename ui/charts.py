@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 KIND_COLORS = {
     "stem": "#7f7f7f", "conv": "#8c564b", "depthwise": "#1f77b4", "pointwise": "#ff7f0e",
     "expand": "#2ca02c", "project": "#9467bd", "pool": "#bcbd22", "head": "#d62728",
+    "squeeze_excite": "#17becf", "linear": "#e377c2",  # V3's squeeze-and-excite and hidden classifier layer
 }
 KIND_ORDER = list(KIND_COLORS)
 

@@ -52,8 +52,10 @@ from .state import (
 WIDTH_RANGE = (0.1, MAX_WIDTH_MULTIPLIER)
 WIDTH_STEP = 0.05
 RESOLUTION_RANGE = (32, 512)
-WIDTH_PRESETS = {"mobilenet_v1": [1.0, 0.75, 0.5, 0.25], "mobilenet_v2": [1.4, 1.0, 0.75, 0.5, 0.35]}
-RESOLUTION_PRESETS = {"mobilenet_v1": [224, 192, 160, 128], "mobilenet_v2": [224, 192, 160, 128, 96]}
+WIDTH_PRESETS = {"mobilenet_v1": [1.0, 0.75, 0.5, 0.25], "mobilenet_v2": [1.4, 1.0, 0.75, 0.5, 0.35],
+                 "mobilenet_v3_large": [1.0, 0.75], "mobilenet_v3_small": [1.0, 0.75]}  # V3: TF-slim's checkpoints
+RESOLUTION_PRESETS = {"mobilenet_v1": [224, 192, 160, 128], "mobilenet_v2": [224, 192, 160, 128, 96],
+                      "mobilenet_v3_large": [224, 192, 160, 128], "mobilenet_v3_small": [224, 192, 160, 128]}
 COLUMN_HELP = {
     "t": f"expansion factor: a whole number from 1 to {MAX_EXPANSION}",
     "c": f"output channels before α: 1 to {MAX_CHANNELS}",
@@ -84,7 +86,7 @@ def seed(config: MobileNetConfig) -> None:
     ss[key(arch, "classes")] = config.num_classes
     ss[key(arch, "activation")] = config.activation
     ss[key(arch, "dropout")] = config.dropout
-    for option in ("depthwise_separable", "linear_bottleneck", "residual"):
+    for option in ("depthwise_separable", "linear_bottleneck", "residual", "squeeze_excite", "hard_swish"):
         if option in FAMILY_DEFAULTS[arch]:
             ss[key(arch, option)] = getattr(config, option)
     if config.is_v2:

@@ -8,9 +8,12 @@ panel is one row of four columns above the metrics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+
+from explorer import MobileNetConfig
 
 from . import controls, export_panel, phone_view, profile_view, runtimes_view
 
@@ -21,7 +24,8 @@ def settings_columns() -> list:
     return panel.columns([1.15, 1.15, 1, 1], gap="medium")
 
 
-def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem: str | None, metrics_slot, view_col) -> None:
+def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem: str | None, metrics_slot, view_col,
+               write_link: Callable[[MobileNetConfig], None] = controls.write_link) -> None:
     """Build the config from the page's widgets and table, and render its profile.
 
     An invalid input gets one message naming the field and row; the last valid model stays on
@@ -36,7 +40,7 @@ def show_model(arch: str, fields: dict[str, Any], rows: list[dict], link_problem
         _import_message(arch, config)
         unit = profile_view.count_unit_control(arch)
     if not problem:
-        controls.write_link(config)
+        write_link(config)  # the V3 page adds which model (Large or Small) to its links
 
     with view_col:
         latency_slot = st.container()

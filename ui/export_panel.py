@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig
-from explorer.config import MAX_FILE_BYTES
+from explorer.config import ARCH_TITLES, MAX_FILE_BYTES
 from explorer.export import export, export_filename, import_config, torchvision_filename, torchvision_snippet, torchvision_unsupported
 
 from .controls import apply_config, key
@@ -37,8 +37,8 @@ def _import(arch: str) -> None:
             raise ConfigError("file", f"is {uploaded.size:,} bytes; a config file must be under {MAX_FILE_BYTES:,} bytes")
         config = import_config(uploaded.getvalue())
         if config.arch != arch:
-            other = "V1" if config.arch == "mobilenet_v1" else "V2"
-            raise ConfigError("arch", f"this file is a MobileNet {other} config; open it on the {other} page")
+            other = ARCH_TITLES[config.arch]
+            raise ConfigError("arch", f"this file is a {other} config; open it on the {other} page")
     except ConfigError as err:
         _say(arch, "error", f"{name} was not imported: {error_text(err)}. The current model is unchanged.")
         return

@@ -28,19 +28,27 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from explorer import ConfigError, MobileNetConfig, parse_config
-from explorer.config import FAMILY_DEFAULTS, PAPER_BLOCKS, ROW_KEYS, SCHEMA_VERSION
+from explorer.config import FAMILY_DEFAULTS, PAPER_BLOCKS, ROW_KEYS, SCHEMA_VERSION, V3_ARCHS
 
 ROW_SEP, CELL_SEP = "_", "."
 _INT_FIELDS = ("resolution", "num_classes")
 _FLOAT_FIELDS = ("width_multiplier", "dropout")
-_BOOL_FIELDS = ("depthwise_separable", "linear_bottleneck", "residual")
+_BOOL_FIELDS = ("depthwise_separable", "linear_bottleneck", "residual", "squeeze_excite", "hard_swish")
+# V3 rows in a link: k.exp.c.se.nl.s with se as 0/1 and nl as the paper's RE / HS (3.72.40.1.RE.2).
+_V3_NL = {"relu": "RE", "hardswish": "HS"}
+_V3_NL_TEXT = {text: nl for nl, text in _V3_NL.items()}
 MAX_PARAM_LENGTH = 2000  # a paper-sized table encodes in ~100 characters
 
 # The explorer page of each family: its URL path (streamlit_app.py's url_path) and its script, for
 # st.page_link(PAGE_FILE[arch], query_params=encode(config)), which opens that config there.
-PAGE_OF_ARCH = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
-ARCH_OF_PAGE = {page: arch for arch, page in PAGE_OF_ARCH.items()}
-PAGE_FILE = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py"}
+# V3-Large and V3-Small share the /v3 page; its ``model`` parameter says which (V3_MODEL_PARAM).
+PAGE_OF_ARCH = {"mobilenet_v1": "v1", "mobilenet_v2": "v2", "mobilenet_v3_large": "v3", "mobilenet_v3_small": "v3"}
+ARCH_OF_PAGE = {"v1": "mobilenet_v1", "v2": "mobilenet_v2"}
+PAGE_FILE = {"mobilenet_v1": "app_pages/v1.py", "mobilenet_v2": "app_pages/v2.py",
+             "mobilenet_v3_large": "app_pages/v3.py", "mobilenet_v3_small": "app_pages/v3.py"}
+V3_MODEL_PARAM = "model"
+V3_MODELS = {"large": "mobilenet_v3_large", "small": "mobilenet_v3_small"}
+V3_MODEL_OF_ARCH = {arch: name for name, arch in V3_MODELS.items()}
 
 
 def number_text(value: float) -> str:
@@ -64,8 +72,25 @@ def encode(config: MobileNetConfig, prefix: str = "") -> dict[str, str]:
         if value != default:
             params[key] = ("1" if value else "0") if isinstance(value, bool) else number_text(value) if isinstance(value, float) else str(value)
     if config.blocks != PAPER_BLOCKS[config.arch]:
-        params["blocks"] = ROW_SEP.join(CELL_SEP.join(str(v) for v in row.to_dict().values()) for row in config.blocks)
+        params["blocks"] = ROW_SEP.join(CELL_SEP.join(_cell_text(v) for v in row.to_dict().values()) for row in config.blocks)
     return {prefix + key: value for key, value in params.items()}
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return _V3_NL.get(value, str(value))
+
+
+def _v3_cell(text: str, field: str, key: str) -> Any:
+    """A V3 row's cell from a link: se 0/1, nl RE/HS, numbers otherwise; validation names the rest."""
+    if key == "se":
+        if text not in ("0", "1"):
+            raise ConfigError(field, f"must be 0 or 1 in the link, got {text[:20]!r}")
+        return text == "1"
+    if key == "nl":
+        return _V3_NL_TEXT.get(text, text)
+    return _number(text, field, int)
 
 
 def _number(text: str, field: str, kind: type) -> Any:
@@ -115,7 +140,10 @@ def _decode(arch: str, params: Mapping[str, str]) -> MobileNetConfig:
                 cells = row.split(CELL_SEP)
                 if len(cells) != len(keys):
                     raise ConfigError(f"blocks[{i}]", f"expected {len(keys)} numbers ({CELL_SEP.join(keys)}), got {row[:30]!r}")
-                rows.append({k: _number(v, f"blocks[{i}].{k}", int) for k, v in zip(keys, cells)})
+                if arch in V3_ARCHS:
+                    rows.append({k: _v3_cell(v, f"blocks[{i}].{k}", k) for k, v in zip(keys, cells)})
+                else:
+                    rows.append({k: _number(v, f"blocks[{i}].{k}", int) for k, v in zip(keys, cells)})
             data["blocks"] = rows
         else:
             data[field] = text  # unknown key: parse_config names it
@@ -127,7 +155,21 @@ def explorer_link(config: MobileNetConfig) -> str:
 
     Relative (no leading slash), so it works wherever the app is served, also under a path prefix.
     """
-    return f"{PAGE_OF_ARCH[config.arch]}?{urlencode(encode(config))}"
+    return f"{PAGE_OF_ARCH[config.arch]}?{urlencode(page_params(config))}"
+
+
+def page_params(config: MobileNetConfig) -> dict[str, str]:
+    """The query parameters of the explorer page showing ``config``: V3's page adds which model."""
+    model = {V3_MODEL_PARAM: V3_MODEL_OF_ARCH[config.arch]} if config.arch in V3_ARCHS else {}
+    return {**model, **encode(config)}
+
+
+def v3_arch_of(params: Mapping[str, str]) -> str:
+    """The V3 model a /v3 link names (Large when it names none); ConfigError for another value."""
+    name = params.get(V3_MODEL_PARAM, "large")
+    if name not in V3_MODELS:
+        raise ConfigError(V3_MODEL_PARAM, f"must be one of {', '.join(V3_MODELS)}, got {name[:20]!r}")
+    return V3_MODELS[name]
 
 
 def config_from_link(link: str) -> MobileNetConfig:
@@ -137,10 +179,13 @@ def config_from_link(link: str) -> MobileNetConfig:
     """
     parts = urlsplit(link.strip())
     page = parts.path.rstrip("/").rsplit("/", 1)[-1]
-    if page not in ARCH_OF_PAGE:
-        pages = " or ".join(f"/{p}" for p in ARCH_OF_PAGE)
+    if page not in (*ARCH_OF_PAGE, "v3"):
+        pages = " or ".join(f"/{p}" for p in (*ARCH_OF_PAGE, "v3"))
         raise ConfigError("link", f"must be a link to the {pages} page, got {link.strip()[:60]!r}")
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    if page == "v3":
+        arch = v3_arch_of(params)
+        return decode(arch, {k: v for k, v in params.items() if k != V3_MODEL_PARAM})
     return decode(ARCH_OF_PAGE[page], params)
 
 

@@ -167,7 +167,7 @@ def field_params(fields: Sequence[Field]) -> dict[str, str]:
 
 # --- two configs on one page (Compare) ------------------------------------------------------------
 
-PREFIXES = {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}
+PREFIXES = {"mobilenet_v1": "v1", "mobilenet_v2": "v2", "mobilenet_v3_large": "v3l", "mobilenet_v3_small": "v3s"}
 
 
 def encode_prefixed(config: MobileNetConfig) -> dict[str, str]:

@@ -57,7 +57,7 @@ def layer_frame(config: MobileNetConfig, latency=None, unit: str = "MACs") -> pd
     """
     p, plan = profile(config), make_plan(config)
     convs = {layer.name: layer for layer in plan.conv_layers()}
-    final = f"{plan.features}×{plan.final_size}×{plan.final_size}"
+    final = f"{plan.pooled_channels}×{plan.final_size}×{plan.final_size}"
     kernel, stride, groups, inputs = [], [], [], []
     for row in p.layers:
         conv = convs.get(row.name)
@@ -66,11 +66,12 @@ def layer_frame(config: MobileNetConfig, latency=None, unit: str = "MACs") -> pd
             stride.append(conv.stride)
             groups.append(conv.groups)
             inputs.append(f"{conv.in_channels}×{conv.in_size}×{conv.in_size}")
-        else:  # global average pooling, then the linear classifier
+        else:  # global average pooling, the linear classifier (V3: its hidden layer), V3's squeeze-and-excite
             kernel.append(f"{plan.final_size}×{plan.final_size} avg" if row.kind == "pool" else None)
             stride.append(None)
             groups.append(None)
-            inputs.append(final if row.kind == "pool" else str(plan.features))
+            pooled = {"pool": final, "linear": str(plan.pooled_channels), "squeeze_excite": "×".join(map(str, row.output_shape[1:]))}
+            inputs.append(pooled.get(row.kind, str(plan.features)))
     scale = per_mac(unit)
     frame = pd.DataFrame(
         {

@@ -12,10 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig, paper_config
+from explorer.config import ARCH_TITLES, ROW_KEYS  # noqa: F401 (ARCH_TITLES: the pages import it from here)
 
-ARCH_TITLES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2"}
-ROW_COLUMNS = {"mobilenet_v1": ["c", "n", "s"], "mobilenet_v2": ["t", "c", "n", "s"]}
-COLUMN_NAMES = {"t": "expansion t", "c": "channels c", "n": "repeats n", "s": "stride s"}
+ROW_COLUMNS = {arch: list(keys) for arch, keys in ROW_KEYS.items()}
+COLUMN_NAMES = {"t": "expansion t", "c": "channels c", "n": "repeats n", "s": "stride s",
+                "k": "kernel k", "exp": "expanded exp", "se": "squeeze-excite se", "nl": "activation nl"}
 
 
 @st.cache_resource(max_entries=6, show_spinner="Building the PyTorch model…")

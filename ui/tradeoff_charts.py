@@ -10,14 +10,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from explorer.accuracy import architecture_changes
-from explorer.config import ARCHS
+from explorer.config import ARCH_TITLES, ARCHS
 from explorer.tradeoffs import Candidate, pareto_front
 
 from .charts import KIND_COLORS, KIND_ORDER, log_ticks, set_log_axis, tick_text  # noqa: F401  (re-exported)
 
-FAMILY_NAMES = {"mobilenet_v1": "MobileNet V1", "mobilenet_v2": "MobileNet V2", "other": "Reference networks"}
-FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "other": "#7f7f7f"}
-FAMILY_SYMBOLS = {"mobilenet_v1": "circle", "mobilenet_v2": "diamond", "other": "square"}
+FAMILY_NAMES = {**ARCH_TITLES, "other": "Reference networks"}
+FAMILY_COLORS = {"mobilenet_v1": "#1f77b4", "mobilenet_v2": "#d62728", "mobilenet_v3_large": "#2ca02c",
+                 "mobilenet_v3_small": "#9467bd", "other": "#7f7f7f"}
+FAMILY_SYMBOLS = {"mobilenet_v1": "circle", "mobilenet_v2": "diamond", "mobilenet_v3_large": "triangle-up",
+                  "mobilenet_v3_small": "triangle-down", "other": "square"}
 HOVER = ("<b>%{customdata[0]}</b><br>top-1 %{y:.2f}%<br>%{customdata[1]}<br>"
          "source: %{customdata[2]}<br>table: %{customdata[3]}<extra></extra>")
 
@@ -160,7 +162,8 @@ def accuracy_scatter(
     fig.update_yaxes(title="ImageNet top-1 (%)")
     # The legend sits above the plot, in rows (at the side it takes half a phone's width; below, it
     # collides with the x-axis title once a narrow chart tilts its tick labels).
-    fig.update_layout(height=620, margin=dict(t=20, b=10, l=10, r=10), hoverlabel=dict(align="left"),
+    # 720 px: with V3 (two more families) the legend takes more rows on a phone, and the plot keeps ~300 px.
+    fig.update_layout(height=720, margin=dict(t=20, b=10, l=10, r=10), hoverlabel=dict(align="left"),
                       legend=dict(groupclick="toggleitem", orientation="h", yanchor="bottom", y=1.02, x=0, xanchor="left",
                                   font_size=11))
     return fig

@@ -18,7 +18,6 @@ from explorer.accuracy import accuracy_for
 from explorer.config import ARCHS
 from explorer.fidelity import published_vs_computed
 from explorer.reference import latency_platforms, load_published_results
-from explorer.schema import ALIASES
 from explorer.tradeoffs import (
     MEASURED,
     PREDICTED_NOTE,
@@ -487,7 +486,7 @@ def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], he
 # --- the page's link ----------------------------------------------------------------------------------
 
 TABS = ("Accuracy vs MACs", "Accuracy vs params", "Accuracy vs device latency", "Published vs computed", "Budget finder")
-FAMILY_PARAMS = {arch: next((a for a, full in ALIASES.items() if full == arch), arch) for arch in ARCHS}  # "v2"
+FAMILY_PARAMS = {"mobilenet_v1": "v1", "mobilenet_v2": "v2", "mobilenet_v3_large": "v3l", "mobilenet_v3_small": "v3s"}
 
 
 def link_fields(platforms: Sequence[str], chart_sources: Sequence[str] | None = None) -> dict[str, list[page_links.Field]]:

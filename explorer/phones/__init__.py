@@ -50,10 +50,10 @@ from .model import (
 )
 from .plan_features import FEATURE_TITLES, FEATURES, feature_matrix, features
 from .predictors import MIN_CONFIGS, Anchored, Check, Fitted, LooPoint, anchor, choose_donor, fit_platform
-from .samples import FAMILY_TITLES, Platform, Sample, platform_of, samples_of
+from .samples import FAMILIES, FAMILY_TITLES, PHONE_FAMILY, Platform, Sample, platform_of, samples_of
 
 __all__ = [
-    "CANDIDATES", "COVERAGE", "DECLINE_FACTOR", "FAMILY_TITLES", "FEATURES", "FEATURE_TITLES", "MIN_CONFIGS",
+    "CANDIDATES", "COVERAGE", "DECLINE_FACTOR", "FAMILIES", "FAMILY_TITLES", "PHONE_FAMILY", "FEATURES", "FEATURE_TITLES", "MIN_CONFIGS",
     "Anchored", "Candidate", "Check", "Choice", "Fitted", "LooPoint", "PhoneLatencyModel", "Platform", "Prediction",
     "Range", "Sample", "ValidationRow",
     "anchor", "choose", "choose_donor", "departures", "feature_matrix", "features", "find_platform", "fit_phone_model",

@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ARCHS, MobileNetConfig
+from ..config import MobileNetConfig
 from ..reference import DeviceLatency, load_all_device_latency
 from .extrapolation import DECLINE_FACTOR, departures
 from .fitting import jackknife_half_width
 from .plan_features import feature_matrix
 from .predictors import Anchored, Check, Fitted, anchor, anchoring_check, cross_family_check, fit_platform
-from .samples import FAMILY_TITLES, Platform, Sample, samples_of
+from .samples import FAMILIES, FAMILY_TITLES, PHONE_FAMILY, Platform, Sample, config_key_of, samples_of
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class PhoneLatencyModel:
             return "fitted"
         if (platform, family) in self.anchored:
             return "anchored"
-        if any((platform, f) in self.fitted for f in ARCHS if f != family):
+        if any((platform, f) in self.fitted for f in FAMILIES if f != family):
             return "other family"
         return "declined"
 
@@ -108,7 +108,7 @@ class PhoneLatencyModel:
                 raise ValueError(f"platform: unknown {platform.label!r}; see PhoneLatencyModel.platforms")
         F = feature_matrix(configs)
         changes = [departures(c) for c in configs]
-        families = {f: [i for i, c in enumerate(configs) if c.arch == f] for f in ARCHS}
+        families = {f: [i for i, c in enumerate(configs) if PHONE_FAMILY[c.arch] == f] for f in FAMILIES}
         grid = []
         for platform in platforms:
             out: list[Prediction | None] = [None] * len(configs)
@@ -135,7 +135,7 @@ class PhoneLatencyModel:
         if method == "anchored":
             return method, self.anchored[(platform, family)]
         if method == "other family":
-            other = next(f for f in ARCHS if f != family and (platform, f) in self.fitted)
+            other = next(f for f in FAMILIES if f != family and (platform, f) in self.fitted)
             return method, self.fitted[(platform, other)]
         return method, None
 
@@ -177,7 +177,7 @@ class PhoneLatencyModel:
         for config, value, row, departs, distance in zip(configs, ms, F, changes, distances):
             if not (departs or distance or base_reasons):  # the common case, kept cheap for sweeps
                 value = float(value)
-                pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ())
+                pub = published.get(config_key_of(config), ())
                 out.append(Prediction(platform, family, value, value * math.exp(-base_hw), value * math.exp(base_hw), method, basis,
                                       *loo, False, "", pub))
                 continue
@@ -190,7 +190,7 @@ class PhoneLatencyModel:
             if outside:
                 reasons.append(f"outside the rows behind the model ({data_text}): " + ", ".join(outside)
                                + "; the interval widens by that distance")
-            pub = published.get((family, round(config.width_multiplier, 6), config.resolution), ()) if not departs else ()
+            pub = published.get(config_key_of(config), ()) if not departs else ()
             if distance > math.log(DECLINE_FACTOR):
                 reasons.append(f"more than {DECLINE_FACTOR:g}× beyond the data: no prediction")
                 out.append(Prediction(platform, family, None, None, None, "declined", basis, *loo, True, _sentence(reasons), pub))
@@ -208,7 +208,7 @@ class PhoneLatencyModel:
         """Per platform and family: how predictions are made there and their leave-one-out error."""
         rows = []
         for platform in self.platforms:
-            for family in ARCHS:
+            for family in FAMILIES:
                 n = sum(1 for s in self.samples if s.platform == platform and s.family == family)
                 method = self.method_for(platform, family)
                 fitted = self.fitted.get((platform, family))
@@ -243,7 +243,7 @@ class PhoneLatencyModel:
             if a is not None:
                 check = self.anchor_check_same if a.same_processor else self.anchor_check_other
                 value, hw, method, model = float(a.predict_ms(pred_f)[0]), check.half_width, "anchored", a.describe()
-            elif (other := next((self.fitted[(s.platform, f)] for f in ARCHS if f != s.family and (s.platform, f) in self.fitted), None)):
+            elif (other := next((self.fitted[(s.platform, f)] for f in FAMILIES if f != s.family and (s.platform, f) in self.fitted), None)):
                 value = float(other.predict_ms(pred_f)[0])
                 hw = max(other.half_width, self.cross_family_check.half_width)
                 method, model = "other family", f"the {FAMILY_TITLES[other.family]} model of this platform ({other.choice.candidate.name})"

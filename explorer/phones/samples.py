@@ -13,10 +13,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import ARCHS, MobileNetConfig, paper_config
-from ..reference import DeviceLatency
+from ..config import ARCHS, MobileNetConfig
+from ..reference import DeviceLatency, config_for_row
 
-FAMILY_TITLES = {"mobilenet_v1": "V1", "mobilenet_v2": "V2"}
+# The families a phone model is fitted per. V3-Large and V3-Small share one: TF-slim publishes three
+# configs of each per phone (1.0, 0.75, minimalistic), too few for a model of its own (MIN_CONFIGS),
+# while together they are six, and the features (MACs, activations, weights) do not depend on which.
+PHONE_FAMILY = {"mobilenet_v1": "mobilenet_v1", "mobilenet_v2": "mobilenet_v2",
+                "mobilenet_v3_large": "mobilenet_v3", "mobilenet_v3_small": "mobilenet_v3"}
+FAMILIES = tuple(dict.fromkeys(PHONE_FAMILY.values()))
+FAMILY_TITLES = {"mobilenet_v1": "V1", "mobilenet_v2": "V2", "mobilenet_v3": "V3"}
+
+
+def config_key_of(config: MobileNetConfig) -> tuple:
+    """What tells published configs apart: the arch, α, resolution and V3's switches (minimalistic)."""
+    return (config.arch, round(config.width_multiplier, 6), config.resolution, config.squeeze_excite, config.hard_swish)
 
 
 @dataclass(frozen=True)
@@ -76,15 +87,16 @@ class Sample:
 
     @property
     def family(self) -> str:
-        return self.row.family
+        """The phone model's family (V3-Large and V3-Small are one)."""
+        return PHONE_FAMILY[self.row.family]
 
     @property
     def latency_ms(self) -> float:
         return self.row.latency_ms
 
     @property
-    def config_key(self) -> tuple[str, float, int]:
-        return (self.row.family, round(self.row.width_multiplier, 6), self.row.resolution)
+    def config_key(self) -> tuple:
+        return config_key_of(self.config)
 
 
 def samples_of(rows: Iterable[DeviceLatency]) -> tuple[Sample, ...]:
@@ -93,6 +105,6 @@ def samples_of(rows: Iterable[DeviceLatency]) -> tuple[Sample, ...]:
     for row in rows:
         if row.family not in ARCHS:
             continue
-        config = paper_config(row.family, width_multiplier=row.width_multiplier, resolution=row.resolution, num_classes=row.num_classes)
+        config = config_for_row(row.family, row.model, row.width_multiplier, row.resolution, row.num_classes)
         out.append(Sample(row, platform_of(row), config))
     return tuple(out)

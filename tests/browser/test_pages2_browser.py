@@ -18,7 +18,7 @@ from explorer import count, paper_config
 from explorer.config import with_expansion
 from explorer.tradeoffs import find_configs
 from explorer.units import human
-from ui.links import encode
+from ui.links import PAGE_OF_ARCH, encode
 
 from .conftest import Watch, screenshot, wait_idle
 
@@ -90,9 +90,9 @@ def test_custom_v2_is_drawn_on_tradeoffs_and_its_link_round_trips(watched, app_u
     # The best answer opens in its family's explorer page with its full config, on the first click.
     best = find_configs(max_macs=150e6)[0]
     page.locator(".st-key-budget_answer_1").get_by_role("link", name="Open in explorer").click()
-    page.wait_for_url(re.compile(r"/v[12]\?"))
+    page.wait_for_url(re.compile(r"/v[123]\?"))
     wait_idle(page)
-    assert urlsplit(page.url).path == "/" + {"mobilenet_v1": "v1", "mobilenet_v2": "v2"}[best.family]
+    assert urlsplit(page.url).path == "/" + PAGE_OF_ARCH[best.family]  # V3-Large 0.75 since V3 (140.0M MACs)
     page.get_by_test_id("stMetricValue").filter(has_text=human(count(best.config).macs)).first.wait_for()
     other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
     other.goto(link)
