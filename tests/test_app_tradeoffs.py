@@ -546,4 +546,5 @@ def test_predicted_budget_says_which_candidates_are_declined(tradeoffs_page):
     frame = next(d for d in at.dataframe if "rank" in d.value.columns).value
     assert set(frame["family"]) == {"MobileNet V2"}  # V1 is declined on that NPU
     note = next(c.value for c in at.caption if "the predictor declines them" in c.value)
-    assert "nothing published for MobileNet V1" in note
+    # its most common reason names a family that the table lacks (V1, and V3 since it was bundled)
+    assert any(f"nothing published for {family}" in note for family in ("MobileNet V1", "MobileNet V3")), note

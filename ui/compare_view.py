@@ -25,6 +25,9 @@ from .controls import RESOLUTION_PRESETS, RESOLUTION_RANGE, WIDTH_RANGE
 from .state import ARCH_TITLES, error_text, latency_store, remembered_config, shared_model, show_store_status
 
 MAX_MODELS = 4
+# What a first visit shows: the two papers' models, V1 against V2 (the comparison the page began
+# with), leaving room to add V3 or tuned variants.
+DEFAULT_FAMILIES = ("mobilenet_v1", "mobilenet_v2")
 SLOTS = tuple(f"m{i}" for i in range(1, MAX_MODELS + 1))  # the models' ids, and their link prefixes (m1.…)
 _SLOTS_KEY = "compare.slots"  # the shown slots, in order (a plain key: it survives other pages)
 
@@ -143,7 +146,7 @@ def open_link() -> str | None:
         if problem:
             ss.pop(_SLOTS_KEY, None)
     if not slots():
-        _show_only([(remembered_config(arch), arch) for arch in ARCHS[:MAX_MODELS]])
+        _show_only([(remembered_config(arch), arch) for arch in DEFAULT_FAMILIES])
     for slot in slots():
         follows = ss.get(_key(slot, "follows"))
         if follows and ss.get(_key(slot, "from")) != remembered_config(follows):

@@ -89,6 +89,7 @@ class ReasonGroup:
 
 _DEPARTS = re.compile(r"departs from the architecture the sources ran: ([^;]+?)(?:[;.]|$)", re.IGNORECASE)
 _OUTSIDE = re.compile(r"outside the rows behind the model \(([^)]*)\): ([^;]+?)(?:;|$)", re.IGNORECASE)
+OUTSIDE = "outside"  # the key of the "outside the measured sizes" group, worded once its details are known
 _BEYOND = re.compile(r"more than ([\d.]+)× beyond the data", re.IGNORECASE)
 
 
@@ -97,6 +98,7 @@ def reason_groups(predictions: Sequence[Prediction]) -> list[ReasonGroup]:
     your model differs from every measured one; it is outside the measured sizes; there is no
     prediction; the phone has too few rows for a model of its own; the other family's model."""
     groups: dict[tuple[int, str], list[str]] = {}
+    outside_details: dict[str, None] = {}  # the distinct "how far outside", in first-seen order
 
     def add(rank: int, text: str, p: Prediction) -> None:
         groups.setdefault((rank, text), []).append(p.platform.label)
@@ -117,9 +119,9 @@ def reason_groups(predictions: Sequence[Prediction]) -> list[ReasonGroup]:
             add(0, f"Your model differs from every model measured on phones ({departs.group(1)}): its predictions are rough "
                    "guides, with ranges as wide as predicting one family from the other.", p)
         outside = _OUTSIDE.search(p.reason)
-        if outside:
-            add(1, f"Your model is outside the sizes measured on these phones ({outside.group(2).strip()}): its ranges "
-                   "widen by that distance.", p)
+        if outside:  # one group whatever the bounds: each phone's data stops at a different size
+            add(1, OUTSIDE, p)
+            outside_details.setdefault(outside.group(2).strip(), None)
         if p.method == "anchored":
             add(3, "Only one or two configs were published on these phones, too few for a model of their own: the "
                    "prediction borrows the shape of a similar phone's model, scaled to those published rows. How far off it is "
@@ -127,7 +129,13 @@ def reason_groups(predictions: Sequence[Prediction]) -> list[ReasonGroup]:
         elif p.method == "other family":
             add(4, "Nothing of this family was published on these phones: predicted with the other family's model of "
                    "the same phone (the model's inputs do not depend on the family).", p)
-    return [ReasonGroup(rank, text, tuple(labels)) for (rank, text), labels in sorted(groups.items(), key=lambda kv: kv[0][0])]
+    def said(text: str) -> str:
+        if text != OUTSIDE:
+            return text
+        return (f"Your model is outside the sizes measured on these phones ({'; or '.join(outside_details)}): its ranges "
+                "widen by that distance.")
+
+    return [ReasonGroup(rank, said(text), tuple(labels)) for (rank, text), labels in sorted(groups.items(), key=lambda kv: kv[0][0])]
 
 
 def departs_or_outside(p: Prediction) -> bool:
