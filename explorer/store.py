@@ -8,9 +8,15 @@ the record and never replaces a good one; rows from before verdicts existed (sch
 migrated as ``unverified``, kept, shown as such, and measured again when asked for.
 
 :meth:`LatencyStore.get_or_measure` is the one way the app and the CLI measure: a stored good
-result, or a fresh measurement taken under the machine's measurement lock (``latency.lock``
-beside the store file, :mod:`explorer.lock`), saved. The measuring function is passed in: the
-store imports only the report types, never the measuring code.
+result, or a fresh measurement taken under the machine's measurement lock (one file per machine
+whatever the store, :func:`explorer.lock.machine_lock_path`), saved. The measuring function is
+passed in: the store imports only the report types, never the measuring code.
+
+A verdict across measurements: a new good figure that disagrees with the stored good one of its
+key by more than :data:`explorer.quality.MAX_REPEAT_RATIO` is not stored as it is. It is measured
+once more, and the figure two of the three agree on is kept (the disagreement is written in the
+report's ``cross_check``); if none agree, the new figure is kept as noisy and the stored good
+one stays. So the store never replaces a good figure with one 1.6× away on a single say-so.
 
 Location: ``LatencyStore(path)``; by default ``latency.sqlite3`` in :func:`explorer.locations.data_dir`:
 ``$MOBILENET_EXPLORER_DATA`` when set, a checkout's ``.data/`` (git-ignored), or an installed
@@ -35,7 +41,6 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import closing
@@ -44,10 +49,10 @@ from typing import Any, TypeVar
 
 from .config import MobileNetConfig
 from .locations import data_dir
-from .lock import LOCK_NAME, MeasurementLock, Waiting
+from .lock import MeasurementLock, Waiting
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
-from .quality import GOOD, UNVERIFIED
+from .quality import GOOD, MAX_REPEAT_RATIO, NOISY, UNVERIFIED
 
 log = logging.getLogger(__name__)
 # A library logs, the application decides where it goes: no "last resort" printing to stderr
@@ -134,6 +139,12 @@ def default_path() -> Path:
     return data_dir() / FILE_NAME
 
 
+def _agree(a_ms: float, b_ms: float) -> bool:
+    """Two figures of one key within the repeatability bound of each other."""
+    low, high = sorted((a_ms, b_ms))
+    return low > 0 and high / low <= MAX_REPEAT_RATIO
+
+
 def config_key(config: MobileNetConfig) -> str:
     """The normalized config as compact JSON with sorted keys: equal configs give equal text."""
     return json.dumps(config.to_dict(), sort_keys=True, separators=(",", ":"))
@@ -174,11 +185,9 @@ class LatencyStore:
         with _path_locks_guard:
             self._lock = _path_locks.setdefault(str(self.path.resolve()), threading.Lock())
         self._guarded(self._create, None)
-        # The machine's measurement lock lives beside the store, so everyone using this store
-        # (the app's sessions, the CLI) measures one at a time. A store whose folder cannot be
-        # written still needs one: then it is a lock in the temporary folder.
-        folder = self.path.parent if not self.disabled else Path(tempfile.gettempdir()) / "mobilenet-explorer"
-        self.lock = MeasurementLock(folder / LOCK_NAME)
+        # One lock per machine, not per store: a CLI run with --store elsewhere and the app
+        # still measure one at a time.
+        self.lock = MeasurementLock.machine()
 
     # --- public operations ----------------------------------------------------------------------
 
@@ -265,9 +274,32 @@ class LatencyStore:
                 report_progress(fraction, message)
 
             report = measure(config, settings, progress=both, **measure_kwargs)
+            report = self._cross_check(config, settings, report, lambda: measure(config, settings, progress=both, **measure_kwargs),
+                                       both)
             report = dataclasses.replace(report, waited_s=holding.waited_s)
             self.put(config, settings, report)
         return report
+
+    def _cross_check(self, config: MobileNetConfig, settings: LatencySettings, report: LatencyReport,
+                     again: Callable[[], LatencyReport], progress: Callable[[float, str], None]) -> LatencyReport:
+        """The report to store, once a new good figure has been checked against the stored good one."""
+        stored = self.get(config, settings) if report.reusable else None
+        if stored is None or _agree(stored.median_ms, report.median_ms):
+            return report
+        first = (f"this measurement ({report.median_ms:.2f} ms) disagreed with the stored good one "
+                 f"({stored.median_ms:.2f} ms, {stored.started_at[:19]}) by more than {MAX_REPEAT_RATIO:g}×")
+        progress(0.0, f"{first}; measuring once more")
+        third = again()
+        if third.reusable and _agree(third.median_ms, report.median_ms):
+            return dataclasses.replace(third, cross_check=f"{first}; measured again: {third.median_ms:.2f} ms, "
+                                                          "agreeing with this one, which replaces the stored figure")
+        if third.reusable and _agree(third.median_ms, stored.median_ms):
+            # The stored figure is confirmed: store the new agreeing measurement (fresh conditions) in its place.
+            return dataclasses.replace(third, cross_check=f"{first}; measured again: {third.median_ms:.2f} ms, "
+                                                          "agreeing with the stored figure, kept")
+        reason = (f"{first}, and a third measurement ({third.median_ms:.2f} ms, {third.quality}) agreed with neither: "
+                  "kept as noisy; the stored good figure stays")
+        return dataclasses.replace(report, quality=NOISY, quality_reasons=(*report.quality_reasons, reason), cross_check=reason)
 
     def list_results(self, *, reusable_only: bool = False) -> list[dict[str, Any]]:
         """Stored measurements, oldest first, as dicts of the summary columns (``quality_reasons`` a list).
