@@ -199,13 +199,14 @@ class MeasurementLock:
                 os.chmod(folder, 0o1777)
 
     @contextmanager
-    def hold(self, what: str, *, on_wait: Callable[[Waiting], None] | None = None, max_wait_s: float = MAX_WAIT_S,
+    def hold(self, what: str, *, on_wait: Callable[[Waiting], None] | None = None, max_wait_s: float | None = None,
              poll_s: float = POLL_S) -> Iterator[Holding]:
         """Hold the lock for the duration of the ``with`` block, waiting (and reporting) while another has it.
 
-        Raises :class:`LockTimeout` after ``max_wait_s`` seconds of waiting. An exception from
+        Raises :class:`LockTimeout` after ``max_wait_s`` seconds of waiting (default :data:`MAX_WAIT_S`). An exception from
         ``on_wait`` (Streamlit stops a script that way) ends the wait with nothing held.
         """
+        max_wait_s = MAX_WAIT_S if max_wait_s is None else max_wait_s
         self._make_folder()
         lock = FileLock(str(self.path), mode=0o666)  # a fresh object per acquisition: its own descriptor
         start, waited = time.monotonic(), 0.0
