@@ -35,8 +35,8 @@ from explorer.machine import available_cores
 from explorer.measurement import LatencySettings
 from explorer.quality import (
     COVERAGE_RANGE,
+    FAULTS_PER_ACTIVATION_PAGE,
     MAX_OTHERS_CORES,
-    MAX_PAGE_FAULTS_PER_RUN,
     MAX_RELATIVE_IQR,
     MIN_THREAD_CPU_SHARE,
     cpu_hogs,
@@ -80,7 +80,7 @@ if __name__ == "__main__":
     print(f"{config.arch} α={config.width_multiplier:g} {config.resolution}px, batch {args.batch}, allocator {args.allocator}")
     print(f"thresholds: relative IQR <= {MAX_RELATIVE_IQR:.0%}, coverage {COVERAGE_RANGE[0]:.0%}-{COVERAGE_RANGE[1]:.0%}, "
           f"other processes <= {MAX_OTHERS_CORES} cores, thread CPU share >= {MIN_THREAD_CPU_SHARE:.0%}, "
-          f"page faults per run <= {MAX_PAGE_FAULTS_PER_RUN}; {cores} cores")
+          f"page faults per run <= {FAULTS_PER_ACTIVATION_PAGE:g} x the activation pages; {cores} cores")
     results = {}
     for load in args.loads:
         hogs = {"none": 0, "one": 1, "all": cores}[load]

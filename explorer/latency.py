@@ -350,6 +350,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(settings.batch, 3, config.resolution, config.resolution, generator=generator).to(settings.device)
     io = layer_io_elements(config)
+    activation_bytes = FP32_BYTES * settings.batch * sum(out for _, out in io.values())  # what a forward writes
     for attempt in range(1, max_attempts + 1):
         prefix = "" if attempt == 1 else f"attempt {attempt} of {max_attempts}: "
         job = MeasureJob(config, settings, threads, private, x, rows, settings.budget_s,
@@ -362,6 +363,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         coverage = layer_sum / result.median_ms if layers and result.median_ms > 0 else None
         quality, reasons = verdict(median_ms=result.median_ms, iqr_ms=result.iqr_ms, samples=result.samples, coverage=coverage,
                                    window=window, page_faults_per_run=result.page_faults_per_run,
+                                   activation_bytes=activation_bytes,
                                    check_thread_share=result.caller_computes and settings.device != "cuda")
         if quality == GOOD or attempt == max_attempts or time.perf_counter() - started > RETRY_WITHIN_S:
             break

@@ -61,12 +61,33 @@ MAX_OTHERS_CORES = 0.25
 # The measuring thread's CPU time / wall time. Quiet: 0.992–1.0 at 1 and 2 threads; loaded:
 # 0.09–0.67, and exactly 0.50 with a hog on each core.
 MIN_THREAD_CPU_SHARE = 0.9
-# Minor + major page faults per timed run (whole-model forward or runtime call). V2 1.0/224
-# batch 1, 1 thread, fixed allocator policy (explorer.allocator): 0 per forward (FIELD-NOTES:
-# 0–13 in 12 fresh processes); forced into the give-back mode: 5,000 (malloc_trim between
-# forwards), 18,900 (M_TRIM_THRESHOLD 0); unfixed slow processes ~4,900. The limit sits well
-# above what other threads of an app server may add and below the bad mode of small models.
+# Minor + major page faults per timed run (whole-model forward or runtime call), against the pages
+# of the model's output activations per run (fp32, the whole batch: what a forward writes).
+# benchmarks/collect_quality_data.py, 1 thread, on the busy dev machine (faults do not depend on
+# CPU contention):
+#   fixed policy (explorer.allocator): V2 1.0/224 0–0.3 per run (0 ‰ of its 6,524 pages); V1
+#     0.25/128 0–0.7; V2 batch 8 0–158 (0.3% of 52,192 pages); glibc's adaptive thresholds when
+#     they land well: 0–236 (3.6%);
+#   forced to hand memory back (M_TRIM_THRESHOLD 0): V2 1.0/224 20,812–21,429 (3.2× its pages),
+#     29.5–39 ms against 12–17; V1 0.25/128 517–808 (1.3×); malloc_trim between forwards: V2 5,039
+#     (0.77×); unfixed slow processes (FIELD-NOTES) ~4,900.
+# So the limit is a quarter of the activation pages: 3× below the mildest give-back mode, 7× above
+# the worst steady state; with a floor, so that a tiny model is not judged by a handful of faults
+# that another thread of an app server may add.
+FAULTS_PER_ACTIVATION_PAGE = 0.25
+MIN_PAGE_FAULT_LIMIT = 100
+# The limit when the activation size is not known (a caller of verdict() without it).
 MAX_PAGE_FAULTS_PER_RUN = 500
+PAGE_BYTES = 4096
+
+
+def page_fault_limit(activation_bytes: float | None) -> float:
+    """Page faults per run above which memory is being handed back and faulted in again every run."""
+    if not activation_bytes:
+        return MAX_PAGE_FAULTS_PER_RUN
+    return max(MIN_PAGE_FAULT_LIMIT, FAULTS_PER_ACTIVATION_PAGE * activation_bytes / PAGE_BYTES)
+
+
 # Two good measurements of one key (same config, settings, runtime, machine) taken at different
 # times may differ by this factor at most. The repeatability target is 1.05 (max/min of the
 # medians of 10 fresh processes on a quiet machine, benchmarks/bench_repeatability.py); twice
@@ -156,11 +177,16 @@ class WatchMachine:
 
 
 def verdict(*, median_ms: float, iqr_ms: float, samples: int, coverage: float | None, window: MachineWindow | None,
-            check_thread_share: bool = True, page_faults_per_run: float | None = None) -> tuple[str, tuple[str, ...]]:
-    """``("good", ())`` or ``("noisy", reasons)``; each reason is a sentence with the number and the limit."""
+            check_thread_share: bool = True, page_faults_per_run: float | None = None,
+            activation_bytes: float | None = None) -> tuple[str, tuple[str, ...]]:
+    """``("good", ())`` or ``("noisy", reasons)``; each reason is a sentence with the number and the limit.
+
+    ``activation_bytes``: the output activations of one run (the whole batch), which scale the page-fault limit.
+    """
     reasons = []
-    if page_faults_per_run is not None and page_faults_per_run > MAX_PAGE_FAULTS_PER_RUN:
-        reasons.append(f"{page_faults_per_run:,.0f} page faults per run (limit {MAX_PAGE_FAULTS_PER_RUN}): memory is handed back "
+    fault_limit = page_fault_limit(activation_bytes)
+    if page_faults_per_run is not None and page_faults_per_run > fault_limit:
+        reasons.append(f"{page_faults_per_run:,.0f} page faults per run (limit {fault_limit:,.0f}): memory is handed back "
                        "to the system and faulted in again every run, so this is not the steady state")
     if samples < MIN_SAMPLES:
         reasons.append(f"only {samples} timed sample{'s' if samples != 1 else ''} of the whole model (at least {MIN_SAMPLES} needed for a spread)")

@@ -19,7 +19,8 @@ from test_store import SETTINGS, fake_report
 
 from explorer import paper_config
 from explorer.lock import ENV_LOCK_DIR, LOCK_NAME, MeasurementLock, machine_lock_path
-from explorer.quality import MAX_PAGE_FAULTS_PER_RUN, MAX_REPEAT_RATIO
+from explorer.latency import layer_io_elements
+from explorer.quality import MAX_REPEAT_RATIO, MIN_PAGE_FAULT_LIMIT, page_fault_limit, verdict
 from explorer.store import LatencyStore
 from explorer.sweep import REUSED, SweepJob, grid
 
@@ -49,12 +50,22 @@ def faults_in_fresh_process(bad: bool) -> dict:
 
 
 def test_the_fault_counter_sees_the_give_back_mode_and_the_verdict_flags_it():
+    limit = page_fault_limit(4 * sum(out for _, out in layer_io_elements(paper_config("mobilenet_v2")).values()))
     bad = faults_in_fresh_process(bad=True)  # M_TRIM_THRESHOLD 0: every forward faults its buffers in again
-    assert bad["faults"] > MAX_PAGE_FAULTS_PER_RUN, bad
+    assert bad["faults"] > limit, bad
     assert bad["quality"] == "noisy" and any("page faults per run" in reason for reason in bad["reasons"]), bad
     fixed = faults_in_fresh_process(bad=False)  # the policy every measurement runs under
-    assert fixed["faults"] < MAX_PAGE_FAULTS_PER_RUN, fixed
+    assert fixed["faults"] < limit, fixed
     assert not any("page faults" in reason for reason in fixed["reasons"]), fixed
+
+
+def test_the_fault_limit_scales_with_the_activations():
+    small, large = page_fault_limit(400 * 4096), page_fault_limit(52_000 * 4096)
+    assert small == MIN_PAGE_FAULT_LIMIT and large == 13_000
+    common = dict(median_ms=10.0, iqr_ms=0.1, samples=20, coverage=1.0, window=None)
+    assert verdict(**common, page_faults_per_run=1_000, activation_bytes=52_000 * 4096)[0] == "good"
+    quality, reasons = verdict(**common, page_faults_per_run=1_000, activation_bytes=400 * 4096)
+    assert quality == "noisy" and "page faults per run (limit 100)" in reasons[0]
 
 
 # --- one lock per machine ---------------------------------------------------------------------
