@@ -18,8 +18,8 @@ import pytest
 from test_store import SETTINGS, fake_report
 
 from explorer import paper_config
-from explorer.lock import ENV_LOCK_DIR, LOCK_NAME, MeasurementLock, machine_lock_path
 from explorer.latency import layer_io_elements
+from explorer.lock import ENV_LOCK_DIR, LOCK_NAME, MeasurementLock, machine_lock_path
 from explorer.quality import MAX_REPEAT_RATIO, MIN_PAGE_FAULT_LIMIT, page_fault_limit, verdict
 from explorer.store import LatencyStore
 from explorer.sweep import REUSED, SweepJob, grid
