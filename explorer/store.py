@@ -12,11 +12,9 @@ result, or a fresh measurement taken under the machine's measurement lock (one f
 whatever the store, :func:`explorer.lock.machine_lock_path`), saved. The measuring function is
 passed in: the store imports only the report types, never the measuring code.
 
-A verdict across measurements: a new good figure that disagrees with the stored good one of its
-key by more than :data:`explorer.quality.MAX_REPEAT_RATIO` is not stored as it is. It is measured
-once more, and the figure two of the three agree on is kept (the disagreement is written in the
-report's ``cross_check``); if none agree, the new figure is kept as noisy and the stored good
-one stays. So the store never replaces a good figure with one 1.6× away on a single say-so.
+A verdict across measurements (:mod:`explorer.cross_check`): a new good figure that disagrees
+with the stored good one of its key is measured once more before anything is stored. So the
+store never replaces a good figure with one 1.6× away on a single say-so.
 
 Location: ``LatencyStore(path)``; by default ``latency.sqlite3`` in :func:`explorer.locations.data_dir`:
 ``$MOBILENET_EXPLORER_DATA`` when set, a checkout's ``.data/`` (git-ignored), or an installed
@@ -48,11 +46,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import MobileNetConfig
+from .cross_check import settle
 from .locations import data_dir
 from .lock import MeasurementLock, Waiting
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
-from .quality import GOOD, MAX_REPEAT_RATIO, NOISY, UNVERIFIED
+from .quality import GOOD, UNVERIFIED
 
 log = logging.getLogger(__name__)
 # A library logs, the application decides where it goes: no "last resort" printing to stderr
@@ -137,12 +136,6 @@ T = TypeVar("T")
 def default_path() -> Path:
     """The store file in the user's data folder (see :mod:`explorer.locations`)."""
     return data_dir() / FILE_NAME
-
-
-def _agree(a_ms: float, b_ms: float) -> bool:
-    """Two figures of one key within the repeatability bound of each other."""
-    low, high = sorted((a_ms, b_ms))
-    return low > 0 and high / low <= MAX_REPEAT_RATIO
 
 
 def config_key(config: MobileNetConfig) -> str:
@@ -274,32 +267,12 @@ class LatencyStore:
                 report_progress(fraction, message)
 
             report = measure(config, settings, progress=both, **measure_kwargs)
-            report = self._cross_check(config, settings, report, lambda: measure(config, settings, progress=both, **measure_kwargs),
-                                       both)
+            # A good figure far from the stored good one is measured once more before anything is stored.
+            report = settle(self.get(config, settings), report, lambda: measure(config, settings, progress=both, **measure_kwargs),
+                            both)
             report = dataclasses.replace(report, waited_s=holding.waited_s)
             self.put(config, settings, report)
         return report
-
-    def _cross_check(self, config: MobileNetConfig, settings: LatencySettings, report: LatencyReport,
-                     again: Callable[[], LatencyReport], progress: Callable[[float, str], None]) -> LatencyReport:
-        """The report to store, once a new good figure has been checked against the stored good one."""
-        stored = self.get(config, settings) if report.reusable else None
-        if stored is None or _agree(stored.median_ms, report.median_ms):
-            return report
-        first = (f"this measurement ({report.median_ms:.2f} ms) disagreed with the stored good one "
-                 f"({stored.median_ms:.2f} ms, {stored.started_at[:19]}) by more than {MAX_REPEAT_RATIO:g}×")
-        progress(0.0, f"{first}; measuring once more")
-        third = again()
-        if third.reusable and _agree(third.median_ms, report.median_ms):
-            return dataclasses.replace(third, cross_check=f"{first}; measured again: {third.median_ms:.2f} ms, "
-                                                          "agreeing with this one, which replaces the stored figure")
-        if third.reusable and _agree(third.median_ms, stored.median_ms):
-            # The stored figure is confirmed: store the new agreeing measurement (fresh conditions) in its place.
-            return dataclasses.replace(third, cross_check=f"{first}; measured again: {third.median_ms:.2f} ms, "
-                                                          "agreeing with the stored figure, kept")
-        reason = (f"{first}, and a third measurement ({third.median_ms:.2f} ms, {third.quality}) agreed with neither: "
-                  "kept as noisy; the stored good figure stays")
-        return dataclasses.replace(report, quality=NOISY, quality_reasons=(*report.quality_reasons, reason), cross_check=reason)
 
     def list_results(self, *, reusable_only: bool = False) -> list[dict[str, Any]]:
         """Stored measurements, oldest first, as dicts of the summary columns (``quality_reasons`` a list).

@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import ALIASES, ConfigError, MobileNetConfig, paper_config
+from .cross_check import demote_if_disagreeing
 from .profile import profile
+from .sweep_measure import machine_lock, measure  # noqa: F401 - machine_lock: for the Ray backend
 
 if TYPE_CHECKING:
-    from .lock import MeasurementLock, Waiting
     from .measurement import LatencyReport, LatencySettings
     from .store import LatencyStore
 
@@ -65,47 +66,6 @@ def make_settings(runtime: str, batch: int, threads: int | None, device: str, bu
     from .measurement import LatencySettings
 
     return LatencySettings(batch=batch, threads=threads, device=device, budget_s=budget_s, runtime=runtime)
-
-
-def measure(config: MobileNetConfig, settings: LatencySettings, *, lock: Any = None,
-            progress: Callable[[float, str], None] | None = None, on_wait: Callable[[str], None] | None = None,
-            reuse: Callable[[], LatencyReport | None] | None = None) -> LatencyReport:
-    """One measurement, under the machine's measurement lock when one is given.
-
-    Never passes a store: the caller (the sweep's driver) decides what is kept. After waiting
-    for the lock, ``reuse()`` is asked for a good result stored meanwhile (by the measurement
-    waited for, or another sweep): that one comes back (``from_store``) and nothing is measured.
-    """
-    from .latency import measure_latency
-    from .measurement import describe_measurement
-
-    wait = (lambda waiting: on_wait(_describe_wait(waiting))) if on_wait is not None else None
-    if lock is None:
-        return measure_latency(config, settings, progress=progress)
-    with lock.hold(describe_measurement(config, settings), on_wait=wait) as holding:
-        if holding.waited_s > 0 and reuse is not None and (stored := reuse()) is not None:
-            return dataclasses.replace(stored, waited_s=holding.waited_s)
-
-        def both(fraction: float, message: str) -> None:
-            holding.report(fraction, message)
-            if progress is not None:
-                progress(fraction, message)
-
-        return dataclasses.replace(measure_latency(config, settings, progress=both), waited_s=holding.waited_s)
-
-
-def _describe_wait(waiting: Waiting) -> str:
-    holder = waiting.holder
-    what = f" ({holder.what}, pid {holder.pid})" if holder is not None else ""
-    return f"waiting for another measurement on this machine{what}, {waiting.waited_s:.0f} s so far"
-
-
-def machine_lock() -> MeasurementLock:
-    """This machine's measurement lock (used on Ray workers, which have no store): the same file the
-    app and the CLI take, whatever their store (:func:`explorer.lock.machine_lock_path`)."""
-    from .lock import MeasurementLock
-
-    return MeasurementLock.machine()
 
 
 # --- the grid -----------------------------------------------------------------------------------
@@ -420,7 +380,9 @@ class SweepJob:
         """Keep a point's result; a new measurement goes into the store first, so it is never lost."""
         if result.status == MEASURED and result.report is not None:
             settings = settings or result.point.settings()
-            result = dataclasses.replace(result, report=self._cross_checked(result.point, settings, result.report))
+            # A sweep measures only what the store lacks: a disagreement means another process stored the point meanwhile.
+            stored = self.store.get(result.point.config, settings)
+            result = dataclasses.replace(result, report=demote_if_disagreeing(stored, result.report))
             self.store.put(result.point.config, settings, result.report)
         with self._lock:
             self._results[result.index] = result
@@ -430,24 +392,6 @@ class SweepJob:
             self.on_result(result, snapshot)
 
     # --- internals ------------------------------------------------------------------------------
-
-    def _cross_checked(self, point: SweepPoint, settings: LatencySettings, report: LatencyReport) -> LatencyReport:
-        """A new good figure far from the stored good one of its key is kept as noisy, the stored one stays.
-
-        A sweep measures only what the store lacks, so this happens only when another process stored
-        the point meanwhile; ``profile --latency --remeasure`` settles it with a third measurement.
-        """
-        from .quality import MAX_REPEAT_RATIO, NOISY
-
-        stored = self.store.get(point.config, settings) if report.reusable else None
-        if stored is None:
-            return report
-        low, high = sorted((stored.median_ms, report.median_ms))
-        if low > 0 and high / low <= MAX_REPEAT_RATIO:
-            return report
-        reason = (f"this measurement ({report.median_ms:.2f} ms) disagreed with the stored good one ({stored.median_ms:.2f} ms) "
-                  f"by more than {MAX_REPEAT_RATIO:g}×: kept as noisy, the stored figure stays")
-        return dataclasses.replace(report, quality=NOISY, quality_reasons=(*report.quality_reasons, reason), cross_check=reason)
 
     def _reuse_stored(self) -> list[int]:
         todo = []
