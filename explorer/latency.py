@@ -27,7 +27,7 @@ model and puts each layer's measured share next to its MAC share.
 
 This module measures and returns a report; it knows nothing of the store. One measurement at a
 time on a machine is the job of :class:`explorer.lock.MeasurementLock`: pass ``lock=`` here, or
-use :meth:`explorer.store.LatencyStore.get_or_measure`, which holds the store's lock.
+use :meth:`explorer.store.LatencyStore.get_or_measure`, which holds the machine's lock.
 
 torch is imported inside the functions that measure: settings, reports, the store and ``latency
 list`` stay torch-free and start fast.
