@@ -50,7 +50,7 @@ from .counting import Cost, count
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import LatencyReport, LatencySettings, LayerLatency, describe_measurement
 from .plan import make_plan
-from .quality import GOOD, QUIET_MAX_WAIT_S, MachineWindow, WatchMachine, verdict, wait_for_quiet
+from .quality import GOOD, QUIET_FOR_S, QUIET_MAX_WAIT_S, MachineWindow, WatchMachine, verdict, wait_for_quiet
 from .schema import FP32_BYTES
 
 if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
@@ -75,6 +75,8 @@ MAX_LAYER_RUNS = 500
 # been quiet for a moment (quality.wait_for_quiet), waiting at most this long before each retry.
 MAX_ATTEMPTS = 3
 RETRY_PAUSE_S = QUIET_MAX_WAIT_S
+# ... and at most this many times the attempt's budget (the default 2 s budget gets the whole 10 s).
+QUIET_WAIT_PER_BUDGET = 5.0
 # No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
 # needs ~15 s an attempt, and every other session waits for the lock meanwhile.
 RETRY_WITHIN_S = 30.0
@@ -368,9 +370,11 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         if quality == GOOD or attempt == max_attempts or time.perf_counter() - started > RETRY_WITHIN_S:
             break
         noisy = f"attempt {attempt} was noisy ({reasons[0]})"
-        progress(0.0, f"{noisy}; waiting for the machine to be quiet (at most {retry_pause_s:.0f} s)")
-        wait_for_quiet(max_wait_s=retry_pause_s, on_wait=lambda waited, noisy=noisy: progress(
-            0.0, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {retry_pause_s:.0f} s"))
+        # Wait for quiet in proportion to the attempt: a 0.1 s measurement is not held up 10 s.
+        pause = min(retry_pause_s, max(QUIET_WAIT_PER_BUDGET * settings.budget_s, QUIET_FOR_S))
+        progress(0.0, f"{noisy}; waiting for the machine to be quiet (at most {pause:.0f} s)")
+        wait_for_quiet(max_wait_s=pause, on_wait=lambda waited, noisy=noisy, pause=pause: progress(
+            0.0, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {pause:.0f} s"))
     report = LatencyReport(
         median_ms=result.median_ms,
         iqr_ms=result.iqr_ms,
