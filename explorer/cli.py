@@ -29,6 +29,7 @@ from .config import (
     paper_config,
     with_expansion,
 )
+from .lock import LockTimeout
 from .measurement import DEVICES, RUNTIMES, LatencyReport, LatencySettings
 from .profile import Profile, profile
 from .runtimes.base import RuntimeFailure, RuntimeUnavailable
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 EXIT_INVALID = 2
 EXIT_FAILED = 1  # a deployment runtime that ran but failed its check against eager
+EXIT_INTERRUPTED = 130  # Ctrl-C, as the shell reports it (and as an interrupted sweep exits)
 ARCH_CHOICES = (*ALIASES, *ARCHS)  # v1, v2, v3-large, v3-small, mobilenet_v1, ...
 
 
@@ -658,5 +660,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RuntimeFailure as err:  # exported or checked and found wrong: reported, never timed
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except LockTimeout as err:  # the message names the lock and who holds it
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:  # a measurement is stored only once finished: nothing half-stored to clean up
+        print("interrupted: the measurement in progress was abandoned and nothing of it was stored", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `... | head` closed the pipe: not an error worth a traceback
         return 0

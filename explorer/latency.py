@@ -27,7 +27,7 @@ model and puts each layer's measured share next to its MAC share.
 
 This module measures and returns a report; it knows nothing of the store. One measurement at a
 time on a machine is the job of :class:`explorer.lock.MeasurementLock`: pass ``lock=`` here, or
-use :meth:`explorer.store.LatencyStore.get_or_measure`, which holds the store's lock.
+use :meth:`explorer.store.LatencyStore.get_or_measure`, which holds the machine's lock.
 
 torch is imported inside the functions that measure: settings, reports, the store and ``latency
 list`` stay torch-free and start fast.
@@ -50,7 +50,7 @@ from .counting import Cost, count
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import LatencyReport, LatencySettings, LayerLatency, describe_measurement
 from .plan import make_plan
-from .quality import GOOD, WatchMachine, verdict
+from .quality import GOOD, QUIET_FOR_S, QUIET_MAX_WAIT_S, MachineWindow, WatchMachine, verdict, wait_for_quiet
 from .schema import FP32_BYTES
 
 if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
@@ -71,10 +71,12 @@ WHOLE_MODEL_SHARE = 0.6
 # collecting thousands of samples that change nothing.
 MIN_LAYER_RUNS = 5
 MAX_LAYER_RUNS = 500
-# A noisy attempt is measured again, at most this many attempts in all, with a pause between
-# attempts so that a short burst of other work can pass.
+# A noisy attempt is measured again, at most this many attempts in all, once the machine has
+# been quiet for a moment (quality.wait_for_quiet), waiting at most this long before each retry.
 MAX_ATTEMPTS = 3
-RETRY_PAUSE_S = 1.0
+RETRY_PAUSE_S = QUIET_MAX_WAIT_S
+# ... and at most this many times the attempt's budget (the default 2 s budget gets the whole 10 s).
+QUIET_WAIT_PER_BUDGET = 5.0
 # No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
 # needs ~15 s an attempt, and every other session waits for the lock meanwhile.
 RETRY_WITHIN_S = 30.0
@@ -189,6 +191,10 @@ class RuntimeResult:
     # Whether the calling thread does the computing, so that its CPU share shows preemption.
     # False for runtimes whose own pool computes while the caller waits.
     caller_computes: bool = True
+    page_faults_per_run: float | None = None  # during the whole-model timing (timing.Timing.page_faults_per_run)
+    # The machine during the timing alone, for a measurer that does other work first (export, a
+    # check against eager): the verdict judges this window. None: the measurer's whole call is timing.
+    window: MachineWindow | None = None
 
 
 def time_layers(model: torch.nn.Module, x: torch.Tensor, names: list[str], *, threads: int, budget_s: float,
@@ -257,7 +263,7 @@ def measure_eager(job: MeasureJob) -> RuntimeResult:
         per_leaf, layer_runs = time_layers(job.model, job.example, [leaf for row in job.rows for leaf in leaves[row]],
                                            threads=job.threads, budget_s=job.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
     return RuntimeResult(median_ms=whole.median_ms, iqr_ms=whole.iqr_ms, runs=whole.runs, samples=len(whole.times),
-                         leaf_ms=per_leaf, leaves=leaves, layer_runs=layer_runs)
+                         leaf_ms=per_leaf, leaves=leaves, layer_runs=layer_runs, page_faults_per_run=whole.page_faults_per_run)
 
 
 # Every name in measurement.RUNTIMES has its measurer (a test checks both lists agree). Eager is
@@ -315,6 +321,9 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
              max_attempts: int, retry_pause_s: float, waited_s: float) -> LatencyReport:
     import torch
 
+    from .allocator import fix_allocator
+
+    fix_allocator()  # before the model is built: its buffers come from the fixed policy too
     measurer = measurer_for(settings.runtime)
     started, started_at = time.perf_counter(), _now()
     threads = settings.resolved_threads
@@ -339,22 +348,29 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(settings.batch, 3, config.resolution, config.resolution, generator=generator).to(settings.device)
     io = layer_io_elements(config)
+    activation_bytes = FP32_BYTES * settings.batch * sum(out for _, out in io.values())  # what a forward writes
     for attempt in range(1, max_attempts + 1):
         prefix = "" if attempt == 1 else f"attempt {attempt} of {max_attempts}: "
         job = MeasureJob(config, settings, threads, private, x, rows, settings.budget_s,
                          lambda fraction, message, prefix=prefix: progress(fraction, prefix + message))
         with WatchMachine() as watch:
             result = measurer(job)
+        window = result.window or watch.window
         layers = layer_rows(cost, io, result.leaf_ms, settings.batch, result.leaves) if result.leaf_ms is not None else ()
         layer_sum = sum(row.latency_ms for row in layers)
         coverage = layer_sum / result.median_ms if layers and result.median_ms > 0 else None
         quality, reasons = verdict(median_ms=result.median_ms, iqr_ms=result.iqr_ms, samples=result.samples, coverage=coverage,
-                                   window=watch.window,
+                                   window=window, page_faults_per_run=result.page_faults_per_run,
+                                   activation_bytes=activation_bytes,
                                    check_thread_share=result.caller_computes and settings.device != "cuda")
         if quality == GOOD or attempt == max_attempts or time.perf_counter() - started > RETRY_WITHIN_S:
             break
-        progress(1.0, f"attempt {attempt} was noisy ({reasons[0]}); measuring again")
-        time.sleep(retry_pause_s)
+        noisy = f"attempt {attempt} was noisy ({reasons[0]})"
+        # Wait for quiet in proportion to the attempt: a 0.1 s measurement is not held up 10 s.
+        pause = min(retry_pause_s, max(QUIET_WAIT_PER_BUDGET * settings.budget_s, QUIET_FOR_S))
+        progress(0.0, f"{noisy}; waiting for the machine to be quiet (at most {pause:.0f} s)")
+        wait_for_quiet(max_wait_s=pause, on_wait=lambda waited, noisy=noisy, pause=pause: progress(
+            0.0, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {pause:.0f} s"))
     report = LatencyReport(
         median_ms=result.median_ms,
         iqr_ms=result.iqr_ms,
@@ -379,7 +395,8 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         attempts=attempt,
         waited_s=waited_s,
         gpu=gpu_name(settings.device),
-        window=watch.window,
+        window=window,
+        page_faults_per_run=result.page_faults_per_run,
         output_max_abs_diff=result.output_max_abs_diff,
         output_sqnr_db=result.output_sqnr_db,
         output_cosine=result.output_cosine,

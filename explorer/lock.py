@@ -1,8 +1,14 @@
 """One latency measurement at a time on a machine, across processes and Streamlit sessions.
 
 Two measurements running together slow each other down and both come out wrong, so every
-measurement that the app, the CLI or the benchmarks start takes one exclusive lock first: a
-``filelock.FileLock`` (``flock`` on Unix) on ``latency.lock`` next to the store. The kernel drops
+CPU-heavy job that the app, the CLI, sweeps, Ray workers or the benchmarks start takes one
+exclusive lock first: a ``filelock.FileLock`` (``flock`` on Unix) on the machine's lock file,
+:func:`machine_lock_path`. It is one file per machine, whatever the store, the checkout or the
+installed package: ``/tmp/mobilenet-explorer/latency.lock`` on Linux and macOS (a fixed path,
+not ``$TMPDIR``, which differs between a desktop session, a service and a Ray worker; ``/tmp``
+is on every such machine and writable by every user; the folder is made world-writable with the
+sticky bit, as ``/tmp`` itself). ``$MOBILENET_EXPLORER_LOCK_DIR`` moves it: the test suite sets
+it so that its tests never wait for, or hold up, a real measurement on the machine. The kernel drops
 an ``flock`` when its process dies, so a crashed measurer never leaves the lock held. Each
 acquisition uses its own lock object, hence its own file descriptor: two threads of one process
 (two Streamlit sessions) exclude each other exactly as two processes do.
@@ -11,6 +17,10 @@ Waiting is visible: the holder writes what it measures and how far it is into a 
 file beside the lock (``latency.lock.json``, replaced atomically), and a waiter polls the lock a
 few times a second, passing :class:`Waiting` (seconds waited, the holder's status) to its
 ``on_wait`` callback: the app draws it as a progress bar, the CLI prints it.
+
+Whether the lock is held, and by whom, is read without taking it (:meth:`MeasurementLock.is_held`
+reads the kernel's list of locks, ``/proc/locks``): taking it to look would make a real
+measurement starting at that moment wait, and print a spurious "waiting".
 
 Torch-free.
 """
@@ -29,6 +39,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 LOCK_NAME = "latency.lock"
+ENV_LOCK_DIR = "MOBILENET_EXPLORER_LOCK_DIR"
+MACHINE_LOCK_DIR = "mobilenet-explorer"
 POLL_S = 0.25  # how often a waiter retries the lock and reports; cheap (a non-blocking flock)
 MAX_WAIT_S = 900.0  # 15 minutes: ~5 long measurements queued ahead; past that, something is stuck
 
@@ -75,6 +87,50 @@ class Holding:
                 tmp.unlink()
 
 
+def machine_lock_path() -> Path:
+    """The machine's one lock file (see the module's docstring for why there)."""
+    if os.environ.get(ENV_LOCK_DIR):
+        return Path(os.environ[ENV_LOCK_DIR]) / LOCK_NAME
+    import tempfile
+
+    root = Path("/tmp") if os.name == "posix" and Path("/tmp").is_dir() else Path(tempfile.gettempdir())
+    return root / MACHINE_LOCK_DIR / LOCK_NAME
+
+
+def _flock_holders(path: Path) -> list[int] | None:
+    """PIDs holding an ``flock`` on ``path`` per ``/proc/locks``; None where that cannot be read."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return []
+    except OSError:
+        return None
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return None
+    # "1: FLOCK  ADVISORY  WRITE 12345 00:2a:1234567 0 EOF": the device is major:minor in hex.
+    want = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    pids = []
+    for line in lines:
+        parts = line.split()
+        if "->" in parts:  # a blocked waiter's line: "1: -> FLOCK ..."
+            continue
+        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5] == want:
+            pids.append(int(parts[4]))
+    return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
@@ -87,9 +143,9 @@ class MeasurementLock:
         self.status_path = self.path.with_name(self.path.name + ".json")
 
     @classmethod
-    def beside(cls, store_path: str | os.PathLike[str]) -> MeasurementLock:
-        """The lock next to a store file: everyone using that store shares it."""
-        return cls(Path(store_path).with_name(LOCK_NAME))
+    def machine(cls) -> MeasurementLock:
+        """The machine's lock: the same file for every store, checkout, package and Ray worker."""
+        return cls(machine_lock_path())
 
     def holder(self) -> HolderStatus | None:
         """The current holder's last status, or None (not held, not reported yet, or unreadable)."""
@@ -99,8 +155,30 @@ class MeasurementLock:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def holder_pids(self) -> list[int] | None:
+        """The processes holding the lock now (``/proc/locks``), without taking it; None where unknown."""
+        return _flock_holders(self.path)
+
+    def describe_holder(self) -> str:
+        """Who holds the lock, in words: what it measures and its pid, as far as can be told."""
+        holder, pids = self.holder(), self.holder_pids()
+        if holder is not None:
+            return f"{holder.what}, pid {holder.pid}"
+        if pids:
+            return f"pid {', '.join(map(str, sorted(set(pids))))}, which has not said what it runs"
+        return "a process that has not said what it runs"
+
     def is_held(self) -> bool:
-        """Whether some measurement holds the lock right now (a non-blocking try)."""
+        """Whether some job holds the lock right now. Read from ``/proc/locks`` without taking the
+        lock; only where that list cannot be read, a non-blocking try."""
+        pids = self.holder_pids()
+        if pids:
+            return True
+        if pids is not None:
+            # /proc/locks names the file system's own inode, which on some (overlay) file systems is
+            # not the one stat() shows: then a live holder that has reported is the evidence.
+            holder = self.holder()
+            return holder is not None and _alive(holder.pid)
         probe = FileLock(str(self.path))
         try:
             probe.acquire(timeout=0)
@@ -111,16 +189,26 @@ class MeasurementLock:
         probe.release()
         return False
 
+    def _make_folder(self) -> None:
+        folder = self.path.parent
+        if folder.is_dir():
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix" and folder.name == MACHINE_LOCK_DIR:  # every user of the machine shares it, as /tmp
+            with suppress(OSError):
+                os.chmod(folder, 0o1777)
+
     @contextmanager
-    def hold(self, what: str, *, on_wait: Callable[[Waiting], None] | None = None, max_wait_s: float = MAX_WAIT_S,
+    def hold(self, what: str, *, on_wait: Callable[[Waiting], None] | None = None, max_wait_s: float | None = None,
              poll_s: float = POLL_S) -> Iterator[Holding]:
         """Hold the lock for the duration of the ``with`` block, waiting (and reporting) while another has it.
 
-        Raises :class:`LockTimeout` after ``max_wait_s`` seconds of waiting. An exception from
+        Raises :class:`LockTimeout` after ``max_wait_s`` seconds of waiting (default :data:`MAX_WAIT_S`). An exception from
         ``on_wait`` (Streamlit stops a script that way) ends the wait with nothing held.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.path))  # a fresh object per acquisition: its own descriptor
+        max_wait_s = MAX_WAIT_S if max_wait_s is None else max_wait_s
+        self._make_folder()
+        lock = FileLock(str(self.path), mode=0o666)  # a fresh object per acquisition: its own descriptor
         start, waited = time.monotonic(), 0.0
         while True:
             try:
@@ -129,9 +217,8 @@ class MeasurementLock:
             except Timeout:
                 waited = time.monotonic() - start
                 if waited >= max_wait_s:
-                    holder = self.holder()
-                    raise LockTimeout(f"another latency measurement has held {self.path} for over {max_wait_s:g} s"
-                                      + (f" ({holder.what}, pid {holder.pid})" if holder else "")) from None
+                    raise LockTimeout(f"another measurement has held the machine's lock {self.path} for over "
+                                      f"{max_wait_s:g} s ({self.describe_holder()})") from None
                 if on_wait is not None:
                     on_wait(Waiting(waited, self.holder()))
                 time.sleep(poll_s)

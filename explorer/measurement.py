@@ -54,6 +54,11 @@ class LatencySettings:
             raise ConfigError("device", f"must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.runtime not in RUNTIMES:
             raise ConfigError("runtime", f"must be one of {', '.join(RUNTIMES)}, got {self.runtime!r}")
+        if self.device != "cpu" and self.runtime != "eager":
+            # The deployment runtimes here are their CPU builds (ONNX Runtime's CPU provider, ExecuTorch's
+            # XNNPACK): there is no such thing as timing them on another device.
+            raise ConfigError("device", f"{self.runtime} runs on the CPU only here (choose cpu, or the eager "
+                                        f"runtime to time on {self.device}), got {self.device!r}")
         if self.device == "cuda":
             import torch  # only here: a CPU setting never imports torch
 
@@ -151,6 +156,12 @@ class LatencyReport:
     output_sqnr_db: float | None = None  # int8 runtimes: signal-to-quantization-noise ratio against eager
     output_cosine: float | None = None  # int8 runtimes: cosine similarity with eager's output
     runtime_note: str = ""  # how a deployment runtime was run (its thread pool, where per-layer times come from)
+    # Minor + major page faults per timed run (None: measured before they were counted). Far above
+    # zero means the allocator hands memory back between runs: not the steady state (quality.py).
+    page_faults_per_run: float | None = None
+    # When this figure was checked against an earlier good one of the same key and they disagreed
+    # (explorer.store): what was compared and what was kept. Empty when there was nothing to say.
+    cross_check: str = ""
     from_store: bool = False
 
     @property

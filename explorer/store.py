@@ -8,9 +8,13 @@ the record and never replaces a good one; rows from before verdicts existed (sch
 migrated as ``unverified``, kept, shown as such, and measured again when asked for.
 
 :meth:`LatencyStore.get_or_measure` is the one way the app and the CLI measure: a stored good
-result, or a fresh measurement taken under the machine's measurement lock (``latency.lock``
-beside the store file, :mod:`explorer.lock`), saved. The measuring function is passed in: the
-store imports only the report types, never the measuring code.
+result, or a fresh measurement taken under the machine's measurement lock (one file per machine
+whatever the store, :func:`explorer.lock.machine_lock_path`), saved. The measuring function is
+passed in: the store imports only the report types, never the measuring code.
+
+A verdict across measurements (:mod:`explorer.cross_check`): a new good figure that disagrees
+with the stored good one of its key is measured once more before anything is stored. So the
+store never replaces a good figure with one 1.6× away on a single say-so.
 
 Location: ``LatencyStore(path)``; by default ``latency.sqlite3`` in :func:`explorer.locations.data_dir`:
 ``$MOBILENET_EXPLORER_DATA`` when set, a checkout's ``.data/`` (git-ignored), or an installed
@@ -35,7 +39,6 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import closing
@@ -43,8 +46,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import MobileNetConfig
+from .cross_check import settle
 from .locations import data_dir
-from .lock import LOCK_NAME, MeasurementLock, Waiting
+from .lock import MeasurementLock, Waiting
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
 from .quality import GOOD, UNVERIFIED
@@ -174,11 +178,9 @@ class LatencyStore:
         with _path_locks_guard:
             self._lock = _path_locks.setdefault(str(self.path.resolve()), threading.Lock())
         self._guarded(self._create, None)
-        # The machine's measurement lock lives beside the store, so everyone using this store
-        # (the app's sessions, the CLI) measures one at a time. A store whose folder cannot be
-        # written still needs one: then it is a lock in the temporary folder.
-        folder = self.path.parent if not self.disabled else Path(tempfile.gettempdir()) / "mobilenet-explorer"
-        self.lock = MeasurementLock(folder / LOCK_NAME)
+        # One lock per machine, not per store: a CLI run with --store elsewhere and the app
+        # still measure one at a time.
+        self.lock = MeasurementLock.machine()
 
     # --- public operations ----------------------------------------------------------------------
 
@@ -265,6 +267,9 @@ class LatencyStore:
                 report_progress(fraction, message)
 
             report = measure(config, settings, progress=both, **measure_kwargs)
+            # A good figure far from the stored good one is measured once more before anything is stored.
+            report = settle(self.get(config, settings), report, lambda: measure(config, settings, progress=both, **measure_kwargs),
+                            both)
             report = dataclasses.replace(report, waited_s=holding.waited_s)
             self.put(config, settings, report)
         return report

@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .config import ALIASES, ConfigError, MobileNetConfig, paper_config
+from .cross_check import demote_if_disagreeing
 from .profile import profile
+from .sweep_measure import machine_lock, measure  # noqa: F401 - machine_lock: for the Ray backend
 
 if TYPE_CHECKING:
-    from .lock import MeasurementLock, Waiting
     from .measurement import LatencyReport, LatencySettings
     from .store import LatencyStore
 
@@ -65,32 +66,6 @@ def make_settings(runtime: str, batch: int, threads: int | None, device: str, bu
     from .measurement import LatencySettings
 
     return LatencySettings(batch=batch, threads=threads, device=device, budget_s=budget_s, runtime=runtime)
-
-
-def measure(config: MobileNetConfig, settings: LatencySettings, *, lock: Any = None,
-            progress: Callable[[float, str], None] | None = None, on_wait: Callable[[str], None] | None = None) -> LatencyReport:
-    """One measurement, under the machine's measurement lock when one is given.
-
-    Never passes a store: the caller (the sweep's driver) decides what is kept.
-    """
-    from .latency import measure_latency
-
-    wait = (lambda waiting: on_wait(_describe_wait(waiting))) if on_wait is not None else None
-    return measure_latency(config, settings, progress=progress, lock=lock, on_wait=wait)
-
-
-def _describe_wait(waiting: Waiting) -> str:
-    holder = waiting.holder
-    what = f" ({holder.what}, pid {holder.pid})" if holder is not None else ""
-    return f"waiting for another measurement on this machine{what}, {waiting.waited_s:.0f} s so far"
-
-
-def machine_lock() -> MeasurementLock:
-    """This machine's measurement lock in the default data folder (used on Ray workers, which have no store)."""
-    from .locations import data_dir
-    from .lock import LOCK_NAME, MeasurementLock
-
-    return MeasurementLock(data_dir() / LOCK_NAME)
 
 
 # --- the grid -----------------------------------------------------------------------------------
@@ -404,7 +379,11 @@ class SweepJob:
     def record(self, result: SweepResult, settings: LatencySettings | None = None) -> None:
         """Keep a point's result; a new measurement goes into the store first, so it is never lost."""
         if result.status == MEASURED and result.report is not None:
-            self.store.put(result.point.config, settings or result.point.settings(), result.report)
+            settings = settings or result.point.settings()
+            # A sweep measures only what the store lacks: a disagreement means another process stored the point meanwhile.
+            stored = self.store.get(result.point.config, settings)
+            result = dataclasses.replace(result, report=demote_if_disagreeing(stored, result.report))
+            self.store.put(result.point.config, settings, result.report)
         with self._lock:
             self._results[result.index] = result
             self._running.pop(result.index, None)
@@ -483,13 +462,17 @@ class LocalBackend:
         settings = None
         try:
             settings = point.settings()
-            report = measure(point.config, settings, lock=lock, progress=progress, on_wait=on_wait)
+            report = measure(point.config, settings, lock=lock, progress=progress, on_wait=on_wait,
+                             reuse=lambda: job.lookup(index))
         except (SweepStopped, KeyboardInterrupt, SystemExit, MemoryError):
             job.measuring(index, False)
             raise
         except Exception as err:  # one point's failure (bad settings, a runtime that fails) is reported, the sweep goes on
             return SweepResult(index, point, FAILED, error=error_text(err), pid=os.getpid(), started_at=started_at,
                                finished_at=now_iso(), duration_s=time.monotonic() - started), settings
+        if report.from_store:  # stored while this point waited for the lock
+            job.measuring(index, False)
+            return SweepResult(index, point, REUSED, report=report), None
         return SweepResult(index, point, MEASURED, report=report, pid=os.getpid(), started_at=started_at, finished_at=now_iso(),
                            duration_s=time.monotonic() - started), settings
 

@@ -7,8 +7,10 @@ without it, and :func:`ray_backend` then raises a :class:`ConfigError` with the 
   ``latency_slot``, and each node offers one (``ray start ... --resources='{"latency_slot": 1}'``;
   ``--ray local`` declares it itself). Ray then never runs two measurements on one node, while
   nodes measure in parallel; no global lock is involved. Each task also takes the node's
-  machine-wide measurement lock (when this version has one), so the app or a CLI run on that
-  machine waits for it and it waits for them.
+  machine-wide measurement lock (one file per machine, whatever the store or package,
+  :func:`explorer.lock.machine_lock_path`), so the app, a CLI run or another Ray node on that
+  machine waits for it and it waits for them: two Ray nodes started on one machine each offer a
+  slot, and the lock keeps them from measuring at once.
 * **Only the driver writes the store**: a task returns its report (which records the node's
   machine, CPU and torch version) and the driver stores it as soon as ``ray.wait`` hands it over.
   Only a few tasks per slot are in flight at a time, and each point is checked against the store
@@ -71,19 +73,36 @@ def ray_backend(address: str = "local", **options: Any) -> RayBackend:
     return RayBackend(address, **options)
 
 
-def measure_task(point: SweepPoint) -> dict[str, Any]:
-    """Run on a Ray worker: measure one point; returns the report or the error (never raises for it)."""
+def measure_task(point: SweepPoint, store_path: str | None = None) -> dict[str, Any]:
+    """Run on a Ray worker: measure one point; returns the report or the error (never raises for it).
+
+    ``store_path`` is the driver's store: when this worker had to wait for the machine's lock and
+    that file is on its machine (``--ray local``, or a node sharing the driver's disk), a good
+    result stored meanwhile is returned instead of measuring again (``"reused"``).
+    """
     started, started_at = time.monotonic(), now_iso()
     envelope: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id(), "pid": os.getpid(), "started_at": started_at}
     try:
         settings = point.settings()  # built here: "all cores" and the thread limit are this node's
-        envelope["report"] = measure(point.config, settings, lock=machine_lock())
+        envelope["report"] = measure(point.config, settings, lock=machine_lock(), reuse=_stored(point, settings, store_path))
         envelope["settings"] = settings
+        envelope["reused"] = envelope["report"].from_store
     except Exception as err:
         envelope["error"] = error_text(err)
     envelope["finished_at"] = now_iso()
     envelope["duration_s"] = time.monotonic() - started
     return envelope
+
+
+def _stored(point: SweepPoint, settings: Any, store_path: str | None) -> Any:
+    def reuse() -> Any:
+        if store_path is None or not Path(store_path).is_file():
+            return None
+        from .store import LatencyStore
+
+        return LatencyStore(store_path).get(point.config, settings)
+
+    return reuse
 
 
 def describe_node() -> dict[str, Any]:
@@ -202,7 +221,7 @@ class RayBackend:
                 options: dict[str, Any] = {"name": f"measure {point.label}"}
                 if point.node is not None:  # this node's measurement: never retried elsewhere
                     options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(point.node, soft=False)
-                inflight[task.options(**options).remote(point)] = index
+                inflight[task.options(**options).remote(point, str(job.store.path))] = index
                 job.measuring(index, True)
             if not inflight:
                 continue
@@ -233,6 +252,8 @@ class RayBackend:
                   "finished_at": envelope["finished_at"], "duration_s": envelope["duration_s"]}
         if "error" in envelope:
             job.record(SweepResult(index, point, FAILED, error=envelope["error"], **common))
+        elif envelope.get("reused"):
+            job.record(SweepResult(index, point, REUSED, report=envelope["report"]))
         else:
             job.record(SweepResult(index, point, MEASURED, report=envelope["report"], **common), envelope["settings"])
 

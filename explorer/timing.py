@@ -6,6 +6,10 @@ until the time budget is spent; that was the most robust method under this machi
 timing goes on until it has ``min_samples`` blocks: an IQR needs several samples, and "1 run,
 IQR 0" is not a measurement.
 
+Every timing runs under the fixed allocator policy (:func:`explorer.allocator.fix_allocator`),
+and counts the page faults and the machine's activity over the timed runs alone (after the
+warm-up): :attr:`Timing.window`, the evidence of the quality verdict.
+
 Threads are set inside the measuring call (:func:`torch_threads`), since torch's thread count is
 per OS thread and Streamlit runs every rerun in a thread of its own.
 """
@@ -21,7 +25,9 @@ from dataclasses import dataclass
 import torch
 import torch.utils.benchmark as benchmark
 
+from .allocator import fix_allocator
 from .machine import available_cores
+from .quality import MachineWindow, WatchMachine
 
 # Whole-model samples (blocks) below which a median and IQR say little. 5 samples give
 # quartiles from real points; a slow model pays with time, a fast one already has dozens.
@@ -58,6 +64,11 @@ class Timing:
     runs: int  # calls timed, all blocks together
     threads: int
     times: tuple[float, ...]  # per-call time of each block
+    window: MachineWindow | None = None  # what the machine (and the allocator) did during the timed runs
+
+    @property
+    def page_faults_per_run(self) -> float | None:
+        return self.window.page_faults / self.runs if self.window is not None and self.runs else None
 
     @property
     def median_ms(self) -> float:
@@ -78,17 +89,19 @@ def time_call(fn: Callable[[], object], *, threads: int | None = None, budget_s:
     budget.
     """
     threads = threads or available_cores()
+    fix_allocator()
     with torch_threads(threads):
         call = (lambda: (fn(), torch.cuda.synchronize())) if sync_cuda else fn
         for _ in range(warmup):
             call()
         timer = benchmark.Timer(stmt="call()", globals={"call": call}, num_threads=threads)
-        m = timer.blocked_autorange(min_run_time=max(budget_s * 0.8, 0.01))
-        times, runs = list(m.times), len(m.times) * m.number_per_run
-        while len(times) < min_samples:
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
-            runs += 1
+        with WatchMachine() as watch:
+            m = timer.blocked_autorange(min_run_time=max(budget_s * 0.8, 0.01))
+            times, runs = list(m.times), len(m.times) * m.number_per_run
+            while len(times) < min_samples:
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
+                runs += 1
     q1, median, q3 = quartiles(times)
-    return Timing(median=median, iqr=q3 - q1, runs=runs, threads=threads, times=tuple(times))
+    return Timing(median=median, iqr=q3 - q1, runs=runs, threads=threads, times=tuple(times), window=watch.window)

@@ -13,6 +13,10 @@ import pytest  # noqa: E402
 
 # Every test (and the app under AppTest) uses a throwaway latency store, never the developer's.
 os.environ.setdefault("MOBILENET_EXPLORER_DATA", tempfile.mkdtemp(prefix="explorer-test-data-"))
+# ... and a lock of its own: the machine's lock is one file for every store (explorer.lock), so
+# without this a test run would wait for, and hold up, real measurements on the machine. Every
+# test of one run, its subprocesses and Ray workers (the environment is inherited) share it.
+os.environ.setdefault("MOBILENET_EXPLORER_LOCK_DIR", tempfile.mkdtemp(prefix="explorer-test-lock-"))
 
 APP = ROOT / "streamlit_app.py"
 

@@ -4,8 +4,8 @@ A grid measurement is an ``explorer.sweep.SweepJob`` started in its own (daemon)
 jobs live in a registry kept by ``st.cache_resource``: one per server process, shared by every
 session, so the job outlives the page (and the session) that started it, and any page that
 shows the panel sees how far it is. The machine measures one thing at a time anyway (the
-store's lock, which the job's measurements take), so the registry holds at most one running job
-per store; starting another while one runs is refused, with the reason.
+machine's one lock, which the job's measurements take whatever the store), so the registry holds
+at most one running job per store; starting another while one runs is refused, with the reason.
 
 The panel is a fragment that reruns itself every :data:`POLL_S` seconds while the job runs
 (``st.fragment(run_every=...)``), so only the progress is redrawn, and asks the whole page to
@@ -30,7 +30,7 @@ POLL_S = 1.0
 
 @dataclass
 class Registry:
-    """The grid jobs of this server process, by the store they measure into (one machine lock each)."""
+    """The grid jobs of this server process, by the store they measure into (all under the machine's one lock)."""
 
     jobs: dict[str, SweepJob] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)

@@ -8,6 +8,9 @@ progress. :func:`show_verdict` says how far a result can be trusted.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig
@@ -15,6 +18,36 @@ from explorer import ConfigError, MobileNetConfig
 from .state import latency_store
 
 WAITING_TEXT = "Waiting for another latency measurement on this machine"
+
+
+def _waiting_text(label: str, waiting) -> tuple[float, str]:
+    holder = waiting.holder
+    detail = (f"{holder.what}: {holder.message}, {holder.fraction:.0%}" if holder else "it is starting")
+    return (holder.fraction if holder else 0.0,
+            f"{label}{WAITING_TEXT} ({detail}). Waited {waiting.waited_s:.1f} s; yours starts when it ends.")
+
+
+@contextmanager
+def machine_job(what: str, label: str = "") -> Iterator[object]:
+    """Hold the machine's measurement lock for a CPU-heavy job of a page (an export, a timing), the wait in view.
+
+    Every CPU-heavy job takes the one lock a latency measurement takes, so neither disturbs the
+    other. Raises :class:`explorer.lock.LockTimeout` when the wait is too long (the page says so).
+    """
+    from explorer.lock import MeasurementLock
+
+    status = st.empty()
+
+    def on_wait(waiting) -> None:
+        fraction, text = _waiting_text(label, waiting)
+        status.progress(fraction, text=text)
+
+    try:
+        with MeasurementLock.machine().hold(what, on_wait=on_wait) as holding:
+            status.empty()
+            yield holding
+    finally:
+        status.empty()
 
 
 def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = False, model=None, label: str = ""):
@@ -28,10 +61,8 @@ def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = Fals
     status = st.empty()  # one element, replaced as the wait and the measurement advance
 
     def on_wait(waiting) -> None:
-        holder = waiting.holder
-        detail = (f"{holder.what}: {holder.message}, {holder.fraction:.0%}" if holder else "it is starting")
-        status.progress(holder.fraction if holder else 0.0,
-                        text=f"{label}{WAITING_TEXT} ({detail}). Waited {waiting.waited_s:.1f} s; yours starts when it ends.")
+        fraction, text = _waiting_text(label, waiting)
+        status.progress(fraction, text=text)
 
     def progress(fraction: float, message: str) -> None:
         status.progress(min(max(fraction, 0.0), 1.0), text=f"{label}Measuring: {message}")

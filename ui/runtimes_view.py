@@ -76,7 +76,8 @@ def _panel(config: MobileNetConfig) -> None:
     _onnx_checker(config)
 
 
-def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None:
+def _measure(config: MobileNetConfig, runtimes: list[str], threads: int, *, remeasure: bool = False,
+             keep: tuple[dict, dict, dict] | None = None) -> None:
     """Measure every chosen runtime through the latency lab: one measurement at a time on the machine
     (its lock), a quality verdict, retried when noisy, kept in the store by runtime, and a good
     stored result reused."""
@@ -89,7 +90,8 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None
     from .measuring import WAITING_TEXT
     from .state import latency_store
 
-    results, errors, reports = {}, {}, {}
+    # ``keep``: the results shown so far, of which only ``runtimes`` are measured again
+    results, errors, reports = (dict(kept) for kept in keep) if keep else ({}, {}, {})
     bar = st.progress(0.0, text="Preparing…")
     model = shared_model(config)
 
@@ -106,12 +108,13 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int) -> None
         try:
             settings = LatencySettings(threads=threads, batch=1, budget_s=BUDGET_S, runtime=runtime)
             report = store.get_or_measure(config, settings, measure=measure_latency, model=model, progress=progress,
-                                          on_wait=on_wait)
+                                          on_wait=on_wait, remeasure=remeasure)
         except LockTimeout as err:
             errors[runtime] = f"not measured: {err}"
         except (RuntimeUnavailable, ConfigError, RuntimeError) as err:  # RuntimeError: a failed check, or torch (out of memory)
             errors[runtime] = str(err)
         else:
+            errors.pop(runtime, None)
             reports[runtime], results[runtime] = report, result_from_report(report)
     bar.empty()
     st.session_state[_key(config, "results")] = {"config": config, "threads": threads, "results": results, "errors": errors,
@@ -159,20 +162,45 @@ def runtime_chart(results: dict) -> go.Figure:
     return fig
 
 
-def speedup_words(results: dict) -> list[str]:
-    """"ONNX Runtime int8 runs this model 4.6× faster than PyTorch eager (2.5 vs 11.6 ms)", per runtime."""
-    eager = results.get("eager")
-    if eager is None or not eager.ok:
+def good_results(results: dict, reports: dict) -> dict:
+    """The results whose measurement the lab judged good: the only ones a claim may be computed from."""
+    return {rt: r for rt, r in results.items() if r.ok and rt in reports and reports[rt].reusable}
+
+
+def noisy_runtimes(results: dict, reports: dict) -> list[str]:
+    """Runtimes timed, but not good enough to compare (noisy or unverified), in RUNTIMES order."""
+    return [rt for rt in RUNTIMES if rt in results and results[rt].ok and not (rt in reports and reports[rt].reusable)]
+
+
+def speedup_words(results: dict, reports: dict) -> list[str]:
+    """"ONNX Runtime int8 runs this model 4.6× faster than PyTorch eager (2.5 vs 11.6 ms)", per runtime.
+
+    Only good measurements make a claim: a noisy figure (eager's or the runtime's) gives no sentence.
+    """
+    good = good_results(results, reports)
+    eager = good.get("eager")
+    if eager is None:
         return []
     lines = []
     for runtime in RUNTIMES[1:]:
-        r = results.get(runtime)
-        if r is None or not r.ok:
+        r = good.get(runtime)
+        if r is None:
             continue
         ratio = eager.median_ms / r.median_ms
         how = f"**{ratio:.1f}× faster** than" if ratio >= 1.05 else ("about as fast as" if ratio > 0.95 else f"**{1 / ratio:.1f}× slower** than")
         lines.append(f"{r.label} runs this model {how} PyTorch eager ({r.median_ms:.2f} vs {eager.median_ms:.2f} ms median).")
     return lines
+
+
+def noisy_words(results: dict, reports: dict) -> str | None:
+    """Which runtimes are left out of the comparison because their figure is not good, or None."""
+    noisy = noisy_runtimes(results, reports)
+    if not noisy:
+        return None
+    names = ", ".join(LABELS[rt] for rt in noisy)
+    left_out = "no speed-up is stated" if "eager" in noisy else "they are left out of the speed-ups"
+    return (f"Still noisy: {names}. A noisy figure proves nothing, so {left_out}; measure "
+            f"{'it' if len(noisy) == 1 else 'them'} again when the machine is quieter.")
 
 
 def per_layer_chart(results: dict) -> go.Figure | None:
@@ -190,8 +218,9 @@ def per_layer_chart(results: dict) -> go.Figure | None:
     return fig
 
 
-def int8_layer_words(results: dict) -> str | None:
-    fp32, int8 = results.get("onnxruntime"), results.get("onnxruntime-int8")
+def int8_layer_words(results: dict, reports: dict) -> str | None:
+    good = good_results(results, reports)  # per-layer speed-ups from good measurements only
+    fp32, int8 = good.get("onnxruntime"), good.get("onnxruntime-int8")
     if not (fp32 and int8 and fp32.ok and int8.ok and fp32.layers and int8.layers):
         return None
     rows = layer_speedups(fp32, int8)
@@ -226,8 +255,14 @@ def _show(config: MobileNetConfig, results: dict, errors: dict, threads: int, re
     st.caption(f"{config.arch} α = {config.width_multiplier:g}, {config.resolution} px, batch 1, {threads} thread(s), this "
                "machine's CPU. Bars: median; whiskers: ± half the IQR. All timed with the lab's timing primitive "
                "(warm-up, then blocks of runs).")
-    for line in speedup_words(results):
+    for line in speedup_words(results, reports):
         st.markdown(f"- {line}")
+    noisy = noisy_words(results, reports)
+    if noisy:
+        st.warning(noisy, icon=":material/hourglass:")
+        if st.button("Measure the noisy ones again", key=_key(config, "remeasure_noisy")):
+            _measure(config, noisy_runtimes(results, reports), threads, remeasure=True, keep=(results, errors, reports))
+            st.rerun()
     st.dataframe(runtime_frame(results, reports), hide_index=True, width="stretch",
                  column_config={"median (ms)": st.column_config.NumberColumn(format="%.3f"),
                                 "IQR (ms)": st.column_config.NumberColumn(format="%.3f")})
@@ -250,7 +285,7 @@ def _show(config: MobileNetConfig, results: dict, errors: dict, threads: int, re
                    f"residual add) run as one kernel. The rows cover {ort.coverage:.0%} of ONNX Runtime's whole-model median; "
                    f"{ort.outside_ms:.3f} ms went to kernels outside the rows (layout reorders, input quantization). "
                    "ExecuTorch runs the model as one XNNPACK call: no per-layer times.")
-    words = int8_layer_words(results)
+    words = int8_layer_words(results, reports)
     if words:
         st.markdown(words)
 
@@ -269,13 +304,22 @@ def _downloads(config: MobileNetConfig) -> None:
         if not slot.button("Prepare .onnx and .pte files", key=_key(config, "prepare"), help="Exports take a few seconds each."):
             return
         slot.empty()
+        from explorer.lock import LockTimeout
+
+        from .measuring import machine_job
+
         files, problems = {}, {}
-        with st.spinner("Exporting and checking…"):
-            for fmt in ("onnx", "pte"):
-                try:
-                    files[fmt] = checked_export(config, fmt, shared_model(config))
-                except (RuntimeUnavailable, RuntimeFailure) as err:
-                    problems[fmt] = str(err)
+        try:
+            # Exports burn the CPU for seconds: under the machine's lock, so a measurement is never disturbed by them.
+            with machine_job(f"{config.arch} α={config.width_multiplier:g} {config.resolution}px: exporting .onnx and .pte"), \
+                    st.spinner("Exporting and checking…"):
+                for fmt in ("onnx", "pte"):
+                    try:
+                        files[fmt] = checked_export(config, fmt, shared_model(config))
+                    except (RuntimeUnavailable, RuntimeFailure) as err:
+                        problems[fmt] = str(err)
+        except LockTimeout as err:
+            problems = {fmt: f"not prepared: {err}" for fmt in ("onnx", "pte")}
         st.session_state[files_key] = stored = {"config": config, "files": files, "problems": problems}
     cols = st.columns(2)
     labels = {"onnx": ("ONNX (.onnx)", "Opens in Netron; runs in ONNX Runtime"), "pte": ("ExecuTorch (.pte)", "Runs with ExecuTorch's runtime (XNNPACK delegate)")}

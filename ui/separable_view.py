@@ -20,6 +20,7 @@ from explorer import ConfigError, MobileNetConfig
 from explorer.config import ARCHS, MAX_CHANNELS, MAX_RESOLUTION
 from explorer.full_conv import V1_TABLE4, full_conv_counterpart
 from explorer.inverted_residual import InvertedResidualCosts
+from explorer.lock import LockTimeout
 from explorer.separable import MAX_KERNEL_SIZE, STRIDES, ConvShape, default_layer, factorization, layer_shapes
 from explorer.separable_timing import (
     IMPLEMENTATIONS,
@@ -36,6 +37,7 @@ from explorer.separable_timing import (
 from explorer.units import human, mebibytes
 
 from . import charts, page_links
+from .measuring import machine_job
 from .state import ARCH_TITLES, error_text
 
 # One colour per implementation on every chart: the standard conv is a "conv", the grouped
@@ -266,9 +268,13 @@ def latency_section(shape: ConvShape, threads: int, budget_s: float, batch: int)
     if st.button("Measure the three implementations", type="primary", key="separable.measure",
                  help=f"About {3 * budget_s + 1:.0f} s: each implementation gets {budget_s:g} s after a warm-up."):
         try:
-            with st.spinner(f"Checking the outputs agree, then timing each implementation for {budget_s:g} s…"):
+            with machine_job(f"separable explainer: timing {shape_text(shape)}"), \
+                    st.spinner(f"Checking the outputs agree, then timing each implementation for {budget_s:g} s…"):
                 agreement = compare_outputs(shape, batch)
                 timings = measure_implementations(shape, threads=threads, budget_s=budget_s, batch=batch)
+        except LockTimeout as err:
+            st.error(f"Not measured: {err}")
+            return
         except ConfigError as err:
             st.error(problem_text(err))
             return
@@ -347,8 +353,12 @@ def sweep_section(shape: ConvShape, threads: int, batch: int) -> None:
                  help=f"At least {3 * len(values) * (budget_s + 0.05):.0f} s; more when M is large, since the loop "
                       "version's warm-up calls alone take a while."):
         try:
-            with st.spinner(f"Timing {len(values)} points × 3 implementations…"):
+            with machine_job(f"separable explainer: sweeping {vary} of {shape_text(shape)}"), \
+                    st.spinner(f"Timing {len(values)} points × 3 implementations…"):
                 ss[result_key] = sweep(shape, vary, sorted(values), threads=threads, budget_s=budget_s, batch=batch)
+        except LockTimeout as err:
+            st.error(f"Not measured: {err}")
+            return
         except ConfigError as err:
             st.error(problem_text(err))
             return

@@ -202,6 +202,8 @@ class RuntimeResult:
     artifact_bytes: int | None = None
     export_s: float | None = None
     elapsed_s: float = 0.0
+    page_faults_per_run: float | None = None  # during the whole-model timing
+    timing_window: Any = None  # explorer.quality.MachineWindow of the whole-model timing alone (not export, not eager)
 
     @property
     def ok(self) -> bool:
@@ -223,6 +225,10 @@ class RuntimeResult:
     def from_dict(cls, data: Mapping[str, Any]) -> RuntimeResult:
         values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         values["layers"] = tuple(RuntimeLayer.from_dict(row) for row in data.get("layers", ()))
+        if isinstance(values.get("timing_window"), Mapping):
+            from ..quality import MachineWindow
+
+            values["timing_window"] = MachineWindow(**values["timing_window"])
         return cls(**values)
 
 

@@ -103,7 +103,8 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
         layer_fields = {"per_layer": PER_LAYER_NOTE}
     report(1.0, "done")
     return RuntimeResult(status="ok", median_ms=timing.median_ms, iqr_ms=timing.iqr_ms, runs=timing.runs, samples=len(timing.times), layers=layers,
-                         elapsed_s=time.perf_counter() - started, **base, **verdict.fields, **layer_fields)
+                         elapsed_s=time.perf_counter() - started, page_faults_per_run=timing.page_faults_per_run,
+                         timing_window=timing.window, **base, **verdict.fields, **layer_fields)
 
 
 def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: Any, rounding: float, budget_s: float,
@@ -248,6 +249,7 @@ def result_from_report(report: Any) -> RuntimeResult:
         per_layer="forward hooks on every leaf module (the eager lab)" if eager else per_layer,
         threads_note=f"torch.set_num_threads({report.threads})" if eager else note,
         runtime_version=package_version(report.runtime), elapsed_s=report.elapsed_s,
+        page_faults_per_run=report.page_faults_per_run, timing_window=report.window,
     )
 
 

@@ -3,6 +3,8 @@ runtimes panel, then download the checked .onnx file and load it in a plain ONNX
 
 from __future__ import annotations
 
+import re
+
 from explorer import paper_config
 from explorer.runtimes import validate_onnx
 
@@ -29,7 +31,8 @@ def test_measure_two_runtimes_and_download_onnx(page, app_url, tmp_path):
     assert chosen == ["PyTorch eager", "ONNX Runtime fp32"]
 
     panel.get_by_role("button", name="Measure on these runtimes").click()
-    page.get_by_text("ONNX Runtime fp32 runs this model").wait_for(timeout=180_000)
+    # A speed-up sentence is written only from good figures; on a busy machine the page says which are still noisy.
+    page.get_by_text(re.compile("ONNX Runtime fp32 runs this model|Still noisy")).first.wait_for(timeout=180_000)
     wait_idle(page)
     assert not page.get_by_test_id("stException").count()
     charts = page.get_by_test_id("stExpanderDetails").get_by_test_id("stPlotlyChart")
