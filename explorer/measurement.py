@@ -22,7 +22,7 @@ from .quality import GOOD, UNVERIFIED, MachineWindow
 DEVICES = ("cpu", "cuda")
 # Runtimes a model can be timed in. Each has a measurer in explorer.latency.MEASURERS; eager
 # PyTorch is the reference the others are checked against.
-RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8", "executorch", "executorch-int8")
+RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8", "executorch", "executorch-int8", "litert", "litert-int8")
 MAX_BATCH = 256
 MAX_BUDGET_S = 60.0
 # Reports stored before quality checks existed are migrated with this reason.
