@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import io
 import os
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +83,8 @@ def _quantize(config: MobileNetConfig, fp32: Artifact, batch: int) -> Artifact:
     source = unsealed(fp32.data)  # quantize the converter's own file; the int8 one gets a seal of its own
     signature, input_name = _signature(source)
     samples = [{input_name: x.numpy()} for x in calibration_inputs(config, batch)]
-    with quiet_native_output():
+    with quiet_native_output(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")  # its calibration interpreter
         qt = quantizer.Quantizer(source)
         qt.load_quantization_recipe(recipe.static_wi8_ai8())
         data = qt.quantize(qt.calibrate({signature: samples})).quantized_model
@@ -198,9 +201,8 @@ def threads_set(data: bytes | None, threads: int) -> Iterator[tuple[int, str]]:
 def quiet_native_output() -> Iterator[None]:
     """Keep the converter's and quantizer's progress lines (rich consoles, tqdm bars, C++ INFO logs
     written straight to file descriptors 1 and 2) off the CLI's output. Python's streams are
-    flushed first; what the native code wrote is dropped unless something raises, in which case it
-    is passed on to stderr (the error message is in the exception itself). Concurrent writers in
-    other threads are muted for those seconds too."""
+    flushed first; what was written is dropped (an error's message is in the exception itself).
+    Concurrent writers in other threads are muted for those seconds too."""
     try:
         from litert_torch import progress
     except ImportError:  # checking an uploaded file needs only ai-edge-litert
@@ -215,16 +217,14 @@ def quiet_native_output() -> Iterator[None]:
         saved = [os.dup(1), os.dup(2)]
     except OSError:  # no real descriptors (an embedding host): leave them alone
         saved = []
-    failed = False
-    with tempfile.TemporaryFile() as sink:
+    # Python-level writers (the quantizer's print(), tqdm) go through sys.stdout/sys.stderr, which
+    # need not be the descriptors (a test's capture, Streamlit): redirected as well.
+    with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         if saved:
             os.dup2(sink.fileno(), 1)
             os.dup2(sink.fileno(), 2)
         try:
             yield
-        except BaseException:
-            failed = True
-            raise
         finally:
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(Exception):
@@ -236,7 +236,3 @@ def quiet_native_output() -> Iterator[None]:
                     os.close(fd)
             if progress:
                 progress.console.quiet = quiet
-            if failed:
-                sink.seek(0)
-                with contextlib.suppress(Exception):
-                    sys.stderr.write(sink.read()[-4000:].decode(errors="replace"))
