@@ -26,6 +26,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=2.0, help="seconds per lab measurement (as the app)")
     parser.add_argument("--limit", type=int, default=None, help="measure only the first N (config, runtime) pairs (a smoke test)")
     parser.add_argument("--only-stored", action="store_true", help="measure nothing: analyse what the store holds")
+    parser.add_argument("--include-noisy", action="store_true",
+                        help="analyse noisy stored measurements too (a busy machine; the output says so)")
     args = parser.parse_args()
 
     from explorer.latency import measure_latency
@@ -50,9 +52,10 @@ def main() -> None:
                   f"{result.median_ms:.2f} ms (IQR {result.iqr_ms:.2f}) {result.quality}{' (stored)' if result.from_store else ''}",
                   flush=True)
         print(f"grid: {len(todo)} of {len(pairs)} pairs in {time.perf_counter() - started:.0f} s; {noisy} not good (left out below)")
-    results = ratios(store_figures(store))
+    results = ratios(store_figures(store, include_noisy=args.include_noisy))
     rows = summary_rows(results)
-    print(f"\nphone ms / this machine's LiteRT ms ({THREADS} thread, batch 1, good measurements only); spreads are the median "
+    which = "good and NOISY measurements" if args.include_noisy else "good measurements only"
+    print(f"\nphone ms / this machine's LiteRT ms ({THREADS} thread, batch 1, {which}); spreads are the median "
           "absolute deviation of the logs (0% = one constant factor)")
     print(f"{'platform':62} {'fam':3} {'n':>3} {'ratio':>6} {'range':>11} {'spread':>7} {'ms/GMAC':>8} {'LOO ratio':>14} {'LOO fitted':>14}")
     for r in rows:
@@ -67,7 +70,7 @@ def main() -> None:
         print(f"\nthe ratio is steadier than ms/GMAC on {len(steadier)} of {len(results)} platforms; median spread "
               f"{statistics.median(r.ratio_spread_pct for r in results):.1f}% vs {statistics.median(r.mac_spread_pct for r in results):.1f}%")
         print(f"leave-one-out: the ratio beats the fitted predictor (median and worst) on {len(helps)} of {len(results)} platforms")
-    report("litert_phones", {"budget_s": args.budget, "threads": THREADS, "pairs": len(pairs), "measured": len(todo),
+    report("litert_phones", {"budget_s": args.budget, "threads": THREADS, "include_noisy": args.include_noisy, "pairs": len(pairs), "measured": len(todo),
                              "platforms": rows})
 
 

@@ -164,12 +164,14 @@ def ratios(lab_figure: LabFigure, min_configs: int = 3) -> list[PlatformRatio]:
     return sorted(out, key=lambda p: (p.platform.device, p.platform.backend, p.platform.quantized, p.family))
 
 
-def store_figures(store: object) -> LabFigure:
-    """``lab_figure`` reading the latency store's good LiteRT measurements at :data:`THREADS` thread."""
+def store_figures(store: object, *, include_noisy: bool = False) -> LabFigure:
+    """``lab_figure`` reading the latency store's good LiteRT measurements at :data:`THREADS` thread
+    (``include_noisy``: noisy ones too, for a report on a busy machine that says so; never the page)."""
     from ..measurement import LatencySettings
 
     def figure(config: MobileNetConfig, runtime: str) -> tuple[float, float] | None:
-        report = store.get(config, LatencySettings(runtime=runtime, threads=THREADS, batch=1))  # type: ignore[attr-defined]
+        settings = LatencySettings(runtime=runtime, threads=THREADS, batch=1)
+        report = store.lookup(config, settings) if include_noisy else store.get(config, settings)  # type: ignore[attr-defined]
         return None if report is None else (report.per_image_ms, report.iqr_ms)
 
     return figure
