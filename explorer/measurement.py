@@ -183,7 +183,8 @@ class LatencyReport:
             elif f.name == "window" and value is not None:
                 value = value.to_dict()
             out[f.name] = value
-        out.update(per_image_ms=self.per_image_ms, throughput_ips=self.throughput_ips, measured_at=self.measured_at)
+        out.update(per_image_ms=self.per_image_ms, throughput_ips=self.throughput_ips, measured_at=self.measured_at,
+                   precision="int8" if self.runtime.endswith("-int8") else "fp32")  # the JSON contract names it
         return out
 
     @classmethod

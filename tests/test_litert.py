@@ -144,7 +144,7 @@ def test_cli_litert_int8_json_has_the_lab_fields(int8, capsys):
     args = ["profile", *ARGS, "--latency", "--runtime", "litert-int8", "--threads", "1", "--budget", "0.05", "--json", "--remeasure"]
     assert main(args) == 0
     latency = json.loads(capsys.readouterr().out)["latency"]
-    assert latency["runtime"] == "litert-int8" and latency["threads"] == 1 and latency["median_ms"] > 0
+    assert latency["runtime"] == "litert-int8" and latency["precision"] == "int8" and latency["threads"] == 1 and latency["median_ms"] > 0
     assert latency["output_max_abs_diff"] is None and math.isfinite(latency["output_sqnr_db"]) and -1 <= latency["output_cosine"] <= 1
     assert latency["quality"] in ("good", "noisy") and f"{CALIBRATION_INPUTS} random inputs" in latency["runtime_note"]
     assert "read back 1" in latency["runtime_note"]
