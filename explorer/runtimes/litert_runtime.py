@@ -29,10 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import io
-import os
-import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -40,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import MobileNetConfig
 from .base import Artifact, artifact_key, cached_artifact, calibration_inputs, check_input, quiet_export, reference_model, require
+from .tflite_file import interpreter, quiet_native_output
 
 if TYPE_CHECKING:
     import torch
@@ -100,16 +97,6 @@ def _signature(data: bytes) -> tuple[str, str]:
 
 
 # --- running ------------------------------------------------------------------------------------------
-
-
-def interpreter(data: bytes, threads: int) -> Any:
-    """An interpreter on ``data`` with ``threads`` threads (XNNPACK applied), tensors allocated."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    with quiet_native_output():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every load
-        it = Interpreter(model_content=bytes(data), num_threads=int(threads))
-        it.allocate_tensors()
-    return it
 
 
 class LoadedModel:
@@ -192,47 +179,3 @@ def threads_set(data: bytes | None, threads: int) -> Iterator[tuple[int, str]]:
         return
     yield used, (f"LiteRT Interpreter(num_threads={threads}) with the XNNPACK delegate; read back {used} from the "
                  f"operating system ({used - 1} worker thread{'s' if used != 2 else ''} appeared beside the calling one)")
-
-
-# --- the converters' chatter ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def quiet_native_output() -> Iterator[None]:
-    """Keep the converter's and quantizer's progress lines (rich consoles, tqdm bars, C++ INFO logs
-    written straight to file descriptors 1 and 2) off the CLI's output. Python's streams are
-    flushed first; what was written is dropped (an error's message is in the exception itself).
-    Concurrent writers in other threads are muted for those seconds too."""
-    try:
-        from litert_torch import progress
-    except ImportError:  # checking an uploaded file needs only ai-edge-litert
-        progress = None
-    quiet = progress.console.quiet if progress else None
-    if progress:
-        progress.console.quiet = True
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    try:
-        saved = [os.dup(1), os.dup(2)]
-    except OSError:  # no real descriptors (an embedding host): leave them alone
-        saved = []
-    # Python-level writers (the quantizer's print(), tqdm) go through sys.stdout/sys.stderr, which
-    # need not be the descriptors (a test's capture, Streamlit): redirected as well.
-    with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        if saved:
-            os.dup2(sink.fileno(), 1)
-            os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            if saved:
-                os.dup2(saved[0], 1)
-                os.dup2(saved[1], 2)
-                for fd in saved:
-                    os.close(fd)
-            if progress:
-                progress.console.quiet = quiet

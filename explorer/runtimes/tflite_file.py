@@ -13,7 +13,13 @@ sealed file gives bit-identical outputs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,8 +149,6 @@ def validate_tflite(source: bytes | bytearray | str | Path) -> TfliteInfo:
         raise ArtifactError(f"is {len(data):,} bytes; at most {MAX_TFLITE_BYTES:,} are accepted")
     if len(data) < 8 or data[4:8] != IDENTIFIER:
         raise ArtifactError("is not a TensorFlow Lite model (no TFL3 flatbuffer identifier at bytes 4–8)")
-    from .litert_runtime import interpreter
-
     try:
         it = interpreter(data, 1)
     except Exception as err:  # noqa: BLE001 - the interpreter raises ValueError or RuntimeError; any means "cannot load"
@@ -174,3 +178,57 @@ def validate_tflite(source: bytes | bytearray | str | Path) -> TfliteInfo:
     graph = s.Model.GetRootAsModel(data, 0).Subgraphs(0)
     return TfliteInfo(size_bytes=len(data), inputs=described(it.get_input_details()), outputs=described(it.get_output_details()),
                       operators=graph.OperatorsLength(), config=config, checksum=checksum)
+
+
+# --- loading quietly ----------------------------------------------------------------------------------
+
+
+def interpreter(data: bytes, threads: int) -> Any:
+    """An interpreter on ``data`` with ``threads`` threads (XNNPACK applied), tensors allocated."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    with quiet_native_output():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." on every load
+        it = Interpreter(model_content=bytes(data), num_threads=int(threads))
+        it.allocate_tensors()
+    return it
+
+
+@contextlib.contextmanager
+def quiet_native_output() -> Iterator[None]:
+    """Keep the converter's and quantizer's progress lines (rich consoles, tqdm bars, C++ INFO logs
+    written straight to file descriptors 1 and 2) off the CLI's output. Python's streams are
+    flushed first; what was written is dropped (an error's message is in the exception itself).
+    Concurrent writers in other threads are muted for those seconds too."""
+    try:
+        from litert_torch import progress
+    except ImportError:  # checking an uploaded file needs only ai-edge-litert
+        progress = None
+    quiet = progress.console.quiet if progress else None
+    if progress:
+        progress.console.quiet = True
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:  # no real descriptors (an embedding host): leave them alone
+        saved = []
+    # Python-level writers (the quantizer's print(), tqdm) go through sys.stdout/sys.stderr, which
+    # need not be the descriptors (a test's capture, Streamlit): redirected as well.
+    with tempfile.TemporaryFile() as sink, contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        if saved:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            if saved:
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                for fd in saved:
+                    os.close(fd)
+            if progress:
+                progress.console.quiet = quiet
