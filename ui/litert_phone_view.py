@@ -23,7 +23,8 @@ def litert_section() -> None:
 
     st.subheader("The phones' runtime on this machine: LiteRT")
     st.caption("Every TF-Lite CPU figure above was measured with TensorFlow Lite (now LiteRT). The lab runs the same "
-               f"configs on LiteRT with XNNPACK on this machine's CPU ({THREADS} thread, batch 1). If phones and this "
+               f"configs on LiteRT with XNNPACK on this machine's CPU ({THREADS} thread, batch 1; only measurements the lab "
+               "judged good, from the latency store). If phones and this "
                "machine slowed down alike, phone ms / this machine's ms would be one factor per phone.")
     if importlib.util.find_spec("ai_edge_litert") is None:
         from explorer.runtimes.base import LITERT_INSTALL
