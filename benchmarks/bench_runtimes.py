@@ -1,4 +1,4 @@
-"""Deployment runtimes (issue 11): the lab against minimal hand-written sessions, and the runtime table.
+"""Deployment runtimes (issues 11, 20): the lab against minimal hand-written sessions, and the runtime table.
 
 For V1 and V2 (α = 1, 224 px, batch 1) on 1 and 2 threads:
 
@@ -54,6 +54,27 @@ def plain_executorch(data: bytes, x, threads: int):
     return lambda: method.execute([x])
 
 
+def plain_litert(data: bytes, x, threads: int):
+    """A plain LiteRT interpreter on the same .tflite bytes (int8: the input quantized once, outside the loop)."""
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=data, num_threads=threads)
+    interpreter.allocate_tensors()
+    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+    value = x.numpy()
+    if inp["dtype"] != np.float32:
+        scale, zero_point = inp["quantization"]
+        value = np.clip(np.round(value / scale) + zero_point, -128, 127).astype(inp["dtype"])
+
+    def call():
+        interpreter.set_tensor(inp["index"], value)
+        interpreter.invoke()
+        return interpreter.get_tensor(out["index"])
+
+    return call
+
+
 def plain_median_ms(call, budget_s: float) -> float:
     for _ in range(2):
         call()
@@ -68,6 +89,7 @@ def plain_median_ms(call, budget_s: float) -> float:
 def artifact_bytes(config, runtime: str, model) -> bytes:
     """The exact bytes the lab measured (the exports are cached per config and weights)."""
     from explorer.runtimes.executorch_runtime import export_pte
+    from explorer.runtimes.litert_runtime import export_tflite
     from explorer.runtimes.onnx_export import export_onnx
     from explorer.runtimes.onnx_runtime import quantize_onnx
 
@@ -75,13 +97,16 @@ def artifact_bytes(config, runtime: str, model) -> bytes:
         return export_onnx(config, model).data
     if runtime == "onnxruntime-int8":
         return quantize_onnx(config, export_onnx(config, model), model).data
+    if runtime.startswith("litert"):
+        return export_tflite(config, model, int8=runtime == "litert-int8").data
     return export_pte(config, model, int8=runtime == "executorch-int8").data
 
 
 def plain_call(config, runtime: str, model, threads: int):
     x = check_input(config, 1)
     data = artifact_bytes(config, runtime, model)
-    return (plain_ort if runtime.startswith("onnxruntime") else plain_executorch)(data, x, threads)
+    plain = plain_ort if runtime.startswith("onnxruntime") else plain_litert if runtime.startswith("litert") else plain_executorch
+    return plain(data, x, threads)
 
 
 # --- main -------------------------------------------------------------------------------------------

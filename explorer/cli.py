@@ -474,7 +474,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def write_model_file(config: MobileNetConfig, args: argparse.Namespace) -> int:
-    """``export --format onnx|pte``: the file is written only once it loads and matches eager."""
+    """``export --format onnx|pte|tflite|tflite-int8``: the file is written only once it loads and matches eager."""
     from .runtimes import checked_export
 
     if args.output in (None, "-"):
@@ -485,8 +485,10 @@ def write_model_file(config: MobileNetConfig, args: argparse.Namespace) -> int:
             f.write(checked.data)
     except OSError as err:
         raise UsageError(f"-o: cannot write {args.output}: {err.strerror or err}") from None
+    check = (f"SQNR {checked.sqnr_db:.1f} dB, cosine {checked.cosine:.3f}" if checked.sqnr_db is not None
+             else f"max abs diff {checked.max_abs_diff:.2g}")
     print(f"wrote {args.format} for {describe(config)} to {args.output} ({len(checked.data):,} bytes; loaded and checked: "
-          f"max abs diff {checked.max_abs_diff:.2g} against eager)", file=sys.stderr)
+          f"{check} against eager)", file=sys.stderr)
     return 0
 
 
@@ -616,9 +618,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--arch", choices=ARCH_CHOICES, help="start from the paper's config")
     source.add_argument("--config", metavar="FILE", help="a schema-v1 JSON config file")
     _add_arch_options(p)
-    p.add_argument("--format", choices=("json", "python", "csv", "onnx", "pte"), required=True,
+    p.add_argument("--format", choices=("json", "python", "csv", "onnx", "pte", "tflite", "tflite-int8"), required=True,
                    help="json: the normalized config (schema v1); python: a runnable snippet; csv: the per-layer profile; "
-                        "onnx / pte: the fp32 model for ONNX Runtime / ExecuTorch (checked against eager; needs -o)")
+                        "onnx / pte / tflite: the fp32 model for ONNX Runtime / ExecuTorch / LiteRT; tflite-int8: the "
+                        "full-integer LiteRT model (checked against eager; needs -o)")
     p.add_argument("-o", "--output", metavar="OUT", help="file to write; '-' or none: stdout")
     p.set_defaults(func=cmd_export)
 

@@ -21,8 +21,9 @@ from .schema import BATCH_NORM, DEFAULT_BATCH_NORM, V3_HIDDEN_CHANNELS, V3_STEM_
 
 FORMATS = ("json", "python", "csv")
 # Model files (binary), built by explorer.runtimes: they need torch and the runtime's packages.
-BINARY_FORMATS = ("onnx", "pte")
-SUFFIX = {"json": ".json", "python": ".py", "csv": ".csv", "onnx": ".onnx", "pte": ".pte"}
+BINARY_FORMATS = ("onnx", "pte", "tflite", "tflite-int8")
+SUFFIX = {"json": ".json", "python": ".py", "csv": ".csv", "onnx": ".onnx", "pte": ".pte", "tflite": ".tflite",
+          "tflite-int8": "_int8.tflite"}
 CSV_COLUMNS = ("name", "kind", "output_shape", "params", "weight_params", "macs")
 
 
@@ -237,8 +238,9 @@ def export(config: MobileNetConfig, fmt: str) -> str:
 
 
 def export_model_file(config: MobileNetConfig, fmt: str, model=None) -> bytes:
-    """The fp32 model as ``onnx`` or ``pte`` bytes (see :data:`BINARY_FORMATS`), returned only once
-    the file has been loaded by its runtime and matched eager's output
+    """The fp32 model as ``onnx``, ``pte`` or ``tflite`` bytes, or the full-integer ``tflite-int8``
+    (see :data:`BINARY_FORMATS`), returned only once the file has been loaded by its runtime and
+    matched eager's output (int8: SQNR and cosine)
     (:func:`explorer.runtimes.checked_export`, which raises when it cannot)."""
     from .runtimes import checked_export
 

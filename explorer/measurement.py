@@ -22,7 +22,7 @@ from .quality import GOOD, UNVERIFIED, MachineWindow
 DEVICES = ("cpu", "cuda")
 # Runtimes a model can be timed in. Each has a measurer in explorer.latency.MEASURERS; eager
 # PyTorch is the reference the others are checked against.
-RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8", "executorch", "executorch-int8")
+RUNTIMES = ("eager", "onnxruntime", "onnxruntime-int8", "executorch", "executorch-int8", "litert", "litert-int8")
 MAX_BATCH = 256
 MAX_BUDGET_S = 60.0
 # Reports stored before quality checks existed are migrated with this reason.
@@ -194,7 +194,8 @@ class LatencyReport:
             elif f.name == "window" and value is not None:
                 value = value.to_dict()
             out[f.name] = value
-        out.update(per_image_ms=self.per_image_ms, throughput_ips=self.throughput_ips, measured_at=self.measured_at)
+        out.update(per_image_ms=self.per_image_ms, throughput_ips=self.throughput_ips, measured_at=self.measured_at,
+                   precision="int8" if self.runtime.endswith("-int8") else "fp32")  # the JSON contract names it
         return out
 
     @classmethod

@@ -271,7 +271,8 @@ def test_cli_unknown_runtime_exits_2_with_one_line():
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert lines == ["error: --runtime: must be one of eager, onnxruntime, onnxruntime-int8, executorch, executorch-int8, got 'nonsense'"]
+    assert lines == ["error: --runtime: must be one of eager, onnxruntime, onnxruntime-int8, executorch, executorch-int8, litert, "
+                     "litert-int8, got 'nonsense'"]
 
 
 @pytest.mark.parametrize("runtime", ["onnxruntime", "onnxruntime-int8"])

@@ -19,11 +19,12 @@ from explorer.export import export_filename
 from explorer.runtimes import LABELS, RUNTIMES, layer_speedups
 from explorer.runtimes.base import CALIBRATION_INPUTS, INT8, INT8_MIN_COSINE, REQUIREMENTS
 
+from . import litert_files
 from .state import shared_model
 
 BUDGET_S = 2.0  # per runtime, as the eager lab
 COLORS = {"eager": "#7f7f7f", "onnxruntime": "#1f77b4", "onnxruntime-int8": "#aec7e8", "executorch": "#2ca02c",
-          "executorch-int8": "#98df8a"}
+          "executorch-int8": "#98df8a", "litert": "#ff7f0e", "litert-int8": "#ffbb78"}
 
 
 def _key(config: MobileNetConfig, name: str) -> str:
@@ -36,7 +37,8 @@ def installed() -> dict[str, str | None]:
     out = {}
     for runtime in RUNTIMES:
         missing = [m.split(".")[0] for m in REQUIREMENTS[runtime] if importlib.util.find_spec(m.split(".")[0]) is None]
-        out[runtime] = f"package {missing[0]!r} is not installed (pip install -r requirements.txt)" if missing else None
+        source = "requirements-litert.txt" if runtime.startswith("litert") else "requirements.txt"  # LiteRT is an extra
+        out[runtime] = f"package {missing[0]!r} is not installed (pip install -r {source})" if missing else None
     return out
 
 
@@ -44,7 +46,7 @@ def runtimes_panel(config: MobileNetConfig) -> None:
     """The "Deployment runtimes" expander of the V1/V2 pages (one call from ``ui.explorer_page``)."""
     # A key keeps the expander open across reruns when the elements above it change (a measurement's
     # verdict, the store's notes); without one Streamlit sees a new expander and closes it.
-    with st.expander("Deployment runtimes: ONNX Runtime and ExecuTorch, fp32 and int8", icon=":material/rocket_launch:",
+    with st.expander("Deployment runtimes: ONNX Runtime, ExecuTorch and LiteRT, fp32 and int8", icon=":material/rocket_launch:",
                      key=_key(config, "panel")):
         _panel(config)
 
@@ -54,7 +56,8 @@ def _panel(config: MobileNetConfig) -> None:
 
     st.caption("Nobody deploys a MobileNet in eager PyTorch. This times the same model, with the same weights, on "
                "ONNX Runtime (fp32, and int8 after static quantization) and on ExecuTorch with XNNPACK, the CPU kernels "
-               "TFLite uses on Android. Each runtime's output is first compared with eager's on the same input; a runtime "
+               "TFLite uses on Android, and on LiteRT (TensorFlow Lite) itself, the runtime behind the published phone "
+               "figures. Each runtime's output is first compared with eager's on the same input; a runtime "
                "that disagrees is shown as failed and not timed.")
     missing = {rt: why for rt, why in installed().items() if why}
     for runtime, why in missing.items():
@@ -73,7 +76,9 @@ def _panel(config: MobileNetConfig) -> None:
         st.caption(f"Batch 1, {int(threads)} thread(s), this machine's CPU; {BUDGET_S:g} s of timing per runtime.")
     st.divider()
     _downloads(config)
+    litert_files.tflite_downloads(config)
     _onnx_checker(config)
+    litert_files.tflite_checker(config)
 
 
 def _measure(config: MobileNetConfig, runtimes: list[str], threads: int, *, remeasure: bool = False,
@@ -284,7 +289,7 @@ def _show(config: MobileNetConfig, results: dict, errors: dict, threads: int, re
                    f"through the module paths the export keeps; after fusion a conv, its batch norm and activation (and a "
                    f"residual add) run as one kernel. The rows cover {ort.coverage:.0%} of ONNX Runtime's whole-model median; "
                    f"{ort.outside_ms:.3f} ms went to kernels outside the rows (layout reorders, input quantization). "
-                   "ExecuTorch runs the model as one XNNPACK call: no per-layer times.")
+                   "ExecuTorch and LiteRT run the model as one XNNPACK call: no per-layer times.")
     words = int8_layer_words(results, reports)
     if words:
         st.markdown(words)

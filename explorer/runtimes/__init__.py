@@ -1,5 +1,6 @@
-"""Deployment runtimes: the same model on ONNX Runtime (fp32, int8) and ExecuTorch + XNNPACK
-(fp32, int8), checked against eager PyTorch, then timed with the lab's one timing primitive.
+"""Deployment runtimes: the same model on ONNX Runtime (fp32, int8), ExecuTorch + XNNPACK
+(fp32, int8) and LiteRT / TensorFlow Lite (fp32, full-integer int8), checked against eager
+PyTorch, then timed with the lab's one timing primitive.
 
 ::
 
@@ -9,7 +10,9 @@
 
 One module per runtime family: :mod:`.onnx_export` (PyTorch → single-file ONNX, layer map,
 :func:`validate_onnx`), :mod:`.onnx_runtime` (sessions, int8 quantization, kernel profiling),
-:mod:`.executorch_runtime` (``.pte`` with XNNPACK, thread pool); :mod:`.measure` checks and times
+:mod:`.executorch_runtime` (``.pte`` with XNNPACK, thread pool), :mod:`.litert_runtime` (``.tflite``
+conversion, ai-edge-quantizer int8, interpreter) and :mod:`.tflite_file` (seal, :func:`validate_tflite`);
+:mod:`.measure` checks and times
 them all the same way; :mod:`.measurers` makes them measurers of the latency lab (store, lock,
 verdict: ``LatencySettings(runtime=...)``). A runtime whose
 packages are missing is reported by :func:`available_runtimes` with the reason; the others work.
@@ -32,10 +35,11 @@ from .base import (
 )
 from .measure import CheckedFile, checked_export, measure_runtime
 from .onnx_export import ArtifactError, OnnxInfo, validate_onnx
+from .tflite_file import TfliteInfo, validate_tflite
 
 __all__ = [
     "CALIBRATION_INPUTS", "INT8", "LABELS", "RUNTIMES", "ArtifactError", "CheckedFile", "OnnxInfo", "RuntimeFailure",
     "RuntimeLayer", "RuntimeResult", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
-    "checked_export", "layer_speedups", "measure_runtime", "unavailable_reason", "validate_onnx",
+    "checked_export", "layer_speedups", "measure_runtime", "unavailable_reason", "validate_onnx", "TfliteInfo", "validate_tflite",
 ]
 

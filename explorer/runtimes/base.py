@@ -29,8 +29,10 @@ LABELS = {
     "onnxruntime-int8": "ONNX Runtime int8",
     "executorch": "ExecuTorch + XNNPACK fp32",
     "executorch-int8": "ExecuTorch + XNNPACK int8",
+    "litert": "LiteRT (TFLite) + XNNPACK fp32",
+    "litert-int8": "LiteRT (TFLite) + XNNPACK int8",
 }
-INT8 = ("onnxruntime-int8", "executorch-int8")
+INT8 = ("onnxruntime-int8", "executorch-int8", "litert-int8")
 
 # The modules each runtime needs, imported to check that it works here (not only that a package
 # is on disk: a wheel built for another torch fails at import, and that is what the page must say).
@@ -40,9 +42,14 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "onnxruntime-int8": ("onnx", "onnxscript", "onnxruntime", "onnxruntime.quantization"),
     "executorch": ("executorch.runtime", "executorch.extension.pybindings.portable_lib"),
     "executorch-int8": ("executorch.runtime", "executorch.extension.pybindings.portable_lib", "torchao.quantization.pt2e"),
+    "litert": ("ai_edge_litert.interpreter", "litert_torch"),
+    "litert-int8": ("ai_edge_litert.interpreter", "litert_torch", "ai_edge_quantizer.quantizer"),
 }
+LITERT_INSTALL = "-r requirements-litert.txt, or pip install 'mobilenet-explorer[litert]'"
 PIP_PACKAGES = {"onnx": "onnx", "onnxscript": "onnxscript", "onnxruntime": "onnxruntime", "executorch": "executorch",
-                "torchao": "torchao", "torch": "torch"}
+                "torchao": "torchao", "torch": "torch",
+                # LiteRT is an extra (its stack adds ~940 MB): README "Deployment runtimes"
+                "ai_edge_litert": LITERT_INSTALL, "litert_torch": LITERT_INSTALL, "ai_edge_quantizer": LITERT_INSTALL}
 
 # fp32 runtimes must give eager's output up to float rounding: they fold batch norm into the
 # convolutions and sum in another order, which moves logits by ~1e-6 at 224 px (FIELD-NOTES). Some
@@ -135,7 +142,8 @@ def require(runtime: str) -> None:
 def package_version(runtime: str) -> str:
     import importlib.metadata as md
 
-    package = {"eager": "torch", "executorch": "executorch", "executorch-int8": "executorch"}.get(runtime, "onnxruntime")
+    package = {"eager": "torch", "executorch": "executorch", "executorch-int8": "executorch", "litert": "ai-edge-litert",
+               "litert-int8": "ai-edge-litert"}.get(runtime, "onnxruntime")
     try:
         return f"{package} {md.version(package)}"
     except md.PackageNotFoundError:
@@ -345,7 +353,7 @@ def weights_fingerprint(model: torch.nn.Module) -> str:
 class Artifact:
     """An exported model file (``.onnx`` or ``.pte``) with how long the export took."""
 
-    kind: str  # onnx, onnx-int8, pte, pte-int8
+    kind: str  # onnx, onnx-int8, pte, pte-int8, tflite, tflite-int8
     data: bytes
     export_s: float
 

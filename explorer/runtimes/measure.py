@@ -81,7 +81,7 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
     # ExecuTorch's XNNPACK delegate takes the thread pool when a program is loaded, and resizing
     # the pool destroys the old one: so size the pool first, load, check and time inside, and let
     # the program go before the pool is restored. ORT's threads are a session option.
-    with _threads(runtime, settings.resolved_threads) as (used_threads, threads_note):
+    with _threads(runtime, settings.resolved_threads, artifact.data) as (used_threads, threads_note):
         base.update(threads=used_threads, threads_note=threads_note)
         outcome = _check_and_time(runtime, artifact.data, x, used_threads, expected, rounding, settings.budget_s, report)
     if isinstance(outcome, str):  # could not load
@@ -101,6 +101,10 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
         from .executorch_runtime import PER_LAYER_NOTE
 
         layer_fields = {"per_layer": PER_LAYER_NOTE}
+    elif runtime.startswith("litert"):
+        from .litert_runtime import PER_LAYER_NOTE as LITERT_PER_LAYER_NOTE
+
+        layer_fields = {"per_layer": LITERT_PER_LAYER_NOTE}
     report(1.0, "done")
     return RuntimeResult(status="ok", median_ms=timing.median_ms, iqr_ms=timing.iqr_ms, runs=timing.runs, samples=len(timing.times), layers=layers,
                          elapsed_s=time.perf_counter() - started, page_faults_per_run=timing.page_faults_per_run,
@@ -129,8 +133,14 @@ def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: A
 
 
 @contextlib.contextmanager
-def _threads(runtime: str, threads: int) -> Iterator[tuple[int, str]]:
-    """The thread count in force for ``runtime`` and how it was set."""
+def _threads(runtime: str, threads: int, data: bytes | None = None) -> Iterator[tuple[int, str]]:
+    """The thread count in force for ``runtime`` and how it was set (LiteRT reads it back on ``data``)."""
+    if runtime.startswith("litert"):
+        from .litert_runtime import threads_set
+
+        with threads_set(data, threads) as used:
+            yield used
+        return
     if runtime.startswith("onnxruntime"):
         yield threads, f"ONNX Runtime intra_op_num_threads={threads}, inter_op_num_threads=1"
         return
@@ -189,6 +199,10 @@ def _artifact(config: MobileNetConfig, runtime: str, eager: torch.nn.Module, bat
         if runtime == "onnxruntime-int8":
             return quantize_onnx(config, fp32, eager, batch), maps
         return fp32, maps
+    if runtime.startswith("litert"):
+        from .litert_runtime import export_tflite
+
+        return export_tflite(config, eager, batch, int8=runtime == "litert-int8"), None
     from .executorch_runtime import export_pte
 
     return export_pte(config, eager, batch, int8=runtime == "executorch-int8"), None
@@ -203,6 +217,11 @@ def _load(runtime: str, data: bytes, x: torch.Tensor, threads: int) -> tuple[Any
         sess = onnx_runtime.session(data, threads)
         feed = {sess.get_inputs()[0].name: onnx_runtime._numpy(x)}
         return sess.run(None, feed)[0], lambda: sess.run(None, feed)
+    if runtime.startswith("litert"):
+        from . import litert_runtime
+
+        loaded = litert_runtime.load(data, threads)
+        return loaded.run(x), loaded.timed(x)
     from . import executorch_runtime as et
 
     method = et.load(data)
@@ -260,27 +279,31 @@ def _first_line(err: BaseException) -> str:
 
 # --- checked downloads ------------------------------------------------------------------------------
 
-MIME = {"onnx": "application/octet-stream", "pte": "application/octet-stream"}
+MIME = {"onnx": "application/octet-stream", "pte": "application/octet-stream", "tflite": "application/octet-stream",
+        "tflite-int8": "application/octet-stream"}
 
 
 @dataclass(frozen=True)
 class CheckedFile:
     """A model file that was loaded by its runtime and gave eager's output on the check input."""
 
-    fmt: str  # onnx or pte
+    fmt: str  # onnx, pte, tflite or tflite-int8
     data: bytes
-    max_abs_diff: float
-    tolerance: float
+    max_abs_diff: float | None  # fp32 files; None for int8
+    tolerance: float | None
     export_s: float
+    sqnr_db: float | None = None  # int8 files: similarity with eager's output
+    cosine: float | None = None
 
 
 def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | None = None, batch: int = 1) -> CheckedFile:
-    """The fp32 model as ``.onnx`` or ``.pte`` bytes, only once it loads and matches eager.
+    """The fp32 model as ``.onnx``, ``.pte`` or ``.tflite`` bytes (or the int8 ``.tflite``,
+    ``tflite-int8``), only once it loads in its runtime and matches eager (int8: SQNR and cosine).
 
     Raises :class:`~explorer.runtimes.base.RuntimeUnavailable` when the runtime is missing and
     :class:`~explorer.runtimes.base.RuntimeFailure` when the file does not load or does not match.
     """
-    runtimes = {"onnx": "onnxruntime", "pte": "executorch"}
+    runtimes = {"onnx": "onnxruntime", "pte": "executorch", "tflite": "litert", "tflite-int8": "litert-int8"}
     if fmt not in runtimes:
         raise ValueError(f"format: must be one of {', '.join(runtimes)}, got {fmt!r}")
     runtime = runtimes[fmt]
@@ -295,14 +318,19 @@ def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | N
             from .onnx_export import validate_onnx
 
             validate_onnx(artifact.data)  # the file as a user would upload it again: checksum, checker, ORT load
+        elif fmt.startswith("tflite"):
+            from .tflite_file import validate_tflite
+
+            validate_tflite(artifact.data)  # identifier, interpreter load, checksum
         with _threads(runtime, 1):
             output, call = _load(runtime, artifact.data, x, 1)
             del call  # the program goes before the thread pool is restored
     except RuntimeFailure:
         raise
     except Exception as err:  # noqa: BLE001
-        raise RuntimeFailure(runtime, f"could not export or load the .{fmt} file: {type(err).__name__}: {_first_line(err)}") from None
+        raise RuntimeFailure(runtime, f"could not export or load the .{fmt.split('-')[0]} file: {type(err).__name__}: {_first_line(err)}") from None
     verdict = compare(runtime, expected, output, rounding)
     if verdict.failure:
-        raise RuntimeFailure(runtime, f"the .{fmt} file is not offered: {verdict.failure}")
-    return CheckedFile(fmt, artifact.data, verdict.fields["output_max_abs_diff"], verdict.fields["output_tolerance"], artifact.export_s)
+        raise RuntimeFailure(runtime, f"the .{fmt.split('-')[0]} file is not offered: {verdict.failure}")
+    return CheckedFile(fmt, artifact.data, verdict.fields.get("output_max_abs_diff"), verdict.fields.get("output_tolerance"),
+                       artifact.export_s, verdict.fields.get("output_sqnr_db"), verdict.fields.get("output_cosine"))

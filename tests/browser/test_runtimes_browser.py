@@ -1,5 +1,6 @@
 """In headless Chromium: measure V2 on two runtimes (eager and ONNX Runtime) from the Deployment
-runtimes panel, then download the checked .onnx file and load it in a plain ONNX Runtime session."""
+runtimes panel, then download the checked .onnx file and load it in a plain ONNX Runtime session,
+and the checked .tflite file in a plain LiteRT interpreter."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ def test_measure_two_runtimes_and_download_onnx(page, app_url, tmp_path):
     panel = page.get_by_test_id("stExpander").filter(has_text="Deployment runtimes")
     panel.locator("summary").click()
     wait_idle(page)
-    # Keep eager and ONNX Runtime fp32: Backspace in the multiselect removes the last chosen runtime.
+    # Keep eager and ONNX Runtime fp32: Backspace in the multiselect removes the last chosen runtime
+    # (the int8 ONNX, both ExecuTorch and both LiteRT runtimes).
     chooser = panel.get_by_test_id("stMultiSelect").locator("input")
     chooser.click()
-    for _ in range(3):
+    for _ in range(5):
         chooser.press("Backspace")
     page.keyboard.press("Escape")
     wait_idle(page)
@@ -61,3 +63,27 @@ def test_measure_two_runtimes_and_download_onnx(page, app_url, tmp_path):
     assert out.shape == (1, 1000) and np.isfinite(out).all()
     download_button.scroll_into_view_if_needed()
     screenshot(page, "v2_runtimes_downloads")
+
+    panel.get_by_role("button", name="Prepare .tflite files (fp32 and int8)").click()
+    tflite_button = panel.get_by_test_id("stDownloadButton").filter(has_text="Download LiteRT fp32 (.tflite)")
+    tflite_button.wait_for(timeout=240_000)
+    panel.get_by_test_id("stDownloadButton").filter(has_text="Download LiteRT int8 (.tflite)").wait_for(timeout=60_000)
+    wait_idle(page)
+    with page.expect_download() as info:
+        tflite_button.locator("button").first.click()
+    download = info.value
+    assert download.suggested_filename == "mobilenet_v2_0.35_96.tflite"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    from ai_edge_litert.interpreter import Interpreter
+
+    from explorer.runtimes.tflite_file import validate_tflite
+
+    assert validate_tflite(saved).config == CONFIG
+    interpreter = Interpreter(model_path=str(saved))  # a plain interpreter
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.zeros((1, 3, 96, 96), np.float32))
+    interpreter.invoke()
+    assert interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).shape == (1, 1000)
+    tflite_button.scroll_into_view_if_needed()
+    screenshot(page, "v2_runtimes_tflite")
