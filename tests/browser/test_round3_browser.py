@@ -76,10 +76,10 @@ def test_the_apps_own_v2_onnx_is_accepted_and_a_too_large_file_is_told_on_the_pa
     onnx.write_bytes(export_onnx(paper_config("v2")).data)  # what the app's download button gives
     assert onnx.stat().st_size > 10 * 2**20  # ~14 MB: over the old 1 MB server limit
     page = open_at("/v2", DESKTOP)
-    checker = page.get_by_test_id("stFileUploader").filter(has_text="Check an ONNX file")
-    panel = page.get_by_test_id("stExpander").filter(has=checker)
-    if panel.count():  # the checker sits in a collapsed panel: open it as a user would
-        panel.first.locator("summary").first.click()
+    # The checker sits in the collapsed "Deployment runtimes" panel: open it as a user would.
+    panel = page.get_by_test_id("stExpander").filter(has_text="Deployment runtimes")
+    panel.locator("summary").first.click()
+    checker = panel.get_by_test_id("stFileUploader").filter(has_text="Check an ONNX file")
     checker.scroll_into_view_if_needed()
     expect(checker).to_contain_text("400 MB")  # the widget states the server's real limit
     checker.locator("input[type=file]").set_input_files(str(onnx))
