@@ -16,6 +16,7 @@ from explorer.export import export_filename
 from explorer.runtimes import LABELS
 from explorer.runtimes.base import LITERT_INSTALL
 
+from . import upload_check
 from .state import shared_model
 
 FORMATS = {"tflite": "litert", "tflite-int8": "litert-int8"}
@@ -86,10 +87,10 @@ def tflite_checker(config: MobileNetConfig) -> None:
                                      "file exported here also carries a checksum, so an edited copy is recognised.")
     if uploaded is None:
         return
-    try:
-        info = validate_tflite(uploaded.getvalue())
-    except (ArtifactError, RuntimeUnavailable) as err:
-        st.error(f"{uploaded.name} was rejected: {err}")
+    # Once per content: a rerun (any slider move) hands the same bytes again.
+    info, rejected = upload_check.check_once("tflite", uploaded.getvalue(), validate_tflite, (ArtifactError, RuntimeUnavailable))
+    if rejected:
+        st.error(f"{uploaded.name} was rejected: {rejected}")
         return
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
     origin = (f"exported by MobileNet Explorer from {info.config.arch} α = {info.config.width_multiplier:g}, "

@@ -19,7 +19,7 @@ from explorer.export import export_filename
 from explorer.runtimes import LABELS, RUNTIMES, layer_speedups
 from explorer.runtimes.base import CALIBRATION_INPUTS, INT8, INT8_MIN_COSINE, REQUIREMENTS
 
-from . import litert_files
+from . import litert_files, upload_check
 from .state import shared_model
 
 BUDGET_S = 2.0  # per runtime, as the eager lab
@@ -352,10 +352,10 @@ def _onnx_checker(config: MobileNetConfig) -> None:
                                      "here also carries a checksum, so an edited copy is recognised.")
     if uploaded is None:
         return
-    try:
-        info = validate_onnx(uploaded.getvalue())
-    except (ArtifactError, RuntimeUnavailable) as err:
-        st.error(f"{uploaded.name} was rejected: {err}")
+    # Once per content: a rerun (any slider move) hands the same bytes again.
+    info, rejected = upload_check.check_once("onnx", uploaded.getvalue(), validate_onnx, (ArtifactError, RuntimeUnavailable))
+    if rejected:
+        st.error(f"{uploaded.name} was rejected: {rejected}")
         return
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
     origin = (f"exported by MobileNet Explorer from {info.config.arch} α = {info.config.width_multiplier:g}, "
