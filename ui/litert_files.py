@@ -82,7 +82,9 @@ def tflite_checker(config: MobileNetConfig) -> None:
 
     if _missing():
         return  # named above, with the install line
-    uploaded = st.file_uploader("Check a TFLite file", type=["tflite"], key=_key(config, "tflite_upload"), max_upload_size=500,
+    limit_mb = st.get_option("server.maxUploadSize")  # the server's limit, as for .onnx: an fp32 .tflite is as large
+    uploaded = st.file_uploader(f"Check a TFLite file (up to {limit_mb} MB)", type=["tflite"], key=_key(config, "tflite_upload"),
+                                max_upload_size=limit_mb,
                                 help="Loaded in LiteRT's interpreter (its flatbuffer verifier refuses a truncated file); a "
                                      "file exported here also carries a checksum, so an edited copy is recognised.")
     if uploaded is None:
