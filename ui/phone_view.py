@@ -1,4 +1,4 @@
-"""Predicted phone latency in the app: the panel of the V1/V2 pages and the validation page.
+"""Predicted phone latency in the app: the panel of the explorer pages (V1, V2, V3) and the validation page.
 
 The predictor is ``explorer.phones``; every predicted number here is shown with its
 interval, the leave-one-out error of the model behind it, and a warning when it extrapolates.
@@ -81,7 +81,7 @@ def predictions_for(config: MobileNetConfig) -> tuple[Prediction, ...]:
 
 def predicted_panel(config: MobileNetConfig, measured=None) -> None:
     """Predicted latency of ``config`` on each published phone platform, next to this machine's
-    measurement (``measured``: a LatencyReport or None). The V1/V2 pages call this once.
+    measurement (``measured``: a LatencyReport or None). The explorer pages call this once.
 
     It opens with one sentence in plain words about a phone most readers know, then the table,
     then the caveats grouped by kind (most important first), then the published rows behind

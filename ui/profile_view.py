@@ -1,4 +1,4 @@
-"""The profile view shared by the V1 and V2 pages: headline metrics, layer table, charts, the
+"""The profile view shared by the explorer pages (V1, V2, V3): headline metrics, layer table, charts, the
 architecture diagram, the PyTorch module, latency.
 
 Counts can be shown as MACs (the papers' "mult-adds") or FLOPs (= 2 × MACs, what many tools and

@@ -1,4 +1,4 @@
-"""Deployment runtimes on the V1 and V2 pages: the same model on every runtime, side by side.
+"""Deployment runtimes on the explorer pages (V1, V2, V3): the same model on every runtime, side by side.
 
 One chart with the config's median (and IQR) on each runtime, the speed-up in words, eager's
 per-layer bars beside ONNX Runtime's, the layers int8 speeds up most and not at all, checked
@@ -43,7 +43,7 @@ def installed() -> dict[str, str | None]:
 
 
 def runtimes_panel(config: MobileNetConfig) -> None:
-    """The "Deployment runtimes" expander of the V1/V2 pages (one call from ``ui.explorer_page``)."""
+    """The "Deployment runtimes" expander of the explorer pages (one call from ``ui.explorer_page``)."""
     # A key keeps the expander open across reruns when the elements above it change (a measurement's
     # verdict, the store's notes); without one Streamlit sees a new expander and closes it.
     with st.expander("Deployment runtimes: ONNX Runtime, ExecuTorch and LiteRT, fp32 and int8", icon=":material/rocket_launch:",
