@@ -7,6 +7,7 @@ from explorer.config import ARCHS, MAX_CHANNELS, MAX_RESOLUTION
 from explorer.inverted_residual import inverted_residual_costs
 from explorer.separable import MAX_KERNEL_SIZE, STRIDES, ConvShape, default_layer, layer_shapes
 from explorer.timing import available_cores
+from ui import separable_link
 from ui import separable_view as view
 from ui.state import ARCH_TITLES, remembered_config
 
@@ -23,7 +24,7 @@ def _seed_custom() -> None:
             st.session_state[f"separable.{name}"] = getattr(shape, name)
 
 
-link_problem, link_note = view.open_link(remembered_config)
+link_problem, link_note = separable_link.open_link(remembered_config)
 if link_problem:
     st.warning(link_problem)
 if link_note:
@@ -65,7 +66,7 @@ if problem:
     st.error(f"{problem}. Fix it above; the whole-model sections below do not depend on it.")
 else:
     st.session_state["separable.shown_shape"] = shape
-    view.write_link(source, st.session_state.get("separable.arch", ARCHS[0]), label, shape)
+    separable_link.write_link(source, st.session_state.get("separable.arch", ARCHS[0]), label, shape)
     st.info(f"**{view.shape_text(shape)}**: a {shape.input_size}×{shape.input_size}×{shape.in_channels} input "
             f"becomes a {shape.feature_size}×{shape.feature_size}×{shape.out_channels} output.")
 

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from ui import tradeoffs_view
+from ui import budget_finder, tradeoffs_view
 
 st.title("Trade-offs")
-st.caption("Top-1 accuracy against MACs, parameters and device latency, as published for MobileNet V1 and V2 "
+st.caption("Top-1 accuracy against MACs, parameters and device latency, as published for MobileNet V1, V2 and V3 "
            "(papers, TF-slim, torchvision), at the costs this project computes. Hover a point for its source and table.")
 
-platforms = tradeoffs_view.platform_choices()
+platforms = budget_finder.platform_choices()
 chart_sources = tradeoffs_view.chart_choices(platforms)  # the published platforms, then the store's machines
 link_problem = tradeoffs_view.open_link(list(platforms), list(chart_sources))
 if link_problem:
@@ -42,6 +42,6 @@ with tabs["Published vs computed"]:
         tradeoffs_view.published_table()
 with tabs["Budget finder"]:
     if tabs["Budget finder"].open:
-        tradeoffs_view.budget_finder(platforms)
+        budget_finder.budget_finder(platforms)
 
 tradeoffs_view.write_link(list(platforms), list(chart_sources))

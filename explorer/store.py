@@ -25,9 +25,10 @@ connection per operation (sqlite3 connections must not be shared across threads)
 in a transaction; schema creation and migration run in one ``BEGIN IMMEDIATE`` transaction, so two
 processes opening an old store together migrate it once. Damage: a file SQLite reports as corrupt
 or not a database is renamed aside (``latency.sqlite3.corrupt-<UTC time>``, never deleted) and a
-fresh store replaces it; the message is kept in :attr:`LatencyStore.warning` and logged. The
+fresh store replaces it; the message is logged and kept in :attr:`LatencyStore.warning`. The
 store is a cache: no store error ever propagates; the worst case is a measurement that is not
-remembered.
+remembered. One object serves many callers: the warning and "found unusable" are kept per caller
+(:mod:`explorer.store_notes`).
 """
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ from .lock import MeasurementLock, Waiting
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
 from .quality import GOOD, UNVERIFIED
+from .store_notes import CallerNotes
 
 log = logging.getLogger(__name__)
 # A library logs, the application decides where it goes: no "last resort" printing to stderr
-# (the CLI prints its own one-line warning; the UI shows store.warning).
+# (the CLI prints its own one-line warning; a page shows its session's store.warning).
 log.addHandler(logging.NullHandler())
 
 FILE_NAME = "latency.sqlite3"
@@ -167,17 +169,19 @@ class StoreTooNew(Exception):
     """The file is a newer schema: left untouched, and this store saves nothing. Never leaves the store."""
 
 
-class LatencyStore:
+class LatencyStore(CallerNotes):
     """Measurements on disk, keyed by config, settings and machine. Safe to share across threads."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         path = Path(path) if path is not None else default_path()
         self.path = path / FILE_NAME if path.is_dir() else path
-        self.warning: str | None = None  # the latest problem met, in a sentence, for the UI
-        self.disabled = False  # True only when no usable file could be made: nothing is stored
+        self._constructing = True
+        self._unusable = False  # set by construction only: no usable file could be made, nothing is stored
+        self._writes = 0  # this process's writes through this object, for version()
         with _path_locks_guard:
             self._lock = _path_locks.setdefault(str(self.path.resolve()), threading.Lock())
         self._guarded(self._create, None)
+        self._constructing = False
         # One lock per machine, not per store: a CLI run with --store elsewhere and the app
         # still measure one at a time.
         self.lock = MeasurementLock.machine()
@@ -238,7 +242,9 @@ class LatencyStore:
 
         def write(conn: sqlite3.Connection) -> bool:
             with conn:  # one transaction: committed on success, rolled back on error
-                return conn.execute(sql, key + values).rowcount > 0
+                written = conn.execute(sql, key + values).rowcount > 0
+            self._writes += 1  # version(): two writes in one clock tick still change it
+            return written
 
         return self._guarded(write, False)
 
@@ -273,6 +279,23 @@ class LatencyStore:
             report = dataclasses.replace(report, waited_s=holding.waited_s)
             self.put(config, settings, report)
         return report
+
+    def usable(self) -> bool:
+        """Whether the store answers now (one small read); a problem it meets is noted as usual."""
+        return self._guarded(lambda conn: bool(conn.execute("SELECT 1").fetchall()), False) and not self.disabled
+
+    def version(self) -> tuple:
+        """A cheap token that changes whenever the stored rows may have: this process's writes, and
+        the size and modification time of the file and its write-ahead log (another process's
+        writes). Readers cache what they derive from the rows on it (:mod:`explorer.machine_latencies`)."""
+        stamps = []
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                st = path.stat()
+                stamps.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                stamps.append(None)
+        return (self._writes, *stamps)
 
     def list_results(self, *, reusable_only: bool = False) -> list[dict[str, Any]]:
         """Stored measurements, oldest first, as dicts of the summary columns (``quality_reasons`` a list).
@@ -376,15 +399,15 @@ class LatencyStore:
                     continue
                 self._warn(f"latency store {self.path} is not usable ({err}); results are not being saved")
                 if damaged:
-                    self.disabled = True
+                    self._disable()
                 return fallback
             except StoreTooNew as err:
                 self._warn(f"latency store {self.path}: {err}; results are not being saved")
-                self.disabled = True
+                self._disable()
                 return fallback
             except OSError as err:  # cannot create the data folder
                 self._warn(f"latency store {self.path} cannot be created ({err}); results are not being saved")
-                self.disabled = True
+                self._disable()
                 return fallback
         return fallback
 
@@ -402,7 +425,7 @@ class LatencyStore:
                         os.rename(companion, aside.with_name(aside.name + suffix))
             except OSError as move_err:
                 self._warn(f"latency store {self.path} is damaged ({err}) and could not be moved aside ({move_err})")
-                self.disabled = True
+                self._disable()
                 return
             self._warn(f"latency store {self.path} was damaged ({err}); kept it as {aside.name} and started a fresh store")
 
@@ -417,5 +440,5 @@ class LatencyStore:
             return False
 
     def _warn(self, message: str) -> None:
-        self.warning = message
+        self._note(message, self._met()[1])  # this caller's (see CallerNotes), and the log's
         log.warning(message)

@@ -211,14 +211,54 @@ def test_latency_button_measures_then_reuses_only_a_good_result(open_page):
     table = next(d.value for d in at.dataframe if "latency (ms)" in d.value.columns)
     assert len(table) == len(count(paper_config("v1", width_multiplier=0.25, resolution=64)).layers)
     assert (table["latency (ms)"] > 0).all()
-    again = open_page("app_pages/v1.py")  # another session asks for the same measurement
-    again.slider(key="mobilenet_v1.resolution").set_value(64).run()
-    again.slider(key="mobilenet_v1.width").set_value(0.25).run()
-    if noisy:  # a noisy result is not reused: the page says so before measuring
-        assert any("holds a noisy measurement" in i.value for i in again.info)
-    again.button(key="mobilenet_v1.measure").click().run(timeout=120)
-    reused = any("reused from the local store" in s.value for s in again.success)
-    assert reused == bool(good)
+
+
+@pytest.fixture
+def own_store(tmp_path, monkeypatch):
+    """An empty latency store for this test alone (the app's store is one per server process)."""
+    from ui.state import latency_store
+
+    monkeypatch.setenv("MOBILENET_EXPLORER_DATA", str(tmp_path))
+    latency_store.clear()
+    yield latency_store()
+    latency_store.clear()
+
+
+@pytest.mark.parametrize("stored_quality", ["good", "noisy"])
+def test_a_stored_measurement_is_reused_only_when_good(open_page, own_store, monkeypatch, stored_quality):
+    """One state, one right outcome: a good stored row is reused without measuring; a noisy one is
+    named before the press and measured again on it."""
+    from test_store import fake_report
+
+    import explorer.latency
+    from explorer.measurement import LatencySettings
+    from explorer.timing import available_cores
+
+    config = paper_config("v1", width_multiplier=0.25, resolution=64)
+    settings = LatencySettings(threads=available_cores())  # the page's defaults: all cores, batch 1, cpu, eager
+    reasons = () if stored_quality == "good" else ("wide spread: IQR 4.00 ms is 40% of the median (limit 8%)",)
+    own_store.put(config, settings, fake_report(config, settings, median_ms=7.25, quality=stored_quality, quality_reasons=reasons))
+    measured = []
+
+    def measure(config_, settings_, **kwargs):  # a fresh good figure, without timing anything
+        measured.append(config_)
+        return fake_report(config_, settings_, median_ms=7.5)
+
+    monkeypatch.setattr(explorer.latency, "measure_latency", measure)
+    at = open_page("app_pages/v1.py")
+    at.slider(key="mobilenet_v1.resolution").set_value(64).run()
+    at.slider(key="mobilenet_v1.width").set_value(0.25).run()
+    named = any("holds a noisy measurement" in i.value for i in at.info)
+    at.button(key="mobilenet_v1.measure").click().run(timeout=120)
+    assert not at.exception, at.exception
+    reused = [s.value for s in at.success if "reused from the local store" in s.value]
+    if stored_quality == "good":
+        assert measured == [] and len(reused) == 1 and not named
+        assert metric(at, "Latency").value == "7.25 ms"  # the stored figure
+    else:
+        assert measured == [config] and reused == [] and named
+        assert any("measured just now" in s.value for s in at.success)
+        assert metric(at, "Latency").value == "7.5 ms"  # the new one
 
 
 def plotly_array(value):

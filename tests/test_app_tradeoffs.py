@@ -293,8 +293,8 @@ def test_measured_budget_uses_only_comparable_measurements(empty_store):
 
     from explorer.latency import LatencySettings, measure_latency
     from explorer.timing import available_cores
+    from ui.budget_finder import measured_latencies
     from ui.state import latency_store
-    from ui.tradeoffs_view import measured_latencies
 
     config = paper_config("v1", width_multiplier=0.25, resolution=96)
     all_cores = LatencySettings(threads=available_cores(), budget_s=0.05)
@@ -487,7 +487,7 @@ def test_grid_job_runs_in_the_background_reports_progress_and_can_be_stopped(emp
     import json
 
     from explorer import parse_config
-    from ui.tradeoffs_view import measured_latencies
+    from ui.budget_finder import measured_latencies
 
     good_rows = {parse_config(json.loads(r["config_json"])) for r in latency_store().list_results() if r["quality"] == "good"}
     assert set(measured_latencies()) == good_rows

@@ -30,19 +30,24 @@ def test_first_holder_does_not_wait_and_the_lock_is_free_afterwards(lock):
 
 
 def test_two_threads_take_turns_and_the_waiter_sees_the_holders_progress(lock):
-    intervals, seen, ready = {}, [], threading.Event()
+    intervals, seen, ready, waited_a_while = {}, [], threading.Event(), threading.Event()
+
+    def on_wait(waiting):
+        seen.append(waiting)
+        if len(seen) >= 3:  # the waiter has reported its wait a few times: time to let it in
+            waited_a_while.set()
 
     def first():
         with lock.hold("mobilenet_v2 α=1 224px, batch 1, 1 thread, cpu, eager") as holding:
             start = time.monotonic()
             holding.report(0.5, "timing every leaf layer")
             ready.set()
-            time.sleep(0.8)
+            assert waited_a_while.wait(timeout=30)  # a condition, not a fixed sleep: the waiter is waiting
             intervals["first"] = (start, time.monotonic())
 
     def second():
         ready.wait()
-        with lock.hold("job B", on_wait=seen.append, poll_s=0.05) as holding:
+        with lock.hold("job B", on_wait=on_wait, poll_s=0.05) as holding:
             intervals["second"] = (time.monotonic(), None)
             intervals["waited"] = holding.waited_s
 
@@ -52,7 +57,7 @@ def test_two_threads_take_turns_and_the_waiter_sees_the_holders_progress(lock):
     for t in threads:
         t.join()
     assert intervals["second"][0] >= intervals["first"][1]  # it waited for the end
-    assert 0.5 < intervals["waited"] < 5
+    assert seen[-1].waited_s <= intervals["waited"] < 30 and intervals["waited"] >= 2 * 0.05  # 3 reports, 0.05 s apart
     assert seen and all(w.holder is not None for w in seen)
     assert seen[-1].holder.what.startswith("mobilenet_v2") and seen[-1].holder.fraction == 0.5
     assert seen[-1].holder.message == "timing every leaf layer" and seen[-1].holder.pid == os.getpid()

@@ -396,6 +396,29 @@ def test_unreadable_stored_report_is_a_miss(store):
     assert "unreadable stored report" in store.warning
 
 
+def test_a_problem_is_the_callers_not_every_threads(store):
+    """One store object serves every session: what one thread's operations met is not another's."""
+    config = paper_config("v2", resolution=64)
+    store.put(config, SETTINGS, fake_report(config))
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE measurements SET report_json = '{'")
+    seen = {}
+
+    def other_session():
+        seen["before"] = store.warning
+        store.list_results()  # reads fine: meets nothing
+        seen["after"] = store.warning
+
+    assert store.get(config, SETTINGS) is None and "unreadable stored report" in store.warning
+    thread = threading.Thread(target=other_session)
+    thread.start()
+    thread.join()
+    assert seen == {"before": None, "after": None}
+    assert "unreadable stored report" in store.warning  # still this caller's, until it clears it
+    store.warning = None
+    assert store.warning is None and not store.disabled
+
+
 def test_store_that_cannot_be_created_is_disabled_not_fatal(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -1,4 +1,4 @@
-"""The part the V1 and V2 pages share: the settings panel, validating the inputs, showing the model.
+"""The part the explorer pages (V1, V2, V3) share: the settings panel, validating the inputs, showing the model.
 
 Layout: settings sit in a bordered panel at the top of the page, not in the sidebar. On a phone
 Streamlit stacks its columns, so the settings come first and the results follow below them; a

@@ -1,4 +1,4 @@
-"""Export and import on the V1 and V2 pages: downloads built by ``explorer.export``, and a JSON
+"""Export and import on the explorer pages (V1, V2, V3): downloads built by ``explorer.export``, and a JSON
 upload validated by ``explorer.export.import_config`` (the CLI's messages).
 
 The upload is applied in the uploader's ``on_change`` callback, which runs before the page's

@@ -16,6 +16,7 @@ from explorer.export import export_filename
 from explorer.runtimes import LABELS
 from explorer.runtimes.base import LITERT_INSTALL
 
+from . import upload_check
 from .state import shared_model
 
 FORMATS = {"tflite": "litert", "tflite-int8": "litert-int8"}
@@ -81,15 +82,17 @@ def tflite_checker(config: MobileNetConfig) -> None:
 
     if _missing():
         return  # named above, with the install line
-    uploaded = st.file_uploader("Check a TFLite file", type=["tflite"], key=_key(config, "tflite_upload"), max_upload_size=500,
+    limit_mb = st.get_option("server.maxUploadSize")  # the server's limit, as for .onnx: an fp32 .tflite is as large
+    uploaded = st.file_uploader(f"Check a TFLite file (up to {limit_mb} MB)", type=["tflite"], key=_key(config, "tflite_upload"),
+                                max_upload_size=limit_mb,
                                 help="Loaded in LiteRT's interpreter (its flatbuffer verifier refuses a truncated file); a "
                                      "file exported here also carries a checksum, so an edited copy is recognised.")
     if uploaded is None:
         return
-    try:
-        info = validate_tflite(uploaded.getvalue())
-    except (ArtifactError, RuntimeUnavailable) as err:
-        st.error(f"{uploaded.name} was rejected: {err}")
+    # Once per content: a rerun (any slider move) hands the same bytes again.
+    info, rejected = upload_check.check_once("tflite", uploaded.getvalue(), validate_tflite, (ArtifactError, RuntimeUnavailable))
+    if rejected:
+        st.error(f"{uploaded.name} was rejected: {rejected}")
         return
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
     origin = (f"exported by MobileNet Explorer from {info.config.arch} α = {info.config.width_multiplier:g}, "

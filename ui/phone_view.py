@@ -1,4 +1,4 @@
-"""Predicted phone latency in the app: the panel of the V1/V2 pages and the validation page.
+"""Predicted phone latency in the app: the panel of the explorer pages (V1, V2, V3) and the validation page.
 
 The predictor is ``explorer.phones``; every predicted number here is shown with its
 interval, the leave-one-out error of the model behind it, and a warning when it extrapolates.
@@ -71,15 +71,23 @@ PREDICTION_COLUMNS = {
 }
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def predictions_for(config: MobileNetConfig) -> tuple[Prediction, ...]:
+    """Every platform's prediction for ``config``: the bundled data's model, so the config alone decides
+    it. Kept per config (frozen, shared by the sessions): a rerun that did not change the model
+    (a measurement, another expander) does not predict again."""
+    return tuple(phone_model().predict(config))
+
+
 def predicted_panel(config: MobileNetConfig, measured=None) -> None:
     """Predicted latency of ``config`` on each published phone platform, next to this machine's
-    measurement (``measured``: a LatencyReport or None). The V1/V2 pages call this once.
+    measurement (``measured``: a LatencyReport or None). The explorer pages call this once.
 
     It opens with one sentence in plain words about a phone most readers know, then the table,
     then the caveats grouped by kind (most important first), then the published rows behind
     the predictions, one click away."""
     st.subheader("Predicted phone latency")
-    predictions = phone_model().predict(config)
+    predictions = predictions_for(config)
     shown = [p for p in predictions if p.ms is not None]
     said = phone_words.headline(predictions)
     if said:

@@ -1,4 +1,4 @@
-"""The profile view shared by the V1 and V2 pages: headline metrics, layer table, charts, the
+"""The profile view shared by the explorer pages (V1, V2, V3): headline metrics, layer table, charts, the
 architecture diagram, the PyTorch module, latency.
 
 Counts can be shown as MACs (the papers' "mult-adds") or FLOPs (= 2 × MACs, what many tools and
@@ -255,14 +255,17 @@ def latency_panel(config: MobileNetConfig):
         report = measure_in_page(config, settings, remeasure=remeasure, model=shared_model(config))
         if report is not None:
             ss[report_key] = (config, settings, report)
-    show_store_status()
+    stored = ss.get(report_key)
+    current = stored is not None and stored[0] == config and stored[1] == settings
+    earlier = None if current else latency_store().lookup(config, settings)
+    show_store_status()  # after this run's store operations: what they met is this session's to see
     lock = latency_store().lock
-    if lock.is_held() and (holder := lock.holder()) is not None:  # before pressing: say the wait ahead
+    # Before pressing, say the wait ahead. The holder's status file first: it exists only while a
+    # job holds the lock, so the usual rerun skips reading /proc/locks (is_held).
+    if (holder := lock.holder()) is not None and lock.is_held():
         st.caption(f"Another latency measurement is running on this machine ({holder.what}, {holder.fraction:.0%}): "
                    "a new one waits for it to end.")
-    stored = ss.get(report_key)
-    if stored is None or stored[0] != config or stored[1] != settings:
-        earlier = latency_store().lookup(config, settings)
+    if not current:
         if earlier is not None and not earlier.reusable:
             st.info(f"The store holds a {earlier.quality} measurement of this model with these settings "
                     f"({earlier.median_ms:.2f} ms): it is not reused. “Measure latency” measures it again.")

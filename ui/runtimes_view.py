@@ -1,4 +1,4 @@
-"""Deployment runtimes on the V1 and V2 pages: the same model on every runtime, side by side.
+"""Deployment runtimes on the explorer pages (V1, V2, V3): the same model on every runtime, side by side.
 
 One chart with the config's median (and IQR) on each runtime, the speed-up in words, eager's
 per-layer bars beside ONNX Runtime's, the layers int8 speeds up most and not at all, checked
@@ -19,7 +19,7 @@ from explorer.export import export_filename
 from explorer.runtimes import LABELS, RUNTIMES, layer_speedups
 from explorer.runtimes.base import CALIBRATION_INPUTS, INT8, INT8_MIN_COSINE, REQUIREMENTS
 
-from . import litert_files
+from . import litert_files, upload_check
 from .state import shared_model
 
 BUDGET_S = 2.0  # per runtime, as the eager lab
@@ -43,7 +43,7 @@ def installed() -> dict[str, str | None]:
 
 
 def runtimes_panel(config: MobileNetConfig) -> None:
-    """The "Deployment runtimes" expander of the V1/V2 pages (one call from ``ui.explorer_page``)."""
+    """The "Deployment runtimes" expander of the explorer pages (one call from ``ui.explorer_page``)."""
     # A key keeps the expander open across reruns when the elements above it change (a measurement's
     # verdict, the store's notes); without one Streamlit sees a new expander and closes it.
     with st.expander("Deployment runtimes: ONNX Runtime, ExecuTorch and LiteRT, fp32 and int8", icon=":material/rocket_launch:",
@@ -352,10 +352,10 @@ def _onnx_checker(config: MobileNetConfig) -> None:
                                      "here also carries a checksum, so an edited copy is recognised.")
     if uploaded is None:
         return
-    try:
-        info = validate_onnx(uploaded.getvalue())
-    except (ArtifactError, RuntimeUnavailable) as err:
-        st.error(f"{uploaded.name} was rejected: {err}")
+    # Once per content: a rerun (any slider move) hands the same bytes again.
+    info, rejected = upload_check.check_once("onnx", uploaded.getvalue(), validate_onnx, (ArtifactError, RuntimeUnavailable))
+    if rejected:
+        st.error(f"{uploaded.name} was rejected: {rejected}")
         return
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
     origin = (f"exported by MobileNet Explorer from {info.config.arch} α = {info.config.width_multiplier:g}, "

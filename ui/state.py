@@ -1,7 +1,8 @@
 """Session state, cached resources and the block table's data conversions.
 
 Cached objects are shared by every session (``st.cache_resource``): they are never mutated. The
-latency lab times a private deep copy of the shared model, never the model itself.
+latency lab times a private deep copy of the shared model, never the model itself; the store keeps
+what each caller met per caller, and a session's store message lives in its session state.
 """
 
 from __future__ import annotations
@@ -35,11 +36,24 @@ def latency_store():
     return LatencyStore()
 
 
+STORE_WARNING = "store.warning"  # this session's latest store problem (the store object is shared: it keeps none)
+
+
 def show_store_status() -> None:
-    """Say so when the latency store had to be replaced or cannot save (never silently)."""
+    """Say so when the latency store had to be replaced or cannot save (never silently).
+
+    The problem is this session's: what its own store operations met in this run (the store keeps
+    it per caller), moved into the session. It stays until a run of this session finds the store
+    answering again, then goes."""
     store = latency_store()
-    if store.warning:
-        st.warning(store.warning[:1].upper() + store.warning[1:] + ".", icon=":material/database:")
+    if not store.warning and STORE_WARNING in st.session_state and store.usable():
+        del st.session_state[STORE_WARNING]  # resolved: the store answers again
+    met, store.warning = store.warning, None
+    if met:
+        st.session_state[STORE_WARNING] = met
+    message = st.session_state.get(STORE_WARNING)
+    if message:
+        st.warning(message[:1].upper() + message[1:] + ".", icon=":material/database:")
     elif store.disabled:
         st.info("Latency results are not being saved on this server (the store cannot be written).")
 

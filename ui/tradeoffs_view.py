@@ -1,38 +1,34 @@
-"""The Trade-offs page's sections: the scatters with the user's configs placed honestly, the
-published-against-computed table, and the budget finder. Everything is computed by
-``explorer.tradeoffs`` (candidates, budget finder), ``explorer.accuracy`` and
-``explorer.fidelity``; this module only arranges and renders it."""
+"""The Trade-offs page's charts and table: the scatters with the user's configs placed honestly,
+the latency chart (published, predicted or measured on a machine of the store), the
+published-against-computed table, and the page's link. Everything is computed by
+``explorer.tradeoffs``, ``explorer.accuracy``, ``explorer.fidelity`` and
+``explorer.machine_latencies``; this module only arranges and renders it. The budget finder is
+``ui.budget_finder``."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from explorer import ConfigError, MobileNetConfig, count, parse_config
+from explorer import MobileNetConfig, count
 from explorer.accuracy import accuracy_for
 from explorer.config import ARCHS
 from explorer.fidelity import published_vs_computed
-from explorer.reference import latency_platforms, load_published_results
+from explorer.reference import load_published_results
 from explorer.tradeoffs import (
     MEASURED,
-    PREDICTED_NOTE,
     Candidate,
-    PredictedOn,
     device_candidates,
     find_configs,
     measured_ms,
-    merge_same_architecture,
-    predicted_candidates,
     published_candidates,
 )
 
-from . import budget_answer, grid_job, page_links, tradeoff_charts
-from .state import ARCH_TITLES, latency_store, remembered_config
+from . import page_links, tradeoff_charts
+from .budget_finder import LATENCY_KINDS, machine_latencies, platform_label
+from .state import ARCH_TITLES, remembered_config
 from .tradeoff_charts import FAMILY_NAMES
 
 
@@ -55,7 +51,7 @@ def references(x: str) -> list[dict]:
 
 
 def user_configs() -> list[tuple[MobileNetConfig, object]]:
-    """The V1 and V2 configs last shown on the explorer pages, each with its honest accuracy."""
+    """The config of each family (V1, V2, V3 Large and Small) last shown on the explorer pages, each with its honest accuracy."""
     return [(config, accuracy_for(config)) for config in map(remembered_config, ARCHS)]
 
 
@@ -212,7 +208,7 @@ def measured_scatter(precision: str, machine: str) -> None:
                                detail=f"α {config.width_multiplier:g}, {config.resolution} px: {ms:.2f} ms measured"))
     if not cands and not points:
         st.info(f"No published config has a good measurement on {machine} yet: measure the candidate grid in the "
-                "Budget finder tab (this machine), or measure configs on the V1/V2 pages.")
+                "Budget finder tab (this machine), or measure configs on the explorer pages.")
         return
     fig = tradeoff_charts.accuracy_scatter(cands, lambda c: c.latency_ms, f"latency (ms) measured on {machine}",
                                            user_points=points)
@@ -234,7 +230,7 @@ def latency_scatter(precision: str, platform: tuple[str, str, int | None]) -> No
                                                predicted=points, predicted_lines=lines)
         st.plotly_chart(fig, width="stretch", key="tradeoffs.scatter.latency")
     st.caption("Filled markers: published single-image latencies with their published accuracy (hover for the source). "
-               "Hollow stars labelled *predicted*: your V1/V2 configs at this project's **predicted** latency, the bars "
+               "Hollow stars labelled *predicted*: your configs at this project's **predicted** latency, the bars "
                "its 90% interval: a model's estimate, not a measurement.")
     for note in notes:
         st.markdown(note)
@@ -274,213 +270,6 @@ def published_table() -> None:
                  column_config={"explanation": st.column_config.TextColumn("explanation", width="large"),
                                 "model": st.column_config.TextColumn("model", pinned=True),
                                 "": st.column_config.TextColumn("", width=30, pinned=True)})
-
-
-# --- measurements in the store, by machine ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MachineLatencies:
-    """The good whole-model medians one machine holds in the store under one set of conditions.
-
-    A machine may hold runs under several conditions (1 thread and all cores, eager and ONNX
-    Runtime, two torch versions): one set is used, never a mix, and :attr:`others` counts the rest.
-    """
-
-    machine: str
-    cpu: str
-    runtime: str
-    threads: int
-    torch_version: str
-    by_config: dict[MobileNetConfig, float]
-    others: int = 0  # good batch-1 CPU rows of this machine under other conditions, not used
-
-    @property
-    def conditions(self) -> str:
-        return (f"{self.runtime}, batch 1, {self.threads} thread{'s' if self.threads != 1 else ''}, CPU ({self.cpu}), "
-                f"torch {self.torch_version}")
-
-
-def machine_latencies() -> dict[str, MachineLatencies]:
-    """Every machine with good batch-1 CPU measurements in the store, this machine first.
-
-    Only good rows (``reusable_results``: never noisy or unverified ones). Per machine, one set of
-    conditions: on this machine what the budget finder measures (eager, all cores, this torch) when
-    it has any, elsewhere the set with most configs; of a config measured twice, the latest wins.
-    """
-    from explorer.machine import available_cores, cpu_model, machine_name, torch_version
-
-    groups: dict[str, dict[tuple, dict[MobileNetConfig, float]]] = {}
-    for row in latency_store().reusable_results():  # oldest first: the latest overwrites
-        if row.get("batch") != 1 or row.get("device") != "cpu":
-            continue
-        try:
-            config = parse_config(json.loads(row["config_json"]))
-            ms = float(row["median_ms"])
-        except (ConfigError, ValueError, TypeError, KeyError):
-            continue  # a row we cannot read is not a measurement
-        cond = (row["cpu"], row["runtime"], int(row["threads"]), row["torch_version"])
-        groups.setdefault(row["machine"], {}).setdefault(cond, {})[config] = ms
-    here = machine_name()
-    preferred = (cpu_model(), "eager", available_cores(), torch_version())
-    out: dict[str, MachineLatencies] = {}
-    for machine in sorted(groups, key=lambda m: (m != here, m)):
-        conds = groups[machine]
-        best = preferred if machine == here and preferred in conds else max(conds, key=lambda c: len(conds[c]))
-        others = sum(len(v) for c, v in conds.items() if c != best)
-        out[machine] = MachineLatencies(machine, *best, by_config=conds[best], others=others)
-    return out
-
-
-def measured_latencies(machine: str | None = None) -> dict[MobileNetConfig, float]:
-    """Good whole-model medians of ``machine`` (default this one): batch 1, CPU, one set of conditions
-    (on this machine: eager, all cores, this torch; see :func:`machine_latencies`)."""
-    from explorer.machine import machine_name
-
-    group = machine_latencies().get(machine or machine_name())
-    return dict(group.by_config) if group else {}
-
-
-# --- budget finder ----------------------------------------------------------------------------------
-
-LATENCY_KINDS = {"measured": "measured", "published": "published", "predicted": "predicted"}  # short: the select box is narrow
-
-
-def platform_label(device: str, backend: str, threads: int | None) -> str:
-    return f"{device} — {backend}" + (f" ({threads} thread{'s' if threads != 1 else ''})" if threads is not None else "")
-
-
-def platform_choices() -> dict[str, tuple[str, str, int | None]]:
-    """The published (device, backend, threads) platforms of both bundled files, by their label."""
-    return {platform_label(*p): p for p in latency_platforms()}
-
-
-def _this_machine() -> str:
-    from explorer.machine import machine_name
-
-    return machine_name()
-
-
-def machine_choices() -> list[str]:
-    """This machine first (even before it has measured anything), then every other machine in the store."""
-    here = _this_machine()
-    return [here, *[m for m in machine_latencies() if m != here]]
-
-
-def budget_finder(platforms: dict[str, tuple[str, str, int | None]]) -> None:
-    # One row of budgets with the latency's source beside them, the rarer filters in a second row:
-    # the answer has to show in a desktop window without scrolling.
-    st.caption("Set any budget (empty = no limit). Candidates: the published configs and an α × resolution sweep of "
-               "**custom** configs (not published models).")
-    cols = st.columns([1, 1, 1, 1.1, 2.2])  # values come from session state: the defaults or a shared link (ensure_defaults)
-    max_macs = cols[0].number_input("Max MACs (millions)", min_value=1.0, value=None, step=50.0, placeholder="no limit", key="budget.macs")
-    max_params = cols[1].number_input("Max params (millions)", min_value=0.1, value=None, step=0.5, placeholder="no limit", key="budget.params")
-    max_latency = cols[2].number_input("Max latency (ms)", min_value=0.1, value=None, step=5.0, placeholder="no limit", key="budget.latency")
-    kind = cols[3].selectbox("Latency from", list(LATENCY_KINDS), format_func=LATENCY_KINDS.get, key="budget.latency_kind",
-                             help="Measured: good measurements in the local latency store, by machine. Published: a device's "
-                                  "published figures (published configs only). Predicted: this project's phone-latency model "
-                                  "on a device, for every config of the sweep too.")
-    here = _this_machine()
-    if kind == "measured":
-        machines = machine_choices()
-        if st.session_state.get("budget.machine") not in machines:
-            st.session_state["budget.machine"] = here
-        machine = cols[4].selectbox("Machine", machines, key="budget.machine",
-                                    format_func=lambda m: f"{m} (this machine)" if m == here else m,
-                                    help="Every machine with good measurements in the latency store (a shared store folder, or "
-                                         "results a cluster sweep wrote).")
-        platform = None
-    else:
-        label = cols[4].selectbox("Device and backend", list(platforms), key="budget.platform")
-        platform, machine = platforms[label], None
-    cols = st.columns([2, 1, 1, 1], vertical_alignment="center")
-    families = cols[0].multiselect("Families", list(ARCHS), format_func=ARCH_TITLES.get, key="budget.families",
-                                   label_visibility="collapsed", placeholder="Families")
-    include_quantized = cols[1].checkbox("Quantized rows", key="budget.quantized")
-    include_sweep = cols[2].checkbox("Custom sweep", key="budget.sweep")
-    sizes = sorted({5, 10, 25, 50, 100, 250, 500, int(st.session_state.get("budget.limit", 25))})  # a link may hold any
-    limit = cols[3].selectbox("Show top", sizes, key="budget.limit", label_visibility="collapsed",
-                              format_func=lambda n: f"Table: top {n}")
-    if not families:
-        st.info("Pick at least one family.")
-        return
-    budgets = dict(max_macs=max_macs and max_macs * 1e6, max_params=max_params and max_params * 1e6, families=families,
-                   include_sweep=include_sweep)
-    if max_latency is None:
-        source, extra = None, {}
-    elif kind == "measured":
-        source, extra = MEASURED, {"measured_latency_ms": measured_latencies(machine)}
-    elif kind == "published":
-        source, extra = platform, {}
-    else:
-        source, extra = PredictedOn(*platform), {}
-    started = time.perf_counter()
-    found = find_configs(max_latency_ms=max_latency, latency_source=source, include_quantized=include_quantized, **budgets, **extra)
-    elapsed = time.perf_counter() - started
-    # Without a latency budget the measurements answer nothing: the summary (and the grid action)
-    # shows with one, or while this machine's grid job is there to follow.
-    if kind == "measured" and (max_latency is not None or grid_job.current() is not None):
-        measured_summary(machine, budgets, found, here)
-    merged = merge_same_architecture(found)
-    st.markdown(f"**{len(merged)}** configs fit (answered in {elapsed * 1000:,.0f} ms)" +
-                (f"; the best {min(budget_answer.LEADING, len(merged))} first, by published accuracy"
-                 + (", one row per architecture with every source named" if len(merged) < len(found) else "") + "." if found else "."))
-    if not found:
-        if not (max_latency is not None and kind == "measured"):  # measured_summary said why
-            st.info("Nothing fits these budgets. Loosen one of them.")
-        if max_latency is not None and kind == "predicted":
-            declined_note(platform, budgets, include_quantized)
-        return
-    budget_answer.lead(merged, machine)
-    if max_latency is not None and kind == "predicted":
-        st.caption(f"Latency **predicted** on {platform_label(*platform)}: {PREDICTED_NOTE}. The table gives the "
-                   "prediction and its 90% interval; its note says where a config lies outside the model's data.")
-        declined_note(platform, budgets, include_quantized)
-    st.caption(f"All {len(merged)} that fit" + (f" (the top {int(limit)} shown; “Show top” above)" if len(merged) > limit else "") + ":")
-    budget_answer.table(merged[: int(limit)], machine=machine)
-
-
-def declined_note(platform: tuple[str, str, int | None], budgets: dict, include_quantized: bool) -> None:
-    """The candidates the predictor declines on ``platform``: one line, the reasons on demand."""
-    pool = find_configs(include_quantized=include_quantized, **budgets)
-    _, declined = predicted_candidates(pool, PredictedOn(*platform))
-    budget_answer.left_out(declined, len(pool))
-
-
-def measured_summary(machine: str, budgets: dict, found: Sequence[Candidate], here: str) -> None:
-    """How many candidates have a good measurement on ``machine``, what a shortfall means, and (on
-    this machine) the action that measures the rest in the background."""
-    from explorer.sweep import SweepPoint
-
-    group = machine_latencies().get(machine)
-    measured = group.by_config if group else {}
-    # The candidates a measured budget can judge: every float config within the other budgets.
-    candidates = find_configs(include_quantized=False, **budgets)
-    have = [c for c in candidates if measured_ms(measured.get, c.config) is not None]
-    where = "this machine" if machine == here else f"**{machine}**"
-    st.markdown(f"**{len(have)} of {len(candidates)}** candidate configs have a good measurement on {where}"
-                + (f" ({group.conditions})." if group else ".")
-                + " Noisy and unverified measurements are never used; quantized rows are left out (a float "
-                  "measurement is not an int8 model's latency).")
-    if group and group.others:
-        st.caption(f"{group.others} other good measurement{'s' if group.others != 1 else ''} of {machine} under other "
-                   "conditions (threads, runtime or torch version) are not mixed in.")
-    missing = [c for c in candidates if measured_ms(measured.get, c.config) is None]
-    if not found and have:
-        st.warning(f"None of the {len(have)} measured configs fits this latency budget"
-                   + (f"; {len(missing)} candidates have no measurement yet, so the answer may change once they do."
-                      if missing else "; loosen the latency budget."))
-    elif not found:
-        st.warning(f"No candidate config has a good measurement on {where} yet, so none can be judged against the latency "
-                   "budget" + (": measure the candidate grid below, or pick a published or predicted device." if machine == here
-                               else ": pick this machine, or a published or predicted device."))
-    elif missing:
-        st.caption(f"{len(missing)} candidates have no good measurement and are not judged; measure them to include them.")
-    if machine == here:
-        # Cheapest first, so the small configs (the likely answers to a tight budget) come in first.
-        points = [SweepPoint(c.config) for c in sorted(missing, key=lambda c: c.macs)]
-        grid_job.panel(points, what=f"the {len(points)} unmeasured candidate config{'s' if len(points) != 1 else ''}",
-                       key="budget.grid")
 
 
 # --- the page's link ----------------------------------------------------------------------------------

@@ -137,11 +137,22 @@ class Watch:
         self.errors.append(f"{message.text} ({where})")
 
 
-def wait_idle(page) -> None:
-    """Wait until the app has finished its rerun (FIELD-NOTES: the root's script-state attribute)."""
-    page.wait_for_timeout(250)  # let a debounced rerun start
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
-    page.wait_for_timeout(150)
+QUIET_MS = 300  # how long the app must stay idle to count as settled (a debounced rerun starts within ~250 ms)
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the app has finished its rerun and stays idle for QUIET_MS (FIELD-NOTES: the root's
+    script-state attribute). A condition, not a fixed sleep: it returns as soon as the app has been
+    idle that long, however long the rerun took, and a rerun that starts late (a debounced slider)
+    resets the clock instead of being missed."""
+    page.evaluate("() => { window.__explorerIdleSince = null; }")
+    page.wait_for_function(
+        """quiet => {
+            const state = document.querySelector("[data-testid='stApp']")?.getAttribute("data-test-script-state");
+            if (state !== "notRunning") { window.__explorerIdleSince = null; return false; }
+            window.__explorerIdleSince ??= performance.now();
+            return performance.now() - window.__explorerIdleSince >= quiet;
+        }""", arg=QUIET_MS, polling=50, timeout=timeout_ms)
 
 
 def screenshot(page, name: str) -> Path:

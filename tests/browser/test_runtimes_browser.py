@@ -40,7 +40,7 @@ def test_measure_two_runtimes_and_download_onnx(page, app_url, tmp_path):
     charts = page.get_by_test_id("stExpanderDetails").get_by_test_id("stPlotlyChart")
     charts.nth(1).wait_for(timeout=30_000)  # the runtimes chart and the per-layer bars (Plotly loads lazily)
     charts.first.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    charts.first.locator(".main-svg").first.wait_for()  # drawn, not only mounted
     screenshot(page, "v2_runtimes")
 
     panel.get_by_role("button", name="Prepare .onnx and .pte files").click()

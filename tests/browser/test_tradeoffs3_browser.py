@@ -66,7 +66,7 @@ def test_grid_measurement_continues_while_exploring_other_pages(page, fresh_app_
     page.locator("[data-testid=stSidebarNav] a[href$='/compare']").click()
     wait_idle(page)
     page.get_by_role("heading", name="Compare models").wait_for()
-    page.wait_for_timeout(6_000)
+    wait_idle(page)  # the Trade-offs run that started the job has ended: what follows shows the job outlived it
 
     page.locator("[data-testid=stSidebarNav] a[href$='/tradeoffs']").click()
     wait_idle(page)
@@ -75,14 +75,15 @@ def test_grid_measurement_continues_while_exploring_other_pages(page, fresh_app_
     finished = page.get_by_text("Grid measurement finished")
     running = page.get_by_text("Measuring the grid on this machine")
     expect(finished.or_(running).first).to_be_visible(timeout=30_000)
-    # The job went on while we were away, and the fragment keeps the count moving without a reload
-    # (a point takes 2 s of timing, more on a busy machine where noisy attempts are retried).
-    for _ in range(90):
+    # The job went on after the page that started it was left, and the fragment keeps the count
+    # moving without a reload (a point takes 2 s of timing, more on a busy machine where noisy
+    # attempts are retried): wait for a count above the one seen before leaving, or the end.
+    further = "|".join(str(n) for n in range(before + 1, total + 1)) or "no count"
+    moved = page.get_by_text(re.compile(rf"\b({further}) of {total} done"))
+    expect(moved.or_(finished).first).to_be_visible(timeout=180_000)
+    if not finished.count():
         after, total_after = _done(page)
-        if after > before or finished.count():
-            break
-        page.wait_for_timeout(2_000)
-    assert total_after == total and (after > before or finished.count()), (before, after)
+        assert total_after == total and after > before, (before, after)
     screenshot(page, "tradeoffs3_grid_back_1440")
     if running.count():
         page.get_by_role("button", name="Stop measuring").click()
