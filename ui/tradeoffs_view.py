@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import MobileNetConfig, count
-from explorer.accuracy import accuracy_for
+from explorer.accuracy import AccuracyEstimate, accuracy_for
 from explorer.config import ARCHS
 from explorer.fidelity import published_vs_computed
 from explorer.reference import load_published_results
@@ -96,20 +96,30 @@ def user_costs(x: str) -> list[dict]:
 
 
 def your_configs_text() -> None:
-    """One line per family: where the user's config sits and why its accuracy is what it is."""
-    for config, acc in user_configs():
-        title = ARCH_TITLES[config.arch]
-        where = f"α = {config.width_multiplier:g}, {config.resolution} px, {human_m(count(config).macs)} MACs"
-        if acc.kind == "published":
-            st.markdown(f"★ **Your {title}** ({where}): published top-1 **{acc.value:g}%**.")
-        elif acc.kind == "estimate":
-            st.markdown(f"☆ **Your {title}** ({where}): **estimate** {acc.value:.1f}% "
-                        f"(range {acc.low:g}–{acc.high:g}%), plotted as a hollow star.")
-            st.caption(acc.method)
-        else:
-            st.markdown(f"┆ **Your {title}** ({where}): {NOT_PUBLISHED}, so it is drawn as a dashed vertical line "
-                        "at its exact MACs and params.")
-            st.caption(acc.method)
+    """One line per family: where the user's config sits and why its accuracy is what it is.
+
+    Two families a row: with four families, one a row pushed the budget finder's answer below a
+    900 px window (on a phone the columns stack)."""
+    configs = user_configs()
+    columns = st.columns(2)
+    for i, (config, acc) in enumerate(configs):
+        with columns[i % 2]:
+            _your_config_line(config, acc)
+
+
+def _your_config_line(config: MobileNetConfig, acc: AccuracyEstimate) -> None:
+    title = ARCH_TITLES[config.arch]
+    where = f"α = {config.width_multiplier:g}, {config.resolution} px, {human_m(count(config).macs)} MACs"
+    if acc.kind == "published":
+        st.markdown(f"★ **Your {title}** ({where}): published top-1 **{acc.value:g}%**.")
+    elif acc.kind == "estimate":
+        st.markdown(f"☆ **Your {title}** ({where}): **estimate** {acc.value:.1f}% "
+                    f"(range {acc.low:g}–{acc.high:g}%), plotted as a hollow star.")
+        st.caption(acc.method)
+    else:
+        st.markdown(f"┆ **Your {title}** ({where}): {NOT_PUBLISHED}, so it is drawn as a dashed vertical line "
+                    "at its exact MACs and params.")
+        st.caption(acc.method)
 
 
 def human_m(n: float) -> str:

@@ -156,7 +156,7 @@ def test_budget_finder_top_answer_shows_accuracy_and_latency_in_a_1440_window(op
         assert box["y"] >= 0 and box["y"] + box["height"] <= DESKTOP["height"], (text, box)  # no scrolling needed
     link = card.get_by_role("link", name="Open in explorer")
     link.click()  # the first click opens it
-    page.wait_for_url(re.compile(r"/v[12]\?"), timeout=30_000)
+    page.wait_for_url(re.compile(r"/v[123]\?"), timeout=30_000)
     shot_page = open_at("/tradeoffs?tab=budget-finder&max_latency=40&latency_from=published", DESKTOP)
     shot(shot_page, "budget_finder_1440")
     shot_page.set_viewport_size(PHONE)
