@@ -27,7 +27,7 @@ from explorer.runtimes import (
     checked_export,
     measure_runtime,
 )
-from explorer.runtimes.base import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model
+from explorer.runtimes.comparison import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(600)

@@ -34,7 +34,7 @@ from explorer.runtimes import (
     measure_runtime,
     validate_onnx,
 )
-from explorer.runtimes.base import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model, row_names
+from explorer.runtimes.comparison import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model, row_names
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(600)
@@ -301,7 +301,7 @@ def test_cli_eager_runtime_keeps_the_eager_report(capsys):
 
 
 def test_lab_report_text_for_executorch():
-    from explorer.cli import latency_text
+    from explorer.cli.formatters import latency_text
     from explorer.latency import measure_latency
     from explorer.measurement import LatencyReport, LatencySettings
 

@@ -14,7 +14,7 @@ import streamlit as st
 from explorer import MobileNetConfig
 from explorer.export import export_filename
 from explorer.runtimes import LABELS
-from explorer.runtimes.base import LITERT_INSTALL
+from explorer.runtimes.names import LITERT_INSTALL
 
 from .state import shared_model
 

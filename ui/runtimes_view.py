@@ -17,7 +17,8 @@ import streamlit as st
 from explorer import ConfigError, MobileNetConfig
 from explorer.export import export_filename
 from explorer.runtimes import LABELS, RUNTIMES, layer_speedups
-from explorer.runtimes.base import CALIBRATION_INPUTS, INT8, INT8_MIN_COSINE, REQUIREMENTS
+from explorer.runtimes.comparison import CALIBRATION_INPUTS, INT8_MIN_COSINE
+from explorer.runtimes.names import INT8, REQUIREMENTS
 
 from . import litert_files
 from .state import shared_model

@@ -18,23 +18,21 @@ verdict: ``LatencySettings(runtime=...)``). A runtime whose
 packages are missing is reported by :func:`available_runtimes` with the reason; the others work.
 """
 
-from .base import (
-    CALIBRATION_INPUTS,
+from .comparison import CALIBRATION_INPUTS
+from .measure import CheckedFile, checked_export, measure_runtime
+from .names import (
     INT8,
     LABELS,
     RUNTIMES,
     RuntimeFailure,
-    RuntimeLayer,
-    RuntimeResult,
     RuntimeUnavailable,
     UnknownRuntime,
     available_runtimes,
     check_runtime_name,
-    layer_speedups,
     unavailable_reason,
 )
-from .measure import CheckedFile, checked_export, measure_runtime
 from .onnx_export import ArtifactError, OnnxInfo, validate_onnx
+from .results import RuntimeLayer, RuntimeResult, layer_speedups
 from .tflite_file import TfliteInfo, validate_tflite
 
 __all__ = [

@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import ConfigError, MobileNetConfig, loads_config
-from .base import Artifact, artifact_key, cached_artifact, quiet_export, reference_model, require
+from ..errors import first_line
+from .artifacts import Artifact, artifact_key, cached_artifact
+from .comparison import reference_model
+from .names import require
+from .quiet import quiet_export
 
 if TYPE_CHECKING:
     import onnx
@@ -58,7 +62,7 @@ def _export(config: MobileNetConfig, model: torch.nn.Module, batch: int) -> Arti
 
     import torch
 
-    from .base import check_input
+    from .comparison import check_input
 
     started = time.perf_counter()
     private = copy.deepcopy(model).eval()  # the exporter traces the module; a shared model stays untouched
@@ -197,7 +201,7 @@ def validate_onnx(source: bytes | bytearray | str | Path) -> OnnxInfo:
     try:
         onnx.checker.check_model(proto, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, ValueError, RuntimeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise ArtifactError(f"is not a valid ONNX model: {first}") from None
     meta = model_metadata(proto)
     checksum = "absent"
@@ -217,7 +221,7 @@ def validate_onnx(source: bytes | bytearray | str | Path) -> OnnxInfo:
     try:
         ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     except Exception as err:  # noqa: BLE001 - ORT raises its own exception types; any of them means "cannot load"
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise ArtifactError(f"cannot be loaded by ONNX Runtime: {first}") from None
     initializer_names = {t.name for t in proto.graph.initializer}
     return OnnxInfo(
