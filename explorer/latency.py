@@ -10,8 +10,9 @@ model and puts each layer's measured share next to its MAC share.
   row's conv, bn and activation; ``pool``; ``head``), median over repeated forwards. A row of the
   layer table (``stem``, ``blocks.3.expand``, …) gets the sum of its leaves, and keeps them in
   :attr:`LayerLatency.leaves`. The sum leaves out residual adds, flatten, dropout and Python
-  overhead between leaves, so it covers about 85–100% of the whole-model median on a quiet
-  machine; :attr:`LatencyReport.coverage` reports the ratio as measured.
+  overhead between leaves; on a quiet machine it came to 70–138% of the whole-model median (the
+  data behind :data:`explorer.quality.COVERAGE_RANGE`, which allows 65–150%), and
+  :attr:`LatencyReport.coverage` reports the ratio as measured.
 * **Verdict**: every attempt is judged by :func:`explorer.quality.verdict` (its own spread and
   coverage, and what the machine did meanwhile); a noisy attempt is retried, up to
   :data:`MAX_ATTEMPTS` attempts and no new one after :data:`RETRY_WITHIN_S`, and the report
@@ -81,6 +82,9 @@ QUIET_WAIT_PER_BUDGET = 5.0
 # No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
 # needs ~15 s an attempt, and every other session waits for the lock meanwhile.
 RETRY_WITHIN_S = 30.0
+# Progress never runs backwards on a retry: the first attempt fills this share of the bar, the
+# retries (if any) share the rest, and the wait for quiet before a retry shows at its start.
+FIRST_ATTEMPT_SHARE = 0.7
 
 Progress = Callable[[float, str], None]
 
@@ -328,8 +332,10 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
     activation_bytes = FP32_BYTES * settings.batch * sum(out for _, out in io.values())  # what a forward writes
     for attempt in range(1, max_attempts + 1):
         prefix = "" if attempt == 1 else f"attempt {attempt} of {max_attempts}: "
+        low, high = attempt_span(attempt, max_attempts)
         job = MeasureJob(config, settings, threads, private, x, rows, settings.budget_s,
-                         lambda fraction, message, prefix=prefix: progress(fraction, prefix + message))
+                         lambda fraction, message, prefix=prefix, low=low, high=high:
+                         progress(low + (high - low) * min(max(fraction, 0.0), 1.0), prefix + message))
         with WatchMachine() as watch:
             result = measurer(job)
         # A measurer that exports and checks first reports the machine during its timing alone: the verdict judges that.
@@ -348,9 +354,10 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         noisy = f"attempt {attempt} was noisy ({reasons[0]})"
         # Wait for quiet in proportion to the attempt: a 0.1 s measurement is not held up 10 s.
         pause = min(retry_pause_s, max(QUIET_WAIT_PER_BUDGET * settings.budget_s, QUIET_FOR_S))
-        progress(0.0, f"{noisy}; waiting for the machine to be quiet (at most {pause:.0f} s)")
-        wait_for_quiet(max_wait_s=pause, on_wait=lambda waited, noisy=noisy, pause=pause: progress(
-            0.0, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {pause:.0f} s"))
+        next_start = attempt_span(attempt + 1, max_attempts)[0]
+        progress(next_start, f"{noisy}; waiting for the machine to be quiet (at most {pause:.0f} s)")
+        wait_for_quiet(max_wait_s=pause, on_wait=lambda waited, noisy=noisy, pause=pause, next_start=next_start: progress(
+            next_start, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {pause:.0f} s"))
     report = LatencyReport(
         median_ms=result.median_ms,
         iqr_ms=result.iqr_ms,
@@ -387,6 +394,17 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
     )
     progress(1.0, "done")
     return report
+
+
+def attempt_span(attempt: int, max_attempts: int) -> tuple[float, float]:
+    """The part of the progress bar attempt ``attempt`` (from 1) of ``max_attempts`` fills."""
+    if max_attempts == 1:
+        return 0.0, 1.0
+    if attempt == 1:
+        return 0.0, FIRST_ATTEMPT_SHARE
+    step = (1.0 - FIRST_ATTEMPT_SHARE) / (max_attempts - 1)
+    low = FIRST_ATTEMPT_SHARE + (attempt - 2) * step
+    return low, low + step
 
 
 def _has_submodule(model: torch.nn.Module, name: str) -> bool:

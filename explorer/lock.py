@@ -1,8 +1,10 @@
 """One latency measurement at a time on a machine, across processes and Streamlit sessions.
 
 Two measurements running together slow each other down and both come out wrong, so every
-CPU-heavy job that the app, the CLI, sweeps, Ray workers or the benchmarks start takes one
-exclusive lock first: a ``filelock.FileLock`` (``flock`` on Unix) on the machine's lock file,
+measurement (the one path, :func:`explorer.measure_once.measure_once`: the app, ``profile
+--latency``, sweeps, Ray workers), the app's other CPU-heavy jobs and the latency benchmarks take
+one exclusive lock first (not the CLI's one-off ``export --format onnx|pte|tflite``, nor a library
+call of ``measure_latency`` without ``lock=``): a ``filelock.FileLock`` (``flock`` on Unix) on the machine's lock file,
 :func:`machine_lock_path`. It is one file per machine, whatever the store, the checkout or the
 installed package: ``/tmp/mobilenet-explorer/latency.lock`` on Linux and macOS (a fixed path,
 not ``$TMPDIR``, which differs between a desktop session, a service and a Ray worker; ``/tmp``

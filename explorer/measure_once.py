@@ -55,9 +55,13 @@ def measure_once(config: MobileNetConfig, settings: LatencySettings, *, lock: Me
             report_progress(1.0, "reused the measurement just made by another session")
             return dataclasses.replace(found, waited_s=holding.waited_s)
 
+        shown = 0.0
+
         def both(fraction: float, message: str) -> None:
-            holding.report(fraction, message)
-            report_progress(fraction, message)
+            nonlocal shown
+            shown = max(shown, fraction)  # a cross-check's second measurement does not move the bar back
+            holding.report(shown, message)
+            report_progress(shown, message)
 
         report = measure(config, settings, progress=both, **measure_kwargs)
         if put is not None:

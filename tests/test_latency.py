@@ -349,24 +349,39 @@ def test_measurer_is_dispatched_by_the_runtime_name(config, monkeypatch):
 
 
 def test_noisy_attempts_are_retried_up_to_the_limit(config, monkeypatch):
-    """A measurer whose samples spread wide (as under load) is measured again, then reported noisy."""
-    from explorer.latency import RuntimeResult
-
+    """A measurer whose samples spread wide (as under load) is measured again, then reported noisy;
+    the progress bar never runs backwards from one attempt to the next."""
     attempts = []
 
     def spread_out(job):
         attempts.append(job)
+        job.progress(0.0, "starting")
         job.progress(0.5, "timing")
-        return RuntimeResult(median_ms=10.0, iqr_ms=5.0, runs=20, samples=20)
+        job.progress(1.0, "timed")
+        return timed_result(median_ms=10.0, iqr_ms=5.0)
 
     monkeypatch.setitem(MEASURERS, "eager", spread_out)
-    messages = []
-    r = measure_latency(config, FAST, max_attempts=3, retry_pause_s=0.0, progress=lambda f, m: messages.append(m))
+    messages, fractions = [], []
+    r = measure_latency(config, FAST, max_attempts=3, retry_pause_s=0.0,
+                        progress=lambda f, m: (messages.append(m), fractions.append(f)))
     assert len(attempts) == 3 and r.attempts == 3
     assert r.quality == "noisy" and any("wide spread" in reason for reason in r.quality_reasons)
     assert r.layers == () and r.coverage is None  # this measurer gave no per-layer times
     assert any(m.startswith("attempt 1 was noisy (wide spread") for m in messages)
     assert "attempt 3 of 3: timing" in messages
+    # Each attempt went from 0 to 1 on its own scale; the bar went forward only, and ended full.
+    assert all(later >= earlier for earlier, later in zip(fractions, fractions[1:])), fractions
+    assert fractions[-1] == 1.0
+    starts = [fractions[i] for i, m in enumerate(messages) if m.endswith("starting")]
+    assert len(starts) == 3 and starts[0] < starts[1] < starts[2] < 1.0  # every retry starts further along
+
+
+def timed_result(median_ms: float, iqr_ms: float, **notes):
+    """What a runtime's measurer returns, without per-layer times."""
+    from explorer.runtimes.results import RuntimeResult
+
+    return RuntimeResult(runtime="eager", status="ok", batch=1, threads=1, budget_s=0.2, median_ms=median_ms, iqr_ms=iqr_ms,
+                         runs=20, samples=20, **notes)
 
 
 def test_measure_with_the_lock_reports_its_wait(config, tmp_path):
@@ -523,3 +538,40 @@ def test_cli_without_latency_does_not_import_torch(tmp_path):
     env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_threads_note_holding_a_separator_survives_to_the_report_the_json_and_the_comparison(config, monkeypatch, tmp_path):
+    """Issue 18: the notes were joined with "; " and split back at the first one, so ExecuTorch's
+    "..., read back 2" was cut off. Kept apart, every part arrives whole."""
+    from explorer.cli.formatters import latency_text
+    from explorer.runtimes.measure import result_from_report
+    from explorer.store import LatencyStore
+
+    threads_note = "XNNPACK threadpool resized to 2; read back 2"
+    per_layer = "not available: the delegate runs the graph whole"
+
+    def pool_of_two(job):
+        return timed_result(median_ms=10.0, iqr_ms=0.1, threads_note=threads_note, per_layer=per_layer, calibration_inputs=16)
+
+    monkeypatch.setitem(MEASURERS, "executorch-int8", pool_of_two)
+    settings = LatencySettings(threads=1, budget_s=0.05, runtime="executorch-int8")
+    report = measure_latency(config, settings, max_attempts=1)
+    assert (report.threads_note, report.per_layer_note, report.calibration_inputs) == (threads_note, per_layer, 16)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["threads_note"] == threads_note and "read back 2" in data["runtime_note"]
+    store = LatencyStore(tmp_path / "s.sqlite3")
+    store.put(config, settings, report)
+    stored = store.lookup(config, settings)  # through the store's JSON and back
+    assert stored.threads_note == threads_note and stored.per_layer_note == per_layer
+    compared = result_from_report(stored)
+    assert compared.threads_note == threads_note and compared.per_layer == per_layer and compared.calibration_inputs == 16
+    assert f"executorch-int8: {threads_note}; {per_layer}; int8 calibrated on 16 random inputs" in latency_text(stored)
+
+
+def test_a_report_stored_with_one_joined_note_reads_back_whole():
+    old = {"median_ms": 1.0, "iqr_ms": 0.1, "runs": 5, "threads": 2, "batch": 1, "device": "cpu", "torch_version": "2",
+           "cpu": "c", "machine": "m", "started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:00:01+00:00",
+           "layers": [], "layer_sum_ms": 0.0, "coverage": None, "layer_runs": 0, "budget_s": 1.0, "quality": "good",
+           "runtime": "executorch", "runtime_note": "pool of 2; read back 2; not available"}
+    report = LatencyReport.from_dict(old)
+    assert report.threads_note == "pool of 2; read back 2; not available" and report.runtime_note == old["runtime_note"]

@@ -31,13 +31,13 @@ from .names import (
     check_runtime_name,
     unavailable_reason,
 )
-from .onnx_export import ArtifactError, OnnxInfo, validate_onnx
+from .onnx_export import SEAL_NOTE, ArtifactError, OnnxInfo, validate_onnx
 from .results import RuntimeLayer, RuntimeResult, layer_speedups
 from .tflite_file import TfliteInfo, validate_tflite
 
 __all__ = [
     "CALIBRATION_INPUTS", "INT8", "LABELS", "RUNTIMES", "ArtifactError", "CheckedFile", "OnnxInfo", "RuntimeFailure",
-    "RuntimeLayer", "RuntimeResult", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
+    "RuntimeLayer", "RuntimeResult", "SEAL_NOTE", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
     "checked_export", "layer_speedups", "measure_runtime", "unavailable_reason", "validate_onnx", "TfliteInfo", "validate_tflite",
 ]
 

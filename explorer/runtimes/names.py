@@ -6,6 +6,7 @@ which are installed imports only their own packages, once per process.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from functools import lru_cache
 
 from ..measurement import RUNTIMES
@@ -87,10 +88,25 @@ def _import_problem(module: str) -> str | None:
     return None
 
 
-def unavailable_reason(runtime: str) -> str | None:
-    """Why ``runtime`` cannot run here, or None when it can. Imports are tried once per process."""
+def _not_on_disk(module: str) -> str | None:
+    top = module.split(".")[0]
+    if importlib.util.find_spec(top) is not None:
+        return None
+    return f"package {top!r} is not installed (pip install {PIP_PACKAGES.get(top, top)})"
+
+
+def unavailable_reason(runtime: str, *, imports: bool = True) -> str | None:
+    """Why ``runtime`` cannot run here, or None when it can. Imports are tried once per process.
+
+    ``imports=False``: only whether its packages are on disk (``find_spec``, nothing imported: cheap
+    enough for every rerun of a page); a wheel that fails at import is then found when it is used.
+    """
     check_runtime_name(runtime)
     for module in REQUIREMENTS[runtime]:
+        if not imports:
+            if problem := _not_on_disk(module):
+                return problem
+            continue
         problem = _import_problem(module)
         if problem:
             return problem

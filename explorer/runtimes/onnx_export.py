@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 OPSET = 18
 CHECKSUM_KEY = "explorer.sha256"
+# What a matching checksum means, in the words a page shows: the digest travels inside the file,
+# so it shows edits and damage, not who made the file (anyone can write config and digest anew).
+SEAL_NOTE = "its self-declared SHA-256 matches its content (this shows edits and damage, not who made it)"
 CONFIG_KEY = "explorer.config"
 # Node metadata kept in the file: the module path. The rest (stack traces with local paths, FX
 # node dumps, rewrite-rule names) triples the graph's size and tells a reader nothing.
@@ -154,7 +157,7 @@ class OnnxInfo:
     nodes: int
     parameters: int
     config: MobileNetConfig | None  # the explorer config it was exported from, if it says so
-    checksum: str  # "verified" (explorer file, unchanged) or "absent" (exported elsewhere)
+    checksum: str  # "verified": the self-declared SHA-256 matches (SEAL_NOTE); "absent": exported elsewhere
 
 
 def _shape(value_info: Any) -> tuple[Any, ...]:

@@ -118,7 +118,7 @@ class TfliteInfo:
     outputs: tuple[tuple[str, tuple[int, ...], str], ...]
     operators: int  # in the file (before XNNPACK takes them)
     config: MobileNetConfig | None  # the explorer config it was exported from, if it says so
-    checksum: str  # "verified" (explorer file, unchanged) or "absent" (converted elsewhere)
+    checksum: str  # "verified": the self-declared SHA-256 matches (onnx_export.SEAL_NOTE); "absent": converted elsewhere
 
 
 def _read(source: bytes | bytearray | str | Path) -> bytes:
