@@ -314,13 +314,15 @@ class SweepJob:
     def record(self, result: SweepResult, settings: LatencySettings | None = None, *, stored: bool = False) -> None:
         """Keep a point's result; a new measurement goes into the store first, so it is never lost.
 
-        ``stored``: the measurement was already cross-checked and saved (:func:`measure_once` with ``put``).
+        ``stored``: the measurement was already cross-checked and saved (the local backend: :func:`measure_once`
+        with ``put``). Otherwise (a Ray worker's, measured without a store) it is cross-checked here, where it
+        cannot be measured again: a good figure far from the stored good one is kept as noisy.
         """
         if result.status == MEASURED and result.report is not None and not stored:
             settings = settings or result.point.settings()
             # A sweep measures only what the store lacks: a disagreement means another process stored the point meanwhile.
-            stored = self.store.get(result.point.config, settings)
-            result = dataclasses.replace(result, report=demote_if_disagreeing(stored, result.report))
+            kept = self.store.get(result.point.config, settings)
+            result = dataclasses.replace(result, report=demote_if_disagreeing(kept, result.report))
             self.store.put(result.point.config, settings, result.report)
         with self._lock:
             self._results[result.index] = result

@@ -11,10 +11,13 @@ import datetime as dt
 import json
 import math
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -112,13 +115,39 @@ def test_report_carries_a_verdict_and_its_window(report):
     assert 0 <= w.thread_cpu_share <= 1 and w.others_cores >= 0 and w.own_cores > 0
 
 
-def test_verdict_is_reproducible_from_the_report(report):
-    # The verdict is a function of what the report records: recomputing it gives the same answer.
-    from explorer.quality import verdict
+QUIET = dict(wall_s=1.0, cores=2, others_cores=0.0, own_cores=1.0, thread_cpu_share=1.0, load_1min=0.1)
 
-    again = verdict(median_ms=report.median_ms, iqr_ms=report.iqr_ms, samples=report.samples, coverage=report.coverage,
-                    window=report.window)
-    assert again == (report.quality, report.quality_reasons)
+
+@pytest.mark.parametrize("iqr_ms, layer_sum_ms, others_cores, expected", [
+    (0.5, None, 0.0, None),  # 5% spread, no per-layer times, a quiet machine: good
+    (1.0, None, 0.0, "wide spread: IQR 1.00 ms is 10% of the median (limit 8%)"),  # README: limit 8%
+    (0.5, 5.0, 0.0, "the per-layer times add up to 50% of the whole-model median (expected 65%–150%)"),
+    (0.5, 9.0, 0.0, None),  # 90% coverage: inside
+    (0.5, None, 0.5, "other processes used 0.50 of the 2 cores during the measurement"),  # limit 0.25 cores
+])
+def test_the_report_carries_the_verdict_its_figures_call_for(config, monkeypatch, iqr_ms, layer_sum_ms, others_cores, expected):
+    """A measurer with chosen figures and machine window (10 ms median): the verdict is the one the
+    README's limits give for them, worked out by hand, not recomputed by the code under test."""
+    from explorer.quality import MachineWindow
+    from explorer.runtimes.results import RuntimeLayer
+
+    def chosen(job):
+        layers = ()
+        if layer_sum_ms is not None:
+            share = layer_sum_ms / len(job.rows)
+            layers = tuple(RuntimeLayer(row, share, ((row, share),)) for row in job.rows)
+        return timed_result(median_ms=10.0, iqr_ms=iqr_ms, layers=layers,
+                            timing_window=MachineWindow(**{**QUIET, "others_cores": others_cores}))
+
+    monkeypatch.setitem(MEASURERS, "eager", chosen)
+    report = measure_latency(config, FAST, max_attempts=1)
+    if expected is None:
+        assert (report.quality, report.quality_reasons) == ("good", ())
+    else:
+        assert report.quality == "noisy" and len(report.quality_reasons) == 1
+        assert report.quality_reasons[0].startswith(expected), report.quality_reasons
+    if layer_sum_ms is not None:
+        assert report.coverage == pytest.approx(layer_sum_ms / 10.0)
 
 
 def test_derived_columns_are_consistent(config, report):
@@ -127,9 +156,6 @@ def test_derived_columns_are_consistent(config, report):
     assert sum(r.mac_share for r in report.layers) == pytest.approx(1.0)
     for row, counted in zip(report.layers, cost.layers):
         assert (row.macs, row.params, row.output_shape) == (counted.macs, counted.params, counted.output_shape)
-        assert row.latency_share == pytest.approx(row.latency_ms / report.layer_sum_ms)
-        assert row.mac_share == pytest.approx(counted.macs / cost.macs)
-        assert row.gmacs_per_s == pytest.approx(row.macs / (row.latency_ms * 1e-3) / 1e9)
         assert (row.gmacs_per_s > 0) == (row.macs > 0)
         assert (row.arithmetic_intensity > 0) == (row.macs > 0)
 
@@ -203,6 +229,21 @@ def test_layer_io_elements_chain_through_the_network():
             assert io[row.name][0] == io[previous.name][1], row.name  # each layer reads what the last wrote
         for row in rows:
             assert io[row.name][1] == math.prod(row.output_shape)
+
+
+def test_derived_columns_from_hand_computed_values():
+    # V1 1.0/224: the stem is a 3×3 conv, 3 → 32 channels, stride 2: 3·3·3·32 MACs at each of 112² outputs.
+    config = paper_config("v1")
+    cost = count(config)
+    ms = {row.name: 2.0 if row.name == "stem" else 1.0 for row in cost.layers}
+    rows = layer_rows(cost, layer_io_elements(config), ms, batch=2)
+    stem, pool = rows[0], next(r for r in rows if r.name == "pool")
+    assert stem.macs == 10_838_016 and stem.output_shape == (2, 32, 112, 112)
+    assert stem.gmacs_per_s == pytest.approx(10.838016)  # 2 images × 10,838,016 MACs in 2 ms
+    assert stem.latency_share == pytest.approx(2 / (len(rows) + 1))  # 2 ms of (n − 1)·1 ms + 2 ms
+    assert pool.macs == 0 and pool.gmacs_per_s == 0.0 and pool.latency_share == pytest.approx(1 / (len(rows) + 1))
+    # Intensity: weights once, input (3·224²) and output (32·112²) per image, 4 bytes each.
+    assert stem.arithmetic_intensity == pytest.approx(2 * 10_838_016 / (4 * (stem.params + 2 * (150_528 + 401_408))))
 
 
 def test_layer_rows_from_given_latencies():
@@ -455,6 +496,15 @@ LATENCY_ARGS = ("profile", "--arch", "v2", "--resolution", "64", "--latency", "-
 CONTRACT = {"quality", "quality_reasons", "started_at", "finished_at", "waited_s", "per_image_ms", "throughput_ips", "attempts"}
 
 
+# "measured <start> to <end> in 0.4 s (budget ...": the line of a fresh measurement (not "measured 20", the year).
+MEASURED_LINE = re.compile(r"^measured \S+ to \S+ in \d+\.\d s \(budget ", re.M)
+
+
+def set_stored_quality(path, quality: str) -> None:
+    with closing(sqlite3.connect(path)) as conn, conn:
+        assert conn.execute("UPDATE measurements SET quality = ?", (quality,)).rowcount == 1
+
+
 def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
     out = json.loads(cli(*LATENCY_ARGS, "--json", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)
     latency = out["latency"]
@@ -467,12 +517,15 @@ def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
     assert all(row["latency_ms"] > 0 for row in out["layers"])
     assert (tmp_path / "latency.sqlite3").exists()
 
+    # Whatever its own verdict, the stored row is set good, then noisy: exactly one outcome is right each time.
+    set_stored_quality(tmp_path / "latency.sqlite3", "good")
     text = cli(*LATENCY_ARGS, env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
     assert "GMAC/s" in text and "latency: median" in text and "quality: " in text
-    if latency["quality"] == "good":  # only a good result is reused
-        assert "reused the measurement" in text and f"{latency['median_ms']:.2f} ms" in text
-    else:  # measured again (its own verdict may now be good: only the noisy one was not reused)
-        assert "reused the measurement" not in text and "measured 20" in text
+    assert "reused the measurement" in text and f"median {latency['median_ms']:.2f} ms" in text
+    assert not MEASURED_LINE.search(text)
+    set_stored_quality(tmp_path / "latency.sqlite3", "noisy")
+    text = cli(*LATENCY_ARGS, env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
+    assert "reused the measurement" not in text and MEASURED_LINE.search(text), text  # a noisy row is never reused
 
     again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
                            env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)

@@ -27,11 +27,11 @@ from explorer.runtimes import (
     RuntimeUnavailable,
     UnknownRuntime,
     available_runtimes,
-    base,
     checked_export,
     layer_speedups,
     measure,
     measure_runtime,
+    names,
     validate_onnx,
 )
 from explorer.runtimes.comparison import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model, row_names
@@ -179,7 +179,7 @@ def test_unknown_runtime_names_the_valid_ones():
 
 def test_missing_runtime_is_reported_and_the_others_still_work(monkeypatch, fp32_results, capsys):
     monkeypatch.setitem(sys.modules, "executorch.runtime", None)  # import now fails, as if not installed
-    base._import_problem.cache_clear()
+    names._import_problem.cache_clear()
     try:
         reasons = available_runtimes()
         assert "executorch.runtime" in reasons["executorch"] and "executorch.runtime" in reasons["executorch-int8"]
@@ -191,7 +191,7 @@ def test_missing_runtime_is_reported_and_the_others_still_work(monkeypatch, fp32
         err = capsys.readouterr().err.strip()
         assert rc == 2 and err.startswith("error: executorch: not available here") and "\n" not in err
     finally:
-        base._import_problem.cache_clear()
+        names._import_problem.cache_clear()
 
 
 # --- ONNX files -------------------------------------------------------------------------------------
