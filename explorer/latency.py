@@ -19,7 +19,7 @@ model and puts each layer's measured share next to its MAC share.
   says ``good`` or ``noisy`` with the reasons.
 * **Runtimes**: the timing itself is a runtime's measurer, looked up by name in
   :data:`MEASURERS` (``settings.runtime``). A measurer gets a :class:`MeasureJob` (a private eager
-  model, an input, the thread count and budget) and returns a :class:`RuntimeResult`: whole-model
+  model, an input, the thread count and budget) and returns an :class:`explorer.runtimes.results.RuntimeResult`: whole-model
   statistics, optionally per-leaf medians, optionally the largest output difference against
   eager PyTorch. Everything else (retries, verdict, report) is shared.
 * **Isolation**: a model passed in is shared (a Streamlit cache); it is deep-copied and only the
