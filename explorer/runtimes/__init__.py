@@ -16,6 +16,11 @@ conversion, ai-edge-quantizer int8, interpreter) and :mod:`.tflite_file` (seal, 
 them all the same way; :mod:`.measurers` makes them measurers of the latency lab (store, lock,
 verdict: ``LatencySettings(runtime=...)``). A runtime whose
 packages are missing is reported by :func:`available_runtimes` with the reason; the others work.
+
+What they share, one concern a module: :mod:`.names` (names, labels, requirements, availability,
+errors), :mod:`.results` (:class:`RuntimeResult`), :mod:`.comparison` (the reference model and
+inputs, tolerances, SQNR and cosine), :mod:`.artifacts` (the byte-bounded cache of exported files)
+and :mod:`.quiet` (the exporters' chatter silenced).
 """
 
 from .comparison import CALIBRATION_INPUTS
