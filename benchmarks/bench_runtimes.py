@@ -27,7 +27,7 @@ from _common import report
 
 from explorer import paper_config
 from explorer.runtimes import LABELS, RUNTIMES, available_runtimes, layer_speedups, measure_runtime
-from explorer.runtimes.base import check_input, reference_model
+from explorer.runtimes.comparison import check_input, reference_model
 
 PARITY_TOLERANCE = 0.10
 

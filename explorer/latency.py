@@ -10,15 +10,16 @@ model and puts each layer's measured share next to its MAC share.
   row's conv, bn and activation; ``pool``; ``head``), median over repeated forwards. A row of the
   layer table (``stem``, ``blocks.3.expand``, …) gets the sum of its leaves, and keeps them in
   :attr:`LayerLatency.leaves`. The sum leaves out residual adds, flatten, dropout and Python
-  overhead between leaves, so it covers about 85–100% of the whole-model median on a quiet
-  machine; :attr:`LatencyReport.coverage` reports the ratio as measured.
+  overhead between leaves; on a quiet machine it came to 70–138% of the whole-model median (the
+  data behind :data:`explorer.quality.COVERAGE_RANGE`, which allows 65–150%), and
+  :attr:`LatencyReport.coverage` reports the ratio as measured.
 * **Verdict**: every attempt is judged by :func:`explorer.quality.verdict` (its own spread and
   coverage, and what the machine did meanwhile); a noisy attempt is retried, up to
   :data:`MAX_ATTEMPTS` attempts and no new one after :data:`RETRY_WITHIN_S`, and the report
   says ``good`` or ``noisy`` with the reasons.
 * **Runtimes**: the timing itself is a runtime's measurer, looked up by name in
   :data:`MEASURERS` (``settings.runtime``). A measurer gets a :class:`MeasureJob` (a private eager
-  model, an input, the thread count and budget) and returns a :class:`RuntimeResult`: whole-model
+  model, an input, the thread count and budget) and returns an :class:`explorer.runtimes.results.RuntimeResult`: whole-model
   statistics, optionally per-leaf medians, optionally the largest output difference against
   eager PyTorch. Everything else (retries, verdict, report) is shared.
 * **Isolation**: a model passed in is shared (a Streamlit cache); it is deep-copied and only the
@@ -36,13 +37,13 @@ list`` stay torch-free and start fast.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .clock import utc_now
 from .config import ConfigError, MobileNetConfig
 from .counting import Cost, count
 
@@ -50,7 +51,8 @@ from .counting import Cost, count
 from .machine import cpu_model, gpu_name, machine_name, torch_version
 from .measurement import LatencyReport, LatencySettings, LayerLatency, describe_measurement
 from .plan import make_plan
-from .quality import GOOD, QUIET_FOR_S, QUIET_MAX_WAIT_S, MachineWindow, WatchMachine, verdict, wait_for_quiet
+from .quality import GOOD, QUIET_FOR_S, QUIET_MAX_WAIT_S, WatchMachine, verdict, wait_for_quiet
+from .runtimes.results import RuntimeLayer, RuntimeResult
 from .schema import FP32_BYTES
 
 if TYPE_CHECKING:  # only for annotations: importing torch costs ~1 s
@@ -80,6 +82,9 @@ QUIET_WAIT_PER_BUDGET = 5.0
 # No new attempt once the measurement has run this long: a batch-64 model at ~1 s per forward
 # needs ~15 s an attempt, and every other session waits for the lock meanwhile.
 RETRY_WITHIN_S = 30.0
+# Progress never runs backwards on a retry: the first attempt fills this share of the bar, the
+# retries (if any) share the rest, and the wait for quiet before a retry shows at its start.
+FIRST_ATTEMPT_SHARE = 0.7
 
 Progress = Callable[[float, str], None]
 
@@ -173,30 +178,6 @@ class MeasureJob:
     progress: Progress
 
 
-@dataclass(frozen=True)
-class RuntimeResult:
-    """What a runtime's measurer returns. Per-leaf times and the output check are optional."""
-
-    median_ms: float
-    iqr_ms: float
-    runs: int  # whole-model forwards timed
-    samples: int  # timing samples behind median and IQR
-    leaf_ms: Mapping[str, float] | None = None  # median per timed leaf, ms
-    leaves: Mapping[str, Sequence[str]] | None = None  # layer-table row → its leaves in leaf_ms
-    layer_runs: int = 0
-    output_max_abs_diff: float | None = None  # against eager PyTorch on the same input (fp32 runtimes)
-    output_sqnr_db: float | None = None  # int8 runtimes: SQNR and cosine against eager
-    output_cosine: float | None = None
-    note: str = ""  # how the runtime was run: its thread pool, where per-layer times come from
-    # Whether the calling thread does the computing, so that its CPU share shows preemption.
-    # False for runtimes whose own pool computes while the caller waits.
-    caller_computes: bool = True
-    page_faults_per_run: float | None = None  # during the whole-model timing (timing.Timing.page_faults_per_run)
-    # The machine during the timing alone, for a measurer that does other work first (export, a
-    # check against eager): the verdict judges this window. None: the measurer's whole call is timing.
-    window: MachineWindow | None = None
-
-
 def time_layers(model: torch.nn.Module, x: torch.Tensor, names: list[str], *, threads: int, budget_s: float,
                 sync_cuda: bool = False, min_runs: int = MIN_LAYER_RUNS) -> tuple[dict[str, float], int]:
     """Median wall time (ms) of each named submodule over repeated forwards, and the forward count.
@@ -262,8 +243,12 @@ def measure_eager(job: MeasureJob) -> RuntimeResult:
         leaves = leaf_modules(job.model, job.rows)
         per_leaf, layer_runs = time_layers(job.model, job.example, [leaf for row in job.rows for leaf in leaves[row]],
                                            threads=job.threads, budget_s=job.budget_s * (1 - WHOLE_MODEL_SHARE), sync_cuda=sync)
-    return RuntimeResult(median_ms=whole.median_ms, iqr_ms=whole.iqr_ms, runs=whole.runs, samples=len(whole.times),
-                         leaf_ms=per_leaf, leaves=leaves, layer_runs=layer_runs, page_faults_per_run=whole.page_faults_per_run)
+    # A row's "kernels" are its leaf modules (conv, bn, act), each with its median.
+    layers = tuple(RuntimeLayer(row, sum(per_leaf[leaf] for leaf in leaves[row]), tuple((leaf, per_leaf[leaf]) for leaf in leaves[row]))
+                   for row in job.rows)
+    return RuntimeResult(runtime=job.settings.runtime, status="ok", batch=job.settings.batch, threads=job.threads,
+                         budget_s=job.budget_s, median_ms=whole.median_ms, iqr_ms=whole.iqr_ms, runs=whole.runs,
+                         samples=len(whole.times), layers=layers, layer_runs=layer_runs, page_faults_per_run=whole.page_faults_per_run)
 
 
 # Every name in measurement.RUNTIMES has its measurer (a test checks both lists agree). Eager is
@@ -284,10 +269,6 @@ def measurer_for(runtime: str) -> Callable[[MeasureJob], RuntimeResult]:
 
 
 # --- measuring ----------------------------------------------------------------------------------
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 def measure_latency(config: MobileNetConfig, settings: LatencySettings | None = None, *, model: torch.nn.Module | None = None,
@@ -325,7 +306,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
 
     fix_allocator()  # before the model is built: its buffers come from the fixed policy too
     measurer = measurer_for(settings.runtime)
-    started, started_at = time.perf_counter(), _now()
+    started, started_at = time.perf_counter(), utc_now()
     threads = settings.resolved_threads
     cost = count(config)
     progress(0.0, "preparing a private copy of the model")
@@ -351,26 +332,32 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
     activation_bytes = FP32_BYTES * settings.batch * sum(out for _, out in io.values())  # what a forward writes
     for attempt in range(1, max_attempts + 1):
         prefix = "" if attempt == 1 else f"attempt {attempt} of {max_attempts}: "
+        low, high = attempt_span(attempt, max_attempts)
         job = MeasureJob(config, settings, threads, private, x, rows, settings.budget_s,
-                         lambda fraction, message, prefix=prefix: progress(fraction, prefix + message))
+                         lambda fraction, message, prefix=prefix, low=low, high=high:
+                         progress(low + (high - low) * min(max(fraction, 0.0), 1.0), prefix + message))
         with WatchMachine() as watch:
             result = measurer(job)
-        window = result.window or watch.window
-        layers = layer_rows(cost, io, result.leaf_ms, settings.batch, result.leaves) if result.leaf_ms is not None else ()
+        # A measurer that exports and checks first reports the machine during its timing alone: the verdict judges that.
+        window = result.timing_window or watch.window
+        leaf_ms = {leaf: ms for layer in result.layers for leaf, ms in layer.kernels}
+        leaves = {layer.name: [leaf for leaf, _ in layer.kernels] for layer in result.layers}
+        layers = layer_rows(cost, io, leaf_ms, settings.batch, leaves) if result.layers else ()
         layer_sum = sum(row.latency_ms for row in layers)
         coverage = layer_sum / result.median_ms if layers and result.median_ms > 0 else None
         quality, reasons = verdict(median_ms=result.median_ms, iqr_ms=result.iqr_ms, samples=result.samples, coverage=coverage,
                                    window=window, page_faults_per_run=result.page_faults_per_run,
                                    activation_bytes=activation_bytes,
-                                   check_thread_share=result.caller_computes and settings.device != "cuda")
+                                   check_thread_share=settings.device != "cuda")
         if quality == GOOD or attempt == max_attempts or time.perf_counter() - started > RETRY_WITHIN_S:
             break
         noisy = f"attempt {attempt} was noisy ({reasons[0]})"
         # Wait for quiet in proportion to the attempt: a 0.1 s measurement is not held up 10 s.
         pause = min(retry_pause_s, max(QUIET_WAIT_PER_BUDGET * settings.budget_s, QUIET_FOR_S))
-        progress(0.0, f"{noisy}; waiting for the machine to be quiet (at most {pause:.0f} s)")
-        wait_for_quiet(max_wait_s=pause, on_wait=lambda waited, noisy=noisy, pause=pause: progress(
-            0.0, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {pause:.0f} s"))
+        next_start = attempt_span(attempt + 1, max_attempts)[0]
+        progress(next_start, f"{noisy}; waiting for the machine to be quiet (at most {pause:.0f} s)")
+        wait_for_quiet(max_wait_s=pause, on_wait=lambda waited, noisy=noisy, pause=pause, next_start=next_start: progress(
+            next_start, f"{noisy}; waiting for the machine to be quiet: {waited:.0f} s of at most {pause:.0f} s"))
     report = LatencyReport(
         median_ms=result.median_ms,
         iqr_ms=result.iqr_ms,
@@ -384,7 +371,7 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         cpu=cpu_model(),
         machine=machine_name(),
         started_at=started_at,
-        finished_at=_now(),
+        finished_at=utc_now(),
         layers=layers,
         layer_sum_ms=layer_sum,
         coverage=coverage,
@@ -400,11 +387,24 @@ def _measure(config: MobileNetConfig, settings: LatencySettings, model: torch.nn
         output_max_abs_diff=result.output_max_abs_diff,
         output_sqnr_db=result.output_sqnr_db,
         output_cosine=result.output_cosine,
-        runtime_note=result.note,
+        threads_note=result.threads_note,
+        per_layer_note=result.per_layer,
+        calibration_inputs=result.calibration_inputs,
         elapsed_s=time.perf_counter() - started,
     )
     progress(1.0, "done")
     return report
+
+
+def attempt_span(attempt: int, max_attempts: int) -> tuple[float, float]:
+    """The part of the progress bar attempt ``attempt`` (from 1) of ``max_attempts`` fills."""
+    if max_attempts == 1:
+        return 0.0, 1.0
+    if attempt == 1:
+        return 0.0, FIRST_ATTEMPT_SHARE
+    step = (1.0 - FIRST_ATTEMPT_SHARE) / (max_attempts - 1)
+    low = FIRST_ATTEMPT_SHARE + (attempt - 2) * step
+    return low, low + step
 
 
 def _has_submodule(model: torch.nn.Module, name: str) -> bool:

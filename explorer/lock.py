@@ -1,8 +1,10 @@
 """One latency measurement at a time on a machine, across processes and Streamlit sessions.
 
 Two measurements running together slow each other down and both come out wrong, so every
-CPU-heavy job that the app, the CLI, sweeps, Ray workers or the benchmarks start takes one
-exclusive lock first: a ``filelock.FileLock`` (``flock`` on Unix) on the machine's lock file,
+measurement (the one path, :func:`explorer.measure_once.measure_once`: the app, ``profile
+--latency``, sweeps, Ray workers), the app's other CPU-heavy jobs and the latency benchmarks take
+one exclusive lock first (not the CLI's one-off ``export --format onnx|pte|tflite``, nor a library
+call of ``measure_latency`` without ``lock=``): a ``filelock.FileLock`` (``flock`` on Unix) on the machine's lock file,
 :func:`machine_lock_path`. It is one file per machine, whatever the store, the checkout or the
 installed package: ``/tmp/mobilenet-explorer/latency.lock`` on Linux and macOS (a fixed path,
 not ``$TMPDIR``, which differs between a desktop session, a service and a Ray worker; ``/tmp``
@@ -27,7 +29,6 @@ Torch-free.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import time
@@ -37,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from .clock import utc_now
 
 LOCK_NAME = "latency.lock"
 ENV_LOCK_DIR = "MOBILENET_EXPLORER_LOCK_DIR"
@@ -64,6 +67,16 @@ class HolderStatus:
 class Waiting:
     waited_s: float
     holder: HolderStatus | None  # None when the holder has not reported yet (or cannot be read)
+
+    def holder_text(self) -> str:
+        """The measurement waited for, in words (``what: message, 40%``): the one rendering the CLI,
+        the sweeps and the pages share."""
+        holder = self.holder
+        return f"{holder.what}: {holder.message}, {holder.fraction:.0%}" if holder else "it is starting"
+
+    def text(self) -> str:
+        """One line for a terminal or a sweep's progress: who is waited for and for how long."""
+        return f"waiting for another latency measurement on this machine ({self.holder_text()}), {self.waited_s:.0f} s so far"
 
 
 @dataclass
@@ -129,10 +142,6 @@ def _alive(pid: int) -> bool:
     except OSError:  # another user's process: alive
         return True
     return True
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 class MeasurementLock:
@@ -223,7 +232,7 @@ class MeasurementLock:
                     on_wait(Waiting(waited, self.holder()))
                 time.sleep(poll_s)
                 waited = time.monotonic() - start  # > 0 from the first failed try: this one waited
-        holding = Holding(self, what, _now(), waited)
+        holding = Holding(self, what, utc_now(), waited)
         try:
             holding.report(0.0, "starting")
             yield holding

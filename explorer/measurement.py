@@ -155,7 +155,10 @@ class LatencyReport:
     output_max_abs_diff: float | None = None  # against eager PyTorch, for the fp32 deployment runtimes
     output_sqnr_db: float | None = None  # int8 runtimes: signal-to-quantization-noise ratio against eager
     output_cosine: float | None = None  # int8 runtimes: cosine similarity with eager's output
-    runtime_note: str = ""  # how a deployment runtime was run (its thread pool, where per-layer times come from)
+    # How a deployment runtime was run, kept apart (not joined into one string: a note may hold "; "):
+    threads_note: str = ""  # how its thread count was set, and read back where it can be
+    per_layer_note: str = ""  # where per-layer times come from, or why there are none
+    calibration_inputs: int | None = None  # int8: random inputs the static quantization was calibrated on
     # Minor + major page faults per timed run (None: measured before they were counted). Far above
     # zero means the allocator hands memory back between runs: not the steady state (quality.py).
     page_faults_per_run: float | None = None
@@ -182,6 +185,12 @@ class LatencyReport:
     def measured_at(self) -> str:
         return self.finished_at
 
+    @property
+    def runtime_note(self) -> str:
+        """The runtime's notes in one line, for display (empty for eager)."""
+        calibration = f"int8 calibrated on {self.calibration_inputs} random inputs" if self.calibration_inputs else ""
+        return "; ".join(text for text in (self.threads_note, self.per_layer_note, calibration) if text)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; derived figures (per image, throughput) included for readers of the JSON."""
         out: dict[str, Any] = {}
@@ -195,6 +204,7 @@ class LatencyReport:
                 value = value.to_dict()
             out[f.name] = value
         out.update(per_image_ms=self.per_image_ms, throughput_ips=self.throughput_ips, measured_at=self.measured_at,
+                   runtime_note=self.runtime_note,
                    precision="int8" if self.runtime.endswith("-int8") else "fp32")  # the JSON contract names it
         return out
 
@@ -209,6 +219,9 @@ class LatencyReport:
             values.setdefault("started_at", data["measured_at"])
             values.setdefault("finished_at", data["measured_at"])
         values["quality_reasons"] = tuple(values.get("quality_reasons", ()))
+        if data.get("runtime_note") and "threads_note" not in data:
+            # Stored before the notes were kept apart: one joined text, which cannot be split back reliably.
+            values["threads_note"] = str(data["runtime_note"])
         if values.get("window") is not None:
             values["window"] = MachineWindow(**values["window"])
         return cls(**values)

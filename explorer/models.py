@@ -63,7 +63,7 @@ class LinearAct(nn.Sequential):
         super().__init__(modules)
 
 
-class Block(nn.Module):
+class BlockModule(nn.Module):
     """A V1 depthwise-separable layer, a V2 inverted residual or a V3 bneck, as its plan says.
 
     Children are named by kind (``expand``, ``depthwise``, ``se``, ``project``, ``pointwise``,
@@ -91,7 +91,7 @@ class MobileNet(nn.Module):
         config = plan.config
         eps = BATCH_NORM.get(config.arch, DEFAULT_BATCH_NORM)[0]
         self.stem = ConvBNAct(plan.stem, eps)
-        self.blocks = nn.Sequential(*(Block(block, eps) for block in plan.blocks))
+        self.blocks = nn.Sequential(*(BlockModule(block, eps) for block in plan.blocks))
         self.last_conv = ConvBNAct(plan.last_conv, eps) if plan.last_conv else nn.Identity()
         self.pool = nn.AdaptiveAvgPool2d(1)
         # V3 only (V1/V2 models have no such module, so their state dicts are unchanged).

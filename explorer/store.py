@@ -47,11 +47,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .config import MobileNetConfig
-from .cross_check import settle
 from .locations import data_dir
 from .lock import MeasurementLock, Waiting
 from .machine import cpu_model, gpu_name, machine_name, torch_version
-from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings, describe_measurement
+from .measure_once import measure_once
+from .measurement import UNVERIFIED_REASON, LatencyReport, LatencySettings
 from .quality import GOOD, UNVERIFIED
 from .store_notes import CallerNotes
 
@@ -146,11 +146,9 @@ def config_key(config: MobileNetConfig) -> str:
 
 
 def _is_damage(err: sqlite3.Error) -> bool:
+    # sqlite_errorcode is set on every sqlite3.Error since Python 3.11 (this package's minimum); None only on errors not from SQLite.
     code = getattr(err, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN)
-    text = str(err)
-    return "not a database" in text or "malformed" in text or "unable to open" in text
+    return code is not None and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN)
 
 
 def _reasons(text: str | None) -> list[str]:
@@ -251,34 +249,16 @@ class LatencyStore(CallerNotes):
     def get_or_measure(self, config: MobileNetConfig, settings: LatencySettings, *, measure: Callable[..., LatencyReport],
                        remeasure: bool = False, progress: Callable[[float, str], None] | None = None,
                        on_wait: Callable[[Waiting], None] | None = None, **measure_kwargs: Any) -> LatencyReport:
-        """A stored good report, or a fresh measurement made under the machine's lock and saved.
+        """A stored good report, or a fresh measurement made under the machine's lock, cross-checked and saved.
 
-        ``measure(config, settings, progress=..., **measure_kwargs)`` makes the report (normally
-        :func:`explorer.latency.measure_latency`). While another measurement holds the lock,
-        ``on_wait`` is called a few times a second. After the wait the store is read again: the
-        measurement waited for may have been this one (two sessions asking for the same model),
-        and a good result is then reused. ``remeasure`` skips both reads.
+        The one path of :func:`explorer.measure_once.measure_once` with this store as the check and
+        the place to save: ``measure(config, settings, progress=..., **measure_kwargs)`` makes the
+        report (normally :func:`explorer.latency.measure_latency`); ``on_wait`` hears about a wait
+        for the lock, after which the store is read again. ``remeasure`` skips both reads.
         """
-        report_progress = progress or (lambda fraction, message: None)
-        if not remeasure and (stored := self.get(config, settings)) is not None:
-            report_progress(1.0, "reused a stored measurement")
-            return stored
-        with self.lock.hold(describe_measurement(config, settings), on_wait=on_wait) as holding:
-            if not remeasure and holding.waited_s > 0 and (stored := self.get(config, settings)) is not None:
-                report_progress(1.0, "reused the measurement just made by another session")
-                return dataclasses.replace(stored, waited_s=holding.waited_s)
-
-            def both(fraction: float, message: str) -> None:
-                holding.report(fraction, message)
-                report_progress(fraction, message)
-
-            report = measure(config, settings, progress=both, **measure_kwargs)
-            # A good figure far from the stored good one is measured once more before anything is stored.
-            report = settle(self.get(config, settings), report, lambda: measure(config, settings, progress=both, **measure_kwargs),
-                            both)
-            report = dataclasses.replace(report, waited_s=holding.waited_s)
-            self.put(config, settings, report)
-        return report
+        return measure_once(config, settings, lock=self.lock, measure=measure, stored=lambda: self.get(config, settings),
+                            put=lambda report: self.put(config, settings, report), remeasure=remeasure, progress=progress,
+                            on_wait=on_wait, **measure_kwargs)
 
     def usable(self) -> bool:
         """Whether the store answers now (one small read); a problem it meets is noted as usual."""

@@ -22,7 +22,6 @@ cleanly.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import itertools
 import os
 import statistics
@@ -32,12 +31,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .clock import utc_now
 from .config import ALIASES, ConfigError, MobileNetConfig, paper_config
 from .cross_check import demote_if_disagreeing
-from .profile import profile
-from .sweep_measure import machine_lock, measure  # noqa: F401 - machine_lock: for the Ray backend
+from .errors import error_text
+from .measure_once import machine_lock, measure_once  # noqa: F401 - machine_lock: for the Ray backend
+from .sweep_progress import SweepProgress, format_duration  # noqa: F401 - format_duration: for the page
 
 if TYPE_CHECKING:
+    from .lock import Waiting
     from .measurement import LatencyReport, LatencySettings
     from .store import LatencyStore
 
@@ -51,11 +53,6 @@ PENDING, RUNNING, STOPPING, STOPPED, FINISHED, ERROR = "pending", "running", "st
 
 class SweepStopped(Exception):
     """Raised inside a measurement (from its progress callback) when the job is asked to stop."""
-
-
-def now_iso() -> str:
-    """Wall-clock time in UTC with microseconds: measurement intervals are compared across processes."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 # --- measuring one point ------------------------------------------------------------------------
@@ -166,68 +163,6 @@ class SweepResult:
     @property
     def machine(self) -> str | None:
         return self.report.machine if self.report is not None else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The CLI's JSON object: ``config``, ``params``, ``macs``, ``latency`` (null when failed), ``status``..."""
-        p = profile(self.point.config)
-        out: dict[str, Any] = {"config": p.config.to_dict(), "params": p.params, "macs": p.macs}
-        out["latency"] = self.report.to_dict() if self.report is not None else None
-        out["status"] = self.status
-        if self.error is not None:
-            out["error"] = self.error
-            out["settings"] = {"runtime": self.point.runtime, "batch": self.point.batch, "threads": self.point.threads,
-                               "device": self.point.device, "budget_s": self.point.budget_s}
-        if self.status == MEASURED:
-            out["task"] = {"node": self.node, "pid": self.pid, "started_at": self.started_at, "finished_at": self.finished_at}
-        return out
-
-
-@dataclass(frozen=True)
-class SweepProgress:
-    """A snapshot of a job, safe to read from another thread (a Streamlit page polling it)."""
-
-    state: str
-    total: int
-    measured: int
-    reused: int
-    failed: int
-    running: tuple[str, ...]  # labels of the points being measured now (on a cluster: sent to it, measuring or queued)
-    message: str  # the latest word from the running measurement ("timing the whole model", "waiting ...")
-    elapsed_s: float
-    eta_s: float | None  # None until one point has been measured
-    parallelism: int  # points measured at once (1 locally; the cluster's latency slots on Ray)
-    error: str | None = None
-
-    @property
-    def done(self) -> int:
-        return self.measured + self.reused + self.failed
-
-    @property
-    def remaining(self) -> int:
-        return self.total - self.done
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
-    def line(self) -> str:
-        """One line for a terminal: ``12/40 done (9 measured, 3 reused), 28 left, about 2 min 20 s left``."""
-        parts = [f"{self.measured} measured", f"{self.reused} reused"] + ([f"{self.failed} failed"] if self.failed else [])
-        if self.remaining == 0:
-            return f"{self.done}/{self.total} done ({', '.join(parts)}) in {format_duration(self.elapsed_s)}"
-        eta = "estimating time left" if self.eta_s is None else f"about {format_duration(self.eta_s)} left"
-        return f"{self.done}/{self.total} done ({', '.join(parts)}), {self.remaining} to go, {eta}"
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 # --- the job --------------------------------------------------------------------------------------
@@ -376,13 +311,18 @@ class SweepJob:
         if announce and self.on_message is not None:
             self.on_message(message)
 
-    def record(self, result: SweepResult, settings: LatencySettings | None = None) -> None:
-        """Keep a point's result; a new measurement goes into the store first, so it is never lost."""
-        if result.status == MEASURED and result.report is not None:
+    def record(self, result: SweepResult, settings: LatencySettings | None = None, *, stored: bool = False) -> None:
+        """Keep a point's result; a new measurement goes into the store first, so it is never lost.
+
+        ``stored``: the measurement was already cross-checked and saved (the local backend: :func:`measure_once`
+        with ``put``). Otherwise (a Ray worker's, measured without a store) it is cross-checked here, where it
+        cannot be measured again: a good figure far from the stored good one is kept as noisy.
+        """
+        if result.status == MEASURED and result.report is not None and not stored:
             settings = settings or result.point.settings()
             # A sweep measures only what the store lacks: a disagreement means another process stored the point meanwhile.
-            stored = self.store.get(result.point.config, settings)
-            result = dataclasses.replace(result, report=demote_if_disagreeing(stored, result.report))
+            kept = self.store.get(result.point.config, settings)
+            result = dataclasses.replace(result, report=demote_if_disagreeing(kept, result.report))
             self.store.put(result.point.config, settings, result.report)
         with self._lock:
             self._results[result.index] = result
@@ -429,18 +369,15 @@ class LocalBackend:
     name: str = field(default="local", init=False)
 
     def run(self, job: SweepJob, todo: Sequence[int]) -> None:
-        lock = job.store.lock
         for index in todo:
             if job.stop_requested:
                 return
-            stored = job.lookup(index)  # another process may have measured it meanwhile
-            if stored is not None:
-                job.record(SweepResult(index, job.points[index], REUSED, report=stored))
-                continue
-            job.record(*self._measure_one(job, index, lock))
+            job.record(self._measure_one(job, index), stored=True)
 
     @staticmethod
-    def _measure_one(job: SweepJob, index: int, lock: Any) -> tuple[SweepResult, Any]:
+    def _measure_one(job: SweepJob, index: int) -> SweepResult:
+        """The point through the one path (:func:`measure_once`): the store read again first (another
+        process may have measured it meanwhile) and after a wait, then measured, cross-checked, saved."""
         point = job.points[index]
         waiting_said = False
 
@@ -450,33 +387,28 @@ class LocalBackend:
                 raise SweepStopped()
             job.say(message)
 
-        def on_wait(message: str) -> None:
+        def on_wait(waiting: Waiting) -> None:
             nonlocal waiting_said
             if job.stop_requested:
                 raise SweepStopped()
-            job.say(message, announce=not waiting_said)
+            job.say(waiting.text(), announce=not waiting_said)
             waiting_said = True
 
         job.measuring(index, True)
-        started_at, started = now_iso(), time.monotonic()
-        settings = None
+        started_at, started = utc_now(), time.monotonic()
         try:
             settings = point.settings()
-            report = measure(point.config, settings, lock=lock, progress=progress, on_wait=on_wait,
-                             reuse=lambda: job.lookup(index))
+            report = measure_once(point.config, settings, lock=job.store.lock, stored=lambda: job.lookup(index),
+                                  put=lambda report: job.store.put(point.config, settings, report), progress=progress,
+                                  on_wait=on_wait)
         except (SweepStopped, KeyboardInterrupt, SystemExit, MemoryError):
             job.measuring(index, False)
             raise
         except Exception as err:  # one point's failure (bad settings, a runtime that fails) is reported, the sweep goes on
             return SweepResult(index, point, FAILED, error=error_text(err), pid=os.getpid(), started_at=started_at,
-                               finished_at=now_iso(), duration_s=time.monotonic() - started), settings
-        if report.from_store:  # stored while this point waited for the lock
+                               finished_at=utc_now(), duration_s=time.monotonic() - started)
+        if report.from_store:  # stored by another process, before this point's turn or while it waited for the lock
             job.measuring(index, False)
-            return SweepResult(index, point, REUSED, report=report), None
-        return SweepResult(index, point, MEASURED, report=report, pid=os.getpid(), started_at=started_at, finished_at=now_iso(),
-                           duration_s=time.monotonic() - started), settings
-
-
-def error_text(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+            return SweepResult(index, point, REUSED, report=report)
+        return SweepResult(index, point, MEASURED, report=report, pid=os.getpid(), started_at=started_at, finished_at=utc_now(),
+                           duration_s=time.monotonic() - started)

@@ -37,8 +37,11 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .clock import utc_now
 from .config import ConfigError
-from .sweep import FAILED, MEASURED, REUSED, SweepJob, SweepPoint, SweepResult, error_text, machine_lock, measure, now_iso
+from .errors import error_text
+from .machine import available_cores
+from .sweep import FAILED, MEASURED, REUSED, SweepJob, SweepPoint, SweepResult, machine_lock, measure_once
 
 try:
     import ray
@@ -80,16 +83,16 @@ def measure_task(point: SweepPoint, store_path: str | None = None) -> dict[str, 
     that file is on its machine (``--ray local``, or a node sharing the driver's disk), a good
     result stored meanwhile is returned instead of measuring again (``"reused"``).
     """
-    started, started_at = time.monotonic(), now_iso()
+    started, started_at = time.monotonic(), utc_now()
     envelope: dict[str, Any] = {"node": ray.get_runtime_context().get_node_id(), "pid": os.getpid(), "started_at": started_at}
     try:
         settings = point.settings()  # built here: "all cores" and the thread limit are this node's
-        envelope["report"] = measure(point.config, settings, lock=machine_lock(), reuse=_stored(point, settings, store_path))
+        envelope["report"] = measure_once(point.config, settings, lock=machine_lock(), stored=_stored(point, settings, store_path))
         envelope["settings"] = settings
         envelope["reused"] = envelope["report"].from_store
     except Exception as err:
         envelope["error"] = error_text(err)
-    envelope["finished_at"] = now_iso()
+    envelope["finished_at"] = utc_now()
     envelope["duration_s"] = time.monotonic() - started
     return envelope
 
@@ -109,7 +112,7 @@ def describe_node() -> dict[str, Any]:
     """Run on a node: its id and machine, named as the latency store names machines."""
     from .latency import cpu_model, machine_name
 
-    return {"node": ray.get_runtime_context().get_node_id(), "machine": machine_name(), "cpu": cpu_model(), "cores": _cores()}
+    return {"node": ray.get_runtime_context().get_node_id(), "machine": machine_name(), "cpu": cpu_model(), "cores": available_cores()}
 
 
 class RayBackend:
@@ -171,7 +174,7 @@ class RayBackend:
         if self.address == "local":
             # address="local" always starts a new cluster, even if one is running here already. Ray's
             # notice that a new local cluster uses token authentication is not news to a sweep user.
-            options.update(address="local", num_cpus=self.num_cpus or _cores(), resources={SLOT: 1}, logging_level=logging.ERROR)
+            options.update(address="local", num_cpus=self.num_cpus or available_cores(), resources={SLOT: 1}, logging_level=logging.ERROR)
         else:
             options["address"] = self.address
         if self.ship_code:
@@ -281,8 +284,3 @@ def every_node(points: Sequence[SweepPoint], nodes: Sequence[dict[str, Any]]) ->
     return [p.on(n["node"], n["machine"]) for p in points for n in nodes]
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1

@@ -59,7 +59,9 @@ def pareto_front(
 
 # --- candidates and the budget finder ---------------------------------------------------------
 
-MEASURED = "measured on this machine"
+# A figure from the latency store, measured on whichever machine the caller chose (not necessarily
+# this one: the page offers every machine in the store). The caller names the machine when it shows it.
+MEASURED = "measured"
 PREDICTED = "predicted"
 PREDICTED_NOTE = ("predicted by this project's phone-latency model, not measured: a config fits only when the "
                   "interval's upper end (high_ms) is within the budget")
@@ -290,7 +292,7 @@ def find_configs(
         pool = published_candidates() + (sweep_candidates() if include_sweep else ())
     elif latency_source == MEASURED:
         if measured_latency_ms is None:
-            raise ValueError("measured_latency_ms: required when latency_source is 'measured on this machine'")
+            raise ValueError(f"measured_latency_ms: required when latency_source is {MEASURED!r}")
         lookup = measured_latency_ms if callable(measured_latency_ms) else measured_latency_ms.get
         pool = []
         for c in published_candidates() + (sweep_candidates() if include_sweep else ()):

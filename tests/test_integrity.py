@@ -162,7 +162,7 @@ def test_a_sweep_that_waited_reuses_the_point_stored_meanwhile(tmp_path):
 
 
 def test_a_speedup_sentence_never_uses_a_noisy_figure():
-    from explorer.runtimes.base import RuntimeResult
+    from explorer.runtimes.results import RuntimeResult
     from ui.runtimes_view import noisy_words, speedup_words
 
     def result(runtime, ms):

@@ -11,10 +11,13 @@ import datetime as dt
 import json
 import math
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -112,13 +115,39 @@ def test_report_carries_a_verdict_and_its_window(report):
     assert 0 <= w.thread_cpu_share <= 1 and w.others_cores >= 0 and w.own_cores > 0
 
 
-def test_verdict_is_reproducible_from_the_report(report):
-    # The verdict is a function of what the report records: recomputing it gives the same answer.
-    from explorer.quality import verdict
+QUIET = dict(wall_s=1.0, cores=2, others_cores=0.0, own_cores=1.0, thread_cpu_share=1.0, load_1min=0.1)
 
-    again = verdict(median_ms=report.median_ms, iqr_ms=report.iqr_ms, samples=report.samples, coverage=report.coverage,
-                    window=report.window)
-    assert again == (report.quality, report.quality_reasons)
+
+@pytest.mark.parametrize("iqr_ms, layer_sum_ms, others_cores, expected", [
+    (0.5, None, 0.0, None),  # 5% spread, no per-layer times, a quiet machine: good
+    (1.0, None, 0.0, "wide spread: IQR 1.00 ms is 10% of the median (limit 8%)"),  # README: limit 8%
+    (0.5, 5.0, 0.0, "the per-layer times add up to 50% of the whole-model median (expected 65%–150%)"),
+    (0.5, 9.0, 0.0, None),  # 90% coverage: inside
+    (0.5, None, 0.5, "other processes used 0.50 of the 2 cores during the measurement"),  # limit 0.25 cores
+])
+def test_the_report_carries_the_verdict_its_figures_call_for(config, monkeypatch, iqr_ms, layer_sum_ms, others_cores, expected):
+    """A measurer with chosen figures and machine window (10 ms median): the verdict is the one the
+    README's limits give for them, worked out by hand, not recomputed by the code under test."""
+    from explorer.quality import MachineWindow
+    from explorer.runtimes.results import RuntimeLayer
+
+    def chosen(job):
+        layers = ()
+        if layer_sum_ms is not None:
+            share = layer_sum_ms / len(job.rows)
+            layers = tuple(RuntimeLayer(row, share, ((row, share),)) for row in job.rows)
+        return timed_result(median_ms=10.0, iqr_ms=iqr_ms, layers=layers,
+                            timing_window=MachineWindow(**{**QUIET, "others_cores": others_cores}))
+
+    monkeypatch.setitem(MEASURERS, "eager", chosen)
+    report = measure_latency(config, FAST, max_attempts=1)
+    if expected is None:
+        assert (report.quality, report.quality_reasons) == ("good", ())
+    else:
+        assert report.quality == "noisy" and len(report.quality_reasons) == 1
+        assert report.quality_reasons[0].startswith(expected), report.quality_reasons
+    if layer_sum_ms is not None:
+        assert report.coverage == pytest.approx(layer_sum_ms / 10.0)
 
 
 def test_derived_columns_are_consistent(config, report):
@@ -127,9 +156,6 @@ def test_derived_columns_are_consistent(config, report):
     assert sum(r.mac_share for r in report.layers) == pytest.approx(1.0)
     for row, counted in zip(report.layers, cost.layers):
         assert (row.macs, row.params, row.output_shape) == (counted.macs, counted.params, counted.output_shape)
-        assert row.latency_share == pytest.approx(row.latency_ms / report.layer_sum_ms)
-        assert row.mac_share == pytest.approx(counted.macs / cost.macs)
-        assert row.gmacs_per_s == pytest.approx(row.macs / (row.latency_ms * 1e-3) / 1e9)
         assert (row.gmacs_per_s > 0) == (row.macs > 0)
         assert (row.arithmetic_intensity > 0) == (row.macs > 0)
 
@@ -203,6 +229,21 @@ def test_layer_io_elements_chain_through_the_network():
             assert io[row.name][0] == io[previous.name][1], row.name  # each layer reads what the last wrote
         for row in rows:
             assert io[row.name][1] == math.prod(row.output_shape)
+
+
+def test_derived_columns_from_hand_computed_values():
+    # V1 1.0/224: the stem is a 3×3 conv, 3 → 32 channels, stride 2: 3·3·3·32 MACs at each of 112² outputs.
+    config = paper_config("v1")
+    cost = count(config)
+    ms = {row.name: 2.0 if row.name == "stem" else 1.0 for row in cost.layers}
+    rows = layer_rows(cost, layer_io_elements(config), ms, batch=2)
+    stem, pool = rows[0], next(r for r in rows if r.name == "pool")
+    assert stem.macs == 10_838_016 and stem.output_shape == (2, 32, 112, 112)
+    assert stem.gmacs_per_s == pytest.approx(10.838016)  # 2 images × 10,838,016 MACs in 2 ms
+    assert stem.latency_share == pytest.approx(2 / (len(rows) + 1))  # 2 ms of (n − 1)·1 ms + 2 ms
+    assert pool.macs == 0 and pool.gmacs_per_s == 0.0 and pool.latency_share == pytest.approx(1 / (len(rows) + 1))
+    # Intensity: weights once, input (3·224²) and output (32·112²) per image, 4 bytes each.
+    assert stem.arithmetic_intensity == pytest.approx(2 * 10_838_016 / (4 * (stem.params + 2 * (150_528 + 401_408))))
 
 
 def test_layer_rows_from_given_latencies():
@@ -349,24 +390,39 @@ def test_measurer_is_dispatched_by_the_runtime_name(config, monkeypatch):
 
 
 def test_noisy_attempts_are_retried_up_to_the_limit(config, monkeypatch):
-    """A measurer whose samples spread wide (as under load) is measured again, then reported noisy."""
-    from explorer.latency import RuntimeResult
-
+    """A measurer whose samples spread wide (as under load) is measured again, then reported noisy;
+    the progress bar never runs backwards from one attempt to the next."""
     attempts = []
 
     def spread_out(job):
         attempts.append(job)
+        job.progress(0.0, "starting")
         job.progress(0.5, "timing")
-        return RuntimeResult(median_ms=10.0, iqr_ms=5.0, runs=20, samples=20)
+        job.progress(1.0, "timed")
+        return timed_result(median_ms=10.0, iqr_ms=5.0)
 
     monkeypatch.setitem(MEASURERS, "eager", spread_out)
-    messages = []
-    r = measure_latency(config, FAST, max_attempts=3, retry_pause_s=0.0, progress=lambda f, m: messages.append(m))
+    messages, fractions = [], []
+    r = measure_latency(config, FAST, max_attempts=3, retry_pause_s=0.0,
+                        progress=lambda f, m: (messages.append(m), fractions.append(f)))
     assert len(attempts) == 3 and r.attempts == 3
     assert r.quality == "noisy" and any("wide spread" in reason for reason in r.quality_reasons)
     assert r.layers == () and r.coverage is None  # this measurer gave no per-layer times
     assert any(m.startswith("attempt 1 was noisy (wide spread") for m in messages)
     assert "attempt 3 of 3: timing" in messages
+    # Each attempt went from 0 to 1 on its own scale; the bar went forward only, and ended full.
+    assert all(later >= earlier for earlier, later in zip(fractions, fractions[1:])), fractions
+    assert fractions[-1] == 1.0
+    starts = [fractions[i] for i, m in enumerate(messages) if m.endswith("starting")]
+    assert len(starts) == 3 and starts[0] < starts[1] < starts[2] < 1.0  # every retry starts further along
+
+
+def timed_result(median_ms: float, iqr_ms: float, **notes):
+    """What a runtime's measurer returns, without per-layer times."""
+    from explorer.runtimes.results import RuntimeResult
+
+    return RuntimeResult(runtime="eager", status="ok", batch=1, threads=1, budget_s=0.2, median_ms=median_ms, iqr_ms=iqr_ms,
+                         runs=20, samples=20, **notes)
 
 
 def test_measure_with_the_lock_reports_its_wait(config, tmp_path):
@@ -440,6 +496,15 @@ LATENCY_ARGS = ("profile", "--arch", "v2", "--resolution", "64", "--latency", "-
 CONTRACT = {"quality", "quality_reasons", "started_at", "finished_at", "waited_s", "per_image_ms", "throughput_ips", "attempts"}
 
 
+# "measured <start> to <end> in 0.4 s (budget ...": the line of a fresh measurement (not "measured 20", the year).
+MEASURED_LINE = re.compile(r"^measured \S+ to \S+ in \d+\.\d s \(budget ", re.M)
+
+
+def set_stored_quality(path, quality: str) -> None:
+    with closing(sqlite3.connect(path)) as conn, conn:
+        assert conn.execute("UPDATE measurements SET quality = ?", (quality,)).rowcount == 1
+
+
 def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
     out = json.loads(cli(*LATENCY_ARGS, "--json", env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)
     latency = out["latency"]
@@ -452,12 +517,15 @@ def test_cli_profile_latency_json_then_reuse_then_remeasure(cli, tmp_path):
     assert all(row["latency_ms"] > 0 for row in out["layers"])
     assert (tmp_path / "latency.sqlite3").exists()
 
+    # Whatever its own verdict, the stored row is set good, then noisy: exactly one outcome is right each time.
+    set_stored_quality(tmp_path / "latency.sqlite3", "good")
     text = cli(*LATENCY_ARGS, env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
     assert "GMAC/s" in text and "latency: median" in text and "quality: " in text
-    if latency["quality"] == "good":  # only a good result is reused
-        assert "reused the measurement" in text and f"{latency['median_ms']:.2f} ms" in text
-    else:  # measured again (its own verdict may now be good: only the noisy one was not reused)
-        assert "reused the measurement" not in text and "measured 20" in text
+    assert "reused the measurement" in text and f"median {latency['median_ms']:.2f} ms" in text
+    assert not MEASURED_LINE.search(text)
+    set_stored_quality(tmp_path / "latency.sqlite3", "noisy")
+    text = cli(*LATENCY_ARGS, env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout
+    assert "reused the measurement" not in text and MEASURED_LINE.search(text), text  # a noisy row is never reused
 
     again = json.loads(cli(*LATENCY_ARGS, "--json", "--remeasure", "--batch", "2", "--store", tmp_path / "other.sqlite3",
                            env={ENV_DATA_DIR: tmp_path}, check_rc=0).stdout)
@@ -523,3 +591,40 @@ def test_cli_without_latency_does_not_import_torch(tmp_path):
     env = {**os.environ, "MOBILENET_EXPLORER_DATA": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_threads_note_holding_a_separator_survives_to_the_report_the_json_and_the_comparison(config, monkeypatch, tmp_path):
+    """Issue 18: the notes were joined with "; " and split back at the first one, so ExecuTorch's
+    "..., read back 2" was cut off. Kept apart, every part arrives whole."""
+    from explorer.cli.formatters import latency_text
+    from explorer.runtimes.measure import result_from_report
+    from explorer.store import LatencyStore
+
+    threads_note = "XNNPACK threadpool resized to 2; read back 2"
+    per_layer = "not available: the delegate runs the graph whole"
+
+    def pool_of_two(job):
+        return timed_result(median_ms=10.0, iqr_ms=0.1, threads_note=threads_note, per_layer=per_layer, calibration_inputs=16)
+
+    monkeypatch.setitem(MEASURERS, "executorch-int8", pool_of_two)
+    settings = LatencySettings(threads=1, budget_s=0.05, runtime="executorch-int8")
+    report = measure_latency(config, settings, max_attempts=1)
+    assert (report.threads_note, report.per_layer_note, report.calibration_inputs) == (threads_note, per_layer, 16)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["threads_note"] == threads_note and "read back 2" in data["runtime_note"]
+    store = LatencyStore(tmp_path / "s.sqlite3")
+    store.put(config, settings, report)
+    stored = store.lookup(config, settings)  # through the store's JSON and back
+    assert stored.threads_note == threads_note and stored.per_layer_note == per_layer
+    compared = result_from_report(stored)
+    assert compared.threads_note == threads_note and compared.per_layer == per_layer and compared.calibration_inputs == 16
+    assert f"executorch-int8: {threads_note}; {per_layer}; int8 calibrated on 16 random inputs" in latency_text(stored)
+
+
+def test_a_report_stored_with_one_joined_note_reads_back_whole():
+    old = {"median_ms": 1.0, "iqr_ms": 0.1, "runs": 5, "threads": 2, "batch": 1, "device": "cpu", "torch_version": "2",
+           "cpu": "c", "machine": "m", "started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:00:01+00:00",
+           "layers": [], "layer_sum_ms": 0.0, "coverage": None, "layer_runs": 0, "budget_s": 1.0, "quality": "good",
+           "runtime": "executorch", "runtime_note": "pool of 2; read back 2; not available"}
+    report = LatencyReport.from_dict(old)
+    assert report.threads_note == "pool of 2; read back 2; not available" and report.runtime_note == old["runtime_note"]

@@ -23,11 +23,11 @@ from explorer.runtimes import (
     ArtifactError,
     RuntimeUnavailable,
     available_runtimes,
-    base,
     checked_export,
     measure_runtime,
+    names,
 )
-from explorer.runtimes.base import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model
+from explorer.runtimes.comparison import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(600)
@@ -166,9 +166,9 @@ def litert_missing(monkeypatch):
         return None if name.split(".")[0] in ("litert_torch", "ai_edge_litert", "ai_edge_quantizer") else real_find_spec(name, *args, **kwargs)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    base._import_problem.cache_clear()
+    names._import_problem.cache_clear()
     yield
-    base._import_problem.cache_clear()
+    names._import_problem.cache_clear()
 
 
 def test_litert_missing_is_named_with_the_install_line_and_the_rest_works(litert_missing, capsys):

@@ -113,7 +113,7 @@ def test_two_ray_nodes_on_one_machine_never_measure_at_once(tmp_path):
 def test_the_apps_export_preparation_waits_for_a_running_measurement(open_page, monkeypatch):
     import explorer.runtimes
     import ui.measuring
-    from explorer.runtimes.base import RuntimeFailure
+    from explorer.runtimes.names import RuntimeFailure
 
     exported_at: list[float] = []
 

@@ -12,7 +12,7 @@ import pytest
 from explorer import paper_config
 from explorer.phones import (
     CANDIDATES,
-    Candidate,
+    Formula,
     choose,
     feature_matrix,
     find_platform,
@@ -132,7 +132,7 @@ def test_implausible_fits_are_rejected():
     assert choose(F, backwards, [s.config_key for s in samples]).candidate.name == "proportional to MACs"
     # Latency growing with MACs: an overhead plus a cost per MAC is recovered exactly.
     affine = next(c for c in CANDIDATES if c.name == "affine in MACs")
-    assert isinstance(affine, Candidate) and affine.fit(F, 2 + 0.3 * F[:, 0]) == pytest.approx([2, 0.3])
+    assert isinstance(affine, Formula) and affine.fit(F, 2 + 0.3 * F[:, 0]) == pytest.approx([2, 0.3])
 
 
 # --- predictions ----------------------------------------------------------------------------------

@@ -27,14 +27,14 @@ from explorer.runtimes import (
     RuntimeUnavailable,
     UnknownRuntime,
     available_runtimes,
-    base,
     checked_export,
     layer_speedups,
     measure,
     measure_runtime,
+    names,
     validate_onnx,
 )
-from explorer.runtimes.base import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model, row_names
+from explorer.runtimes.comparison import INT8_MIN_COSINE, check_input, eager_reference, fp32_tolerance, reference_model, row_names
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.timeout(600)
@@ -179,7 +179,7 @@ def test_unknown_runtime_names_the_valid_ones():
 
 def test_missing_runtime_is_reported_and_the_others_still_work(monkeypatch, fp32_results, capsys):
     monkeypatch.setitem(sys.modules, "executorch.runtime", None)  # import now fails, as if not installed
-    base._import_problem.cache_clear()
+    names._import_problem.cache_clear()
     try:
         reasons = available_runtimes()
         assert "executorch.runtime" in reasons["executorch"] and "executorch.runtime" in reasons["executorch-int8"]
@@ -191,7 +191,7 @@ def test_missing_runtime_is_reported_and_the_others_still_work(monkeypatch, fp32
         err = capsys.readouterr().err.strip()
         assert rc == 2 and err.startswith("error: executorch: not available here") and "\n" not in err
     finally:
-        base._import_problem.cache_clear()
+        names._import_problem.cache_clear()
 
 
 # --- ONNX files -------------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_cli_eager_runtime_keeps_the_eager_report(capsys):
 
 
 def test_lab_report_text_for_executorch():
-    from explorer.cli import latency_text
+    from explorer.cli.formatters import latency_text
     from explorer.latency import measure_latency
     from explorer.measurement import LatencyReport, LatencySettings
 

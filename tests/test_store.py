@@ -182,11 +182,22 @@ def test_get_or_measure_remeasure_and_progress(store):
     fresh = store.get_or_measure(config, SETTINGS, measure=measure_latency, remeasure=True, max_attempts=1,
                                  progress=lambda f, m: messages.append((f, m)))
     assert not fresh.from_store and fresh.waited_s == 0.0 and messages[-1] == (1.0, "done")
+
+
+@pytest.mark.parametrize("quality, kept_ms", [("good", 4.2), ("noisy", 4.0)])
+def test_a_remeasurement_replaces_a_good_row_only_when_it_is_good_itself(store, quality, kept_ms):
+    config = paper_config("v1", width_multiplier=0.25, resolution=32)
+    store.put(config, SETTINGS, fake_report(config, median_ms=4.0))
+    new = fake_report(config, median_ms=4.2, **(NOISY if quality == "noisy" else {}))  # 4.2 agrees with 4.0: no cross check
+
+    def scripted(config, settings, progress, **kwargs):
+        progress(1.0, "done")
+        return new
+
+    fresh = store.get_or_measure(config, SETTINGS, measure=scripted, remeasure=True)
+    assert fresh.quality == quality and fresh.median_ms == 4.2
     stored = store.lookup(config, SETTINGS)
-    if fresh.quality == "good":
-        assert stored.started_at == fresh.started_at
-    else:  # a noisy re-measurement does not replace the good row
-        assert stored.median_ms == 4.0 and stored.quality == "good"
+    assert stored.median_ms == kept_ms and stored.quality == "good"  # a noisy one never replaces the good row
 
 
 def test_a_cpu_hog_on_every_core_makes_it_noisy_and_a_later_request_measures_again(store):

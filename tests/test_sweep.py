@@ -18,13 +18,16 @@ import datetime as dt
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from explorer.cli.formatters import sweep_result_dict
 from explorer.config import ConfigError
 from explorer.machine import machine_name
 from explorer.store import LatencyStore
@@ -56,13 +59,12 @@ def statuses(results) -> list[str]:
     return [r.status for r in results]
 
 
-def good(quality: str | None) -> bool:
-    return quality in (None, "good")
-
-
-def reuse_expected(results) -> list[str]:
-    """What a second identical sweep does with these results: reuse the good ones, measure the rest."""
-    return [REUSED if good(getattr(r.report, "quality", None)) else MEASURED for r in results]
+def set_stored_quality(store: LatencyStore, quality: str, *, resolution: int | None = None) -> int:
+    """Set the verdict of the stored rows (those at ``resolution``, or all), whatever the measurements
+    said: a state where exactly one outcome of the next sweep is right. Returns the rows changed."""
+    where, args = (" WHERE resolution = ?", (resolution,)) if resolution is not None else ("", ())
+    with closing(sqlite3.connect(store.path)) as conn, conn:
+        return conn.execute(f"UPDATE measurements SET quality = ?{where}", (quality, *args)).rowcount
 
 
 def when(iso: str) -> dt.datetime:
@@ -116,15 +118,17 @@ def test_a_stopped_job_resumes_with_only_the_missing_points(tmp_path):
     assert job.progress.state == STOPPED and job.progress.remaining == 2
     assert len(store.list_results()) == 2  # each result was stored as it came
 
+    assert set_stored_quality(store, "good") == 2
     second = SweepJob(grid_points, store).run()
-    assert statuses(second) == reuse_expected(first) + [MEASURED, MEASURED]
-    for before, after in zip(first, second):
-        if after.status == REUSED:  # the stored report, not a new one
-            assert after.report.from_store and after.report.median_ms == before.report.median_ms
+    assert statuses(second) == [REUSED, REUSED, MEASURED, MEASURED]
+    for before, after in zip(first, second[:2]):  # the stored reports, not new ones
+        assert after.report.from_store and after.report.median_ms == before.report.median_ms
     assert len(store.list_results()) == 4
 
+    # A noisy stored row is measured again, a good one reused (grid order: 0.5/32, 0.5/48, 1.0/32, 1.0/48).
+    assert set_stored_quality(store, "good") == 4 and set_stored_quality(store, "noisy", resolution=48) == 2
     third = SweepJob(grid_points, store).run()
-    assert statuses(third) == reuse_expected(second)
+    assert statuses(third) == [REUSED, MEASURED, REUSED, MEASURED]
 
 
 def test_a_background_job_reports_progress_until_done(tmp_path):
@@ -151,7 +155,7 @@ def test_a_failing_point_is_reported_and_the_sweep_goes_on(tmp_path):
     results = SweepJob(grid_points, store).run()
     assert statuses(results) == [MEASURED, FAILED]
     assert "runtime" in results[1].error and results[1].report is None
-    assert results[1].to_dict()["latency"] is None and results[1].to_dict()["settings"]["runtime"] == "no-such-runtime"
+    assert sweep_result_dict(results[1])["latency"] is None and sweep_result_dict(results[1])["settings"]["runtime"] == "no-such-runtime"
     assert len(store.list_results()) == 1
 
 
@@ -190,16 +194,14 @@ def test_cli_measures_four_points_then_reuses_all_four(cli, tmp_path):
     assert all(a[1] <= b[0] for a, b in zip(intervals, intervals[1:]))  # one at a time
     assert "[4/4]" in first.stderr and "to go" in first.stderr and "left" in first.stderr  # progress on stderr
 
+    assert set_stored_quality(LatencyStore(store), "good") == 4  # whatever the verdicts: all four are to be reused
     second = cli(*sweep_argv(*CLI_GRID, "--budget", str(BUDGET), "--json", store=store))
     assert second.returncode == 0, second.stderr
     again = json.loads(second.stdout)
-    assert [o["status"] for o in again] == [REUSED if good(o["latency"]["quality"]) else MEASURED for o in out]
+    assert [o["status"] for o in again] == [REUSED] * 4
     for before, after in zip(out, again):
-        assert after["latency"]["from_store"] == (after["status"] == REUSED)
-        if after["status"] == REUSED:
-            assert after["latency"]["median_ms"] == before["latency"]["median_ms"]
-    if all(o["status"] == REUSED for o in again):
-        assert "all 4 points were already in the store" in second.stderr
+        assert after["latency"]["from_store"] is True and after["latency"]["median_ms"] == before["latency"]["median_ms"]
+    assert "all 4 points were already in the store" in second.stderr
 
     table = cli(*sweep_argv(*CLI_GRID, "--budget", str(BUDGET), store=store))
     assert table.returncode == 0 and "median ms" in table.stdout
@@ -223,7 +225,8 @@ def test_cli_killed_mid_sweep_resumes_with_only_the_missing_points(cli, tmp_path
     assert out == "" and "sweep interrupted" in err and "Traceback" not in err
     rows = LatencyStore(store_path).list_results()
     assert 1 <= len(rows) < 6
-    stored = {(r["width_multiplier"], r["resolution"]) for r in rows if good(r.get("quality"))}
+    set_stored_quality(LatencyStore(store_path), "good")  # every stored point is then to be reused, whatever its verdict
+    stored = {(r["width_multiplier"], r["resolution"]) for r in rows}
 
     resumed = cli(*sweep_argv(*args, "--json", store=store_path))
     assert resumed.returncode == 0, resumed.stderr
@@ -324,13 +327,14 @@ def test_ray_sweep_stores_results_like_a_local_one_and_never_overlaps_on_a_node(
     assert statuses(remote) == [MEASURED] * 4 and job.progress.parallelism == 1
     assert_one_at_a_time_per_node(remote)
     for a, b in zip(local, remote):
-        da, db = a.to_dict(), b.to_dict()
+        da, db = sweep_result_dict(a), sweep_result_dict(b)
         assert da["config"] == db["config"] and da["params"] == db["params"] and da["macs"] == db["macs"]
         assert shape(da["latency"]) == shape(db["latency"])
         assert db["latency"]["machine"] == machine_name() and b.pid != os.getpid()  # measured in a Ray worker
         stored = ray_store.lookup(b.point.config, b.point.settings())  # get() would hide a noisy result
         assert stored is not None and stored.median_ms == b.report.median_ms  # the driver stored it
-    assert statuses(SweepJob(grid_points, ray_store, backend=ray_backend()).run()) == reuse_expected(remote)
+    assert set_stored_quality(ray_store, "good") == 4 and set_stored_quality(ray_store, "noisy", resolution=32) == 2
+    assert statuses(SweepJob(grid_points, ray_store, backend=ray_backend()).run()) == [MEASURED, REUSED, MEASURED, REUSED]
 
 
 def test_cli_on_an_existing_ray_cluster(cli, ray_cluster, tmp_path):
@@ -357,7 +361,8 @@ def test_every_node_pins_each_point_to_each_node(ray_cluster, tmp_path):
         results = SweepJob(pinned, store, backend=backend).run()
     assert statuses(results) == [MEASURED] * 2
     assert {r.node for r in results} == {nodes[0]["node"]} and all(machine_name() in r.point.label for r in results)
-    assert statuses(SweepJob(pinned, store, backend=ray_backend()).run()) == reuse_expected(results)
+    assert set_stored_quality(store, "good") == 2
+    assert statuses(SweepJob(pinned, store, backend=ray_backend()).run()) == [REUSED, REUSED]
 
 
 def test_a_killed_ray_worker_loses_nothing_and_its_point_is_retried(ray_cluster, tmp_path):

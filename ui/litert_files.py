@@ -13,8 +13,8 @@ import streamlit as st
 
 from explorer import MobileNetConfig
 from explorer.export import export_filename
-from explorer.runtimes import LABELS
-from explorer.runtimes.base import LITERT_INSTALL
+from explorer.runtimes import LABELS, SEAL_NOTE
+from explorer.runtimes.names import LITERT_INSTALL
 
 from . import upload_check
 from .state import shared_model
@@ -95,7 +95,7 @@ def tflite_checker(config: MobileNetConfig) -> None:
         st.error(f"{uploaded.name} was rejected: {rejected}")
         return
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
-    origin = (f"exported by MobileNet Explorer from {info.config.arch} α = {info.config.width_multiplier:g}, "
-              f"{info.config.resolution} px; checksum verified") if info.config else "not exported here (no explorer metadata)"
+    origin = (f"its metadata says MobileNet Explorer exported it from {info.config.arch} α = {info.config.width_multiplier:g}, "
+              f"{info.config.resolution} px; {SEAL_NOTE}") if info.config else "not exported here (no explorer metadata)"
     st.success(f"{uploaded.name} is a valid {LABELS['litert'].split(' +')[0]} model: {info.operators} operators, input {shape} "
                f"{info.inputs[0][2] if info.inputs else ''}; {origin}.")

@@ -27,7 +27,7 @@ def litert_section() -> None:
                "judged good, from the latency store). If phones and this "
                "machine slowed down alike, phone ms / this machine's ms would be one factor per phone.")
     if importlib.util.find_spec("ai_edge_litert") is None:
-        from explorer.runtimes.base import LITERT_INSTALL
+        from explorer.runtimes.names import LITERT_INSTALL
 
         st.info(f"LiteRT is not installed here (pip install {LITERT_INSTALL}); stored LiteRT measurements are still shown.",
                 icon=":material/extension_off:")

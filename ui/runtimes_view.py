@@ -8,16 +8,15 @@ imports of the runtimes) happens on a button press, never on a plain rerun.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig
 from explorer.export import export_filename
-from explorer.runtimes import LABELS, RUNTIMES, layer_speedups
-from explorer.runtimes.base import CALIBRATION_INPUTS, INT8, INT8_MIN_COSINE, REQUIREMENTS
+from explorer.runtimes import LABELS, RUNTIMES, SEAL_NOTE, layer_speedups, unavailable_reason
+from explorer.runtimes.comparison import CALIBRATION_INPUTS, INT8_MIN_COSINE
+from explorer.runtimes.names import INT8
 
 from . import litert_files, upload_check
 from .state import shared_model
@@ -34,12 +33,7 @@ def _key(config: MobileNetConfig, name: str) -> str:
 def installed() -> dict[str, str | None]:
     """Runtime → None if its packages are on disk, else which one is missing. Cheap (no imports):
     the real import is tried on "Measure", and its error, if any, is shown then."""
-    out = {}
-    for runtime in RUNTIMES:
-        missing = [m.split(".")[0] for m in REQUIREMENTS[runtime] if importlib.util.find_spec(m.split(".")[0]) is None]
-        source = "requirements-litert.txt" if runtime.startswith("litert") else "requirements.txt"  # LiteRT is an extra
-        out[runtime] = f"package {missing[0]!r} is not installed (pip install -r {source})" if missing else None
-    return out
+    return {runtime: unavailable_reason(runtime, imports=False) for runtime in RUNTIMES}
 
 
 def runtimes_panel(config: MobileNetConfig) -> None:
@@ -358,7 +352,7 @@ def _onnx_checker(config: MobileNetConfig) -> None:
         st.error(f"{uploaded.name} was rejected: {rejected}")
         return
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
-    origin = (f"exported by MobileNet Explorer from {info.config.arch} α = {info.config.width_multiplier:g}, "
-              f"{info.config.resolution} px; checksum verified") if info.config else "not exported here (no explorer metadata)"
+    origin = (f"its metadata says MobileNet Explorer exported it from {info.config.arch} α = {info.config.width_multiplier:g}, "
+              f"{info.config.resolution} px; {SEAL_NOTE}") if info.config else "not exported here (no explorer metadata)"
     st.success(f"{uploaded.name} is a valid ONNX model: opset {info.opset}, {info.nodes} nodes, {info.parameters:,} "
                f"parameters, input {shape}; {origin}.")

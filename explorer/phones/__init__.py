@@ -36,7 +36,7 @@ The modules, each building on the ones before it:
 """
 
 from .extrapolation import DECLINE_FACTOR, Range, departures
-from .fitting import CANDIDATES, COVERAGE, Candidate, Choice, choose, jackknife_half_width
+from .fitting import CANDIDATES, COVERAGE, Choice, Formula, choose, jackknife_half_width
 from .model import (
     PhoneLatencyModel,
     Prediction,
@@ -54,7 +54,7 @@ from .samples import FAMILIES, FAMILY_TITLES, PHONE_FAMILY, Platform, Sample, pl
 
 __all__ = [
     "CANDIDATES", "COVERAGE", "DECLINE_FACTOR", "FAMILIES", "FAMILY_TITLES", "PHONE_FAMILY", "FEATURES", "FEATURE_TITLES", "MIN_CONFIGS",
-    "Anchored", "Candidate", "Check", "Choice", "Fitted", "LooPoint", "PhoneLatencyModel", "Platform", "Prediction",
+    "Anchored", "Check", "Choice", "Fitted", "Formula", "LooPoint", "PhoneLatencyModel", "Platform", "Prediction",
     "Range", "Sample", "ValidationRow",
     "anchor", "choose", "choose_donor", "departures", "feature_matrix", "features", "find_platform", "fit_phone_model",
     "fit_platform", "jackknife_half_width", "phone_model", "platform_of", "platforms", "predict", "predict_many",

@@ -1,4 +1,4 @@
-"""Candidate models of latency against features, their least-squares fits, and the choice among
+"""Candidate formulas of latency against features, their least-squares fits, and the choice among
 them by leave-one-config-out error.
 
 **Candidates** (:data:`CANDIDATES`): proportional to MACs; affine in MACs; a power law in MACs
@@ -10,9 +10,13 @@ monotone in width and resolution. The data are small (12 to 24 configs per platf
 models win; cross-validation picks among them.
 
 **Leave-one-out** leaves out a *config* (all its rows: the V2 paper and TF-slim both publish V2
-1.0/224 on Pixel 1, and keeping one twin would leak the other). The interval is a 90% jackknife
-interval (Barber et al., "Predictive inference with the jackknife+", 2021) on the leave-one-out
-log errors (:func:`jackknife_half_width`).
+1.0/224 on Pixel 1, and keeping one twin would leak the other). The interval is the plain 90%
+jackknife interval on the leave-one-out log errors (:func:`jackknife_half_width`): the full fit's
+prediction ± a quantile of |leave-one-out error|. That is the "jackknife" of Barber et al.,
+"Predictive inference with the jackknife+" (2021), not their jackknife+, which centres each
+leave-one-out residual on that leave-one-out model's own prediction and is the one with a coverage
+guarantee. The plain jackknife's 90% is nominal: it holds only as far as the leave-one-out errors
+stand for a new config's error.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ COVERAGE = 0.9  # nominal coverage of the prediction interval
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Formula:
     """One small model of latency (ms) against some features."""
 
     name: str
@@ -80,12 +84,12 @@ class Candidate:
 
 
 CANDIDATES = (
-    Candidate("proportional to MACs", "ms = k·MACs", ("macs",), log=False, intercept=False),
-    Candidate("affine in MACs", "ms = c + k·MACs", ("macs",), log=False, intercept=True),
-    Candidate("power law in MACs", "log ms = a + b·log MACs", ("macs",), log=True, intercept=True),
-    Candidate("linear in MACs and activations", "ms = c + k₁·MACs + k₂·activations", ("macs", "activations"), log=False, intercept=True),
-    Candidate("power law in MACs and activations", "log ms = a + b₁·log MACs + b₂·log activations", ("macs", "activations"), log=True, intercept=True),
-    Candidate("linear in dense MACs, depthwise MACs and activations", "ms = c + k₁·dense MACs + k₂·depthwise MACs + k₃·activations",
+    Formula("proportional to MACs", "ms = k·MACs", ("macs",), log=False, intercept=False),
+    Formula("affine in MACs", "ms = c + k·MACs", ("macs",), log=False, intercept=True),
+    Formula("power law in MACs", "log ms = a + b·log MACs", ("macs",), log=True, intercept=True),
+    Formula("linear in MACs and activations", "ms = c + k₁·MACs + k₂·activations", ("macs", "activations"), log=False, intercept=True),
+    Formula("power law in MACs and activations", "log ms = a + b₁·log MACs + b₂·log activations", ("macs", "activations"), log=True, intercept=True),
+    Formula("linear in dense MACs, depthwise MACs and activations", "ms = c + k₁·dense MACs + k₂·depthwise MACs + k₃·activations",
               ("dense_macs", "depthwise_macs", "activations"), log=False, intercept=True),
 )
 
@@ -97,7 +101,7 @@ def config_groups(ids: Sequence[Any]) -> list[np.ndarray]:
     return [arr == k for k in range(len(keys))]
 
 
-def _loo_log_errors(candidate: Candidate, F: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> np.ndarray | None:
+def _loo_log_errors(candidate: Formula, F: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> np.ndarray | None:
     """log(predicted / measured) of every row, each predicted by a fit without its config."""
     X, out = candidate.design(F), np.empty(len(y))
     for mask in groups:
@@ -110,7 +114,7 @@ def _loo_log_errors(candidate: Candidate, F: np.ndarray, y: np.ndarray, groups: 
 
 @dataclass(frozen=True)
 class Choice:
-    candidate: Candidate
+    candidate: Formula
     coef: np.ndarray = field(repr=False, compare=False)
     score: float  # mean |log error| of its own leave-one-out, on the rows it was chosen with
 
@@ -137,8 +141,9 @@ def choose(F: np.ndarray, y: np.ndarray, ids: Sequence[Any]) -> Choice | None:
 
 
 def jackknife_half_width(log_errors: Iterable[float], coverage: float = COVERAGE) -> float:
-    """Half-width, in log space, of a jackknife interval: the ⌈coverage·(n+1)⌉-th smallest
-    |leave-one-out log error| (the largest when n is too small for that coverage)."""
+    """Half-width, in log space, of the plain jackknife interval (not jackknife+): the
+    ⌈coverage·(n+1)⌉-th smallest |leave-one-out log error| (the largest when n is too small for
+    that coverage), put around the full fit's prediction."""
     errs = sorted(abs(e) for e in log_errors)
     if not errs:
         return math.inf

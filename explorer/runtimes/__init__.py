@@ -16,30 +16,33 @@ conversion, ai-edge-quantizer int8, interpreter) and :mod:`.tflite_file` (seal, 
 them all the same way; :mod:`.measurers` makes them measurers of the latency lab (store, lock,
 verdict: ``LatencySettings(runtime=...)``). A runtime whose
 packages are missing is reported by :func:`available_runtimes` with the reason; the others work.
+
+What they share, one concern a module: :mod:`.names` (names, labels, requirements, availability,
+errors), :mod:`.results` (:class:`RuntimeResult`), :mod:`.comparison` (the reference model and
+inputs, tolerances, SQNR and cosine), :mod:`.artifacts` (the byte-bounded cache of exported files)
+and :mod:`.quiet` (the exporters' chatter silenced).
 """
 
-from .base import (
-    CALIBRATION_INPUTS,
+from .comparison import CALIBRATION_INPUTS
+from .measure import CheckedFile, checked_export, measure_runtime
+from .names import (
     INT8,
     LABELS,
     RUNTIMES,
     RuntimeFailure,
-    RuntimeLayer,
-    RuntimeResult,
     RuntimeUnavailable,
     UnknownRuntime,
     available_runtimes,
     check_runtime_name,
-    layer_speedups,
     unavailable_reason,
 )
-from .measure import CheckedFile, checked_export, measure_runtime
-from .onnx_export import ArtifactError, OnnxInfo, validate_onnx
+from .onnx_export import SEAL_NOTE, ArtifactError, OnnxInfo, validate_onnx
+from .results import RuntimeLayer, RuntimeResult, layer_speedups
 from .tflite_file import TfliteInfo, validate_tflite
 
 __all__ = [
     "CALIBRATION_INPUTS", "INT8", "LABELS", "RUNTIMES", "ArtifactError", "CheckedFile", "OnnxInfo", "RuntimeFailure",
-    "RuntimeLayer", "RuntimeResult", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
+    "RuntimeLayer", "RuntimeResult", "SEAL_NOTE", "RuntimeUnavailable", "UnknownRuntime", "available_runtimes", "check_runtime_name",
     "checked_export", "layer_speedups", "measure_runtime", "unavailable_reason", "validate_onnx", "TfliteInfo", "validate_tflite",
 ]
 

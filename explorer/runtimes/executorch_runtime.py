@@ -4,7 +4,7 @@
   → ``.to_executorch().buffer``: the bytes of a ``.pte`` program, run with
   ``executorch.runtime.Runtime``.
 * **int8**: PT2E static quantization with the XNNPACK quantizer (symmetric, per-channel weights),
-  calibrated on :data:`~explorer.runtimes.base.CALIBRATION_INPUTS` seeded random inputs, then
+  calibrated on :data:`~explorer.runtimes.comparison.CALIBRATION_INPUTS` seeded random inputs, then
   exported and lowered as above.
 * **Threads**: ExecuTorch's thread pool ignores ``torch.set_num_threads`` and starts with every
   core. ``_unsafe_reset_threadpool(n)`` sets it ("unsafe": never while a program runs, hence the
@@ -25,7 +25,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..config import MobileNetConfig
-from .base import Artifact, artifact_key, cached_artifact, calibration_inputs, check_input, quiet_export, reference_model, require
+from .artifacts import Artifact, artifact_key, cached_artifact
+from .comparison import calibration_inputs, check_input, reference_model
+from .names import require
+from .quiet import quiet_export
 
 if TYPE_CHECKING:
     import torch

@@ -8,7 +8,7 @@ TF-Lite phone figure bundled in ``assets/``.
 * **int8**: full-integer post-training quantization of that fp32 file with **ai-edge-quantizer**
   (the quantizer that ships with the stack), recipe ``static_wi8_ai8``: int8 symmetric
   per-channel weights, int8 asymmetric activations, int8 input and output, calibrated (min/max) on
-  :data:`~explorer.runtimes.base.CALIBRATION_INPUTS` seeded random inputs, the same ones as the
+  :data:`~explorer.runtimes.comparison.CALIBRATION_INPUTS` seeded random inputs, the same ones as the
   other int8 runtimes. litert-torch's own PT2E quantizer was tried too: on V2 0.35/96 it gave
   SQNR 0.4 dB (cosine 0.78) against ai-edge-quantizer's 5.2 dB (0.89), and left float QUANTIZE /
   DEQUANTIZE pairs in the graph. The int8 file takes an int8 image: the check input is quantized
@@ -35,7 +35,10 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..config import MobileNetConfig
-from .base import Artifact, artifact_key, cached_artifact, calibration_inputs, check_input, quiet_export, reference_model, require
+from .artifacts import Artifact, artifact_key, cached_artifact
+from .comparison import calibration_inputs, check_input, reference_model
+from .names import require
+from .quiet import quiet_export
 from .tflite_file import interpreter, quiet_native_output
 
 if TYPE_CHECKING:

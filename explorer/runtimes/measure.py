@@ -19,25 +19,21 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import MobileNetConfig
-from .base import (
+from ..errors import first_line
+from .comparison import (
     CALIBRATION_INPUTS,
-    INT8,
     INT8_MIN_COSINE,
-    RuntimeFailure,
-    RuntimeLayer,
-    RuntimeResult,
     check_input,
-    check_runtime_name,
     cosine,
     eager_reference,
     fp32_tolerance,
     max_abs_diff,
-    package_version,
     reference_model,
-    require,
     row_names,
     sqnr_db,
 )
+from .names import INT8, RuntimeFailure, check_runtime_name, package_version, require
+from .results import RuntimeLayer, RuntimeResult
 
 if TYPE_CHECKING:
     import torch
@@ -52,8 +48,8 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
     ``threads`` (default: all available cores), ``batch`` and ``budget_s`` are validated as the eager
     lab's settings (:class:`explorer.config.ConfigError` names the setting). ``model`` is the eager
     model to compare with and export (a shared model is never mutated); without it a model with
-    seeded weights is built. Raises :class:`~explorer.runtimes.base.UnknownRuntime` for a bad name
-    and :class:`~explorer.runtimes.base.RuntimeUnavailable` when the runtime's packages are missing;
+    seeded weights is built. Raises :class:`~explorer.runtimes.names.UnknownRuntime` for a bad name
+    and :class:`~explorer.runtimes.names.RuntimeUnavailable` when the runtime's packages are missing;
     everything else that goes wrong is a ``failed`` result.
     """
     from ..latency import LatencySettings
@@ -75,7 +71,7 @@ def measure_runtime(config: MobileNetConfig, runtime: str, *, threads: int | Non
         report(0.0, f"exporting for {runtime} (seconds; reused afterwards)")
         artifact, maps = _artifact(config, runtime, eager, settings.batch)
     except Exception as err:  # noqa: BLE001 - exporter errors come in many types; report, don't crash
-        return RuntimeResult(status="failed", failure=f"could not export: {type(err).__name__}: {_first_line(err)}",
+        return RuntimeResult(status="failed", failure=f"could not export: {type(err).__name__}: {first_line(err)}",
                              elapsed_s=time.perf_counter() - started, **base)
     base.update(artifact_bytes=len(artifact.data), export_s=artifact.export_s)
     # ExecuTorch's XNNPACK delegate takes the thread pool when a program is loaded, and resizing
@@ -123,7 +119,7 @@ def _check_and_time(runtime: str, data: bytes, x: Any, threads: int, expected: A
     try:
         output, call = _load(runtime, data, x, threads)
     except Exception as err:  # noqa: BLE001 - runtime errors come in many types; report, don't crash
-        return f"could not load: {type(err).__name__}: {_first_line(err)}"
+        return f"could not load: {type(err).__name__}: {first_line(err)}"
     verdict = compare(runtime, expected, output, rounding)
     if verdict.failure:
         return verdict, None
@@ -256,7 +252,6 @@ def result_from_report(report: Any) -> RuntimeResult:
     """A lab measurement (:class:`explorer.measurement.LatencyReport`, any runtime) as a :class:`RuntimeResult`,
     for the comparisons (charts, per-layer speed-ups) that read results of every runtime alike."""
     eager = report.runtime == "eager"
-    note, _, per_layer = (report.runtime_note or "").partition("; ")  # as measurers.py joins them
     return RuntimeResult(
         runtime=report.runtime, status="ok", batch=report.batch, threads=report.threads, budget_s=report.budget_s,
         median_ms=report.median_ms, iqr_ms=report.iqr_ms, runs=report.runs, samples=report.samples or 0,
@@ -265,16 +260,12 @@ def result_from_report(report: Any) -> RuntimeResult:
         layers=tuple(RuntimeLayer(row.name, row.latency_ms, row.leaves) for row in report.layers),
         layer_sum_ms=report.layer_sum_ms if report.layers else None, coverage=report.coverage, layer_runs=report.layer_runs,
         outside_ms=None if not report.layers else max(report.median_ms - report.layer_sum_ms, 0.0),
-        per_layer="forward hooks on every leaf module (the eager lab)" if eager else per_layer,
-        threads_note=f"torch.set_num_threads({report.threads})" if eager else note,
+        per_layer="forward hooks on every leaf module (the eager lab)" if eager else report.per_layer_note,
+        threads_note=f"torch.set_num_threads({report.threads})" if eager else report.threads_note,
+        calibration_inputs=report.calibration_inputs,
         runtime_version=package_version(report.runtime), elapsed_s=report.elapsed_s,
         page_faults_per_run=report.page_faults_per_run, timing_window=report.window,
     )
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0][:300] if text else type(err).__name__
 
 
 # --- checked downloads ------------------------------------------------------------------------------
@@ -300,8 +291,8 @@ def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | N
     """The fp32 model as ``.onnx``, ``.pte`` or ``.tflite`` bytes (or the int8 ``.tflite``,
     ``tflite-int8``), only once it loads in its runtime and matches eager (int8: SQNR and cosine).
 
-    Raises :class:`~explorer.runtimes.base.RuntimeUnavailable` when the runtime is missing and
-    :class:`~explorer.runtimes.base.RuntimeFailure` when the file does not load or does not match.
+    Raises :class:`~explorer.runtimes.names.RuntimeUnavailable` when the runtime is missing and
+    :class:`~explorer.runtimes.names.RuntimeFailure` when the file does not load or does not match.
     """
     runtimes = {"onnx": "onnxruntime", "pte": "executorch", "tflite": "litert", "tflite-int8": "litert-int8"}
     if fmt not in runtimes:
@@ -328,7 +319,7 @@ def checked_export(config: MobileNetConfig, fmt: str, model: torch.nn.Module | N
     except RuntimeFailure:
         raise
     except Exception as err:  # noqa: BLE001
-        raise RuntimeFailure(runtime, f"could not export or load the .{fmt.split('-')[0]} file: {type(err).__name__}: {_first_line(err)}") from None
+        raise RuntimeFailure(runtime, f"could not export or load the .{fmt.split('-')[0]} file: {type(err).__name__}: {first_line(err)}") from None
     verdict = compare(runtime, expected, output, rounding)
     if verdict.failure:
         raise RuntimeFailure(runtime, f"the .{fmt.split('-')[0]} file is not offered: {verdict.failure}")

@@ -5,15 +5,16 @@ The lab dispatches the timing to a measurer by ``settings.runtime`` and does the
 :class:`~explorer.latency.MeasureJob` (a private eager model, the input, threads and budget) and
 runs :func:`explorer.runtimes.measure_runtime` on it: export, check against eager, time, and for
 ONNX Runtime per-layer kernel times (the kernels are a row's leaves). A runtime whose output does
-not match eager raises :class:`~explorer.runtimes.base.RuntimeFailure`: nothing is timed or stored.
+not match eager raises :class:`~explorer.runtimes.names.RuntimeFailure`: nothing is timed or stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..latency import MeasureJob, RuntimeResult
-from .base import RUNTIMES, RuntimeFailure
+from ..latency import MeasureJob
+from .names import RUNTIMES, RuntimeFailure
+from .results import RuntimeResult
 
 
 def measurer(runtime: str) -> Callable[[MeasureJob], RuntimeResult]:
@@ -26,18 +27,10 @@ def measurer(runtime: str) -> Callable[[MeasureJob], RuntimeResult]:
                                  model=job.model, progress=job.progress)
         if not result.ok:
             raise RuntimeFailure(runtime, f"{result.failure} (nothing was timed)")
-        calibration = f"int8 calibrated on {result.calibration_inputs} random inputs" if result.calibration_inputs else ""
-        leaves = {layer.name: [name for name, _ in layer.kernels] for layer in result.layers} or None
-        leaf_ms = {name: ms for layer in result.layers for name, ms in layer.kernels} if result.layers else None
-        return RuntimeResult(
-            median_ms=result.median_ms, iqr_ms=result.iqr_ms, runs=result.runs, samples=result.samples, leaf_ms=leaf_ms,
-            leaves=leaves, layer_runs=result.layer_runs, output_max_abs_diff=result.output_max_abs_diff,
-            output_sqnr_db=result.output_sqnr_db, output_cosine=result.output_cosine,
-            note="; ".join(text for text in (result.threads_note, result.per_layer, calibration) if text),
-            # The verdict judges the timing alone: the export and the eager reference took seconds
-            # before it, and the machine checks would be diluted by them.
-            page_faults_per_run=result.page_faults_per_run, window=result.timing_window,
-        )
+        # The lab reads the result as it is: its notes stay apart (a threads note may itself hold "; "),
+        # its kernels are the rows' leaves, and its timing_window (the timing alone, not the export and
+        # the eager reference before it) is what the verdict judges.
+        return result
 
     measure.__name__ = f"measure_{runtime.replace('-', '_')}"
     return measure

@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import ConfigError, MobileNetConfig, loads_config
-from .base import Artifact, artifact_key, cached_artifact, quiet_export, reference_model, require
+from ..errors import first_line
+from .artifacts import Artifact, artifact_key, cached_artifact
+from .comparison import reference_model
+from .names import require
+from .quiet import quiet_export
 
 if TYPE_CHECKING:
     import onnx
@@ -29,6 +33,9 @@ if TYPE_CHECKING:
 
 OPSET = 18
 CHECKSUM_KEY = "explorer.sha256"
+# What a matching checksum means, in the words a page shows: the digest travels inside the file,
+# so it shows edits and damage, not who made the file (anyone can write config and digest anew).
+SEAL_NOTE = "its self-declared SHA-256 matches its content (this shows edits and damage, not who made it)"
 CONFIG_KEY = "explorer.config"
 # Node metadata kept in the file: the module path. The rest (stack traces with local paths, FX
 # node dumps, rewrite-rule names) triples the graph's size and tells a reader nothing.
@@ -58,7 +65,7 @@ def _export(config: MobileNetConfig, model: torch.nn.Module, batch: int) -> Arti
 
     import torch
 
-    from .base import check_input
+    from .comparison import check_input
 
     started = time.perf_counter()
     private = copy.deepcopy(model).eval()  # the exporter traces the module; a shared model stays untouched
@@ -150,7 +157,7 @@ class OnnxInfo:
     nodes: int
     parameters: int
     config: MobileNetConfig | None  # the explorer config it was exported from, if it says so
-    checksum: str  # "verified" (explorer file, unchanged) or "absent" (exported elsewhere)
+    checksum: str  # "verified": the self-declared SHA-256 matches (SEAL_NOTE); "absent": exported elsewhere
 
 
 def _shape(value_info: Any) -> tuple[Any, ...]:
@@ -197,7 +204,7 @@ def validate_onnx(source: bytes | bytearray | str | Path) -> OnnxInfo:
     try:
         onnx.checker.check_model(proto, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, ValueError, RuntimeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise ArtifactError(f"is not a valid ONNX model: {first}") from None
     meta = model_metadata(proto)
     checksum = "absent"
@@ -217,7 +224,7 @@ def validate_onnx(source: bytes | bytearray | str | Path) -> OnnxInfo:
     try:
         ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     except Exception as err:  # noqa: BLE001 - ORT raises its own exception types; any of them means "cannot load"
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise ArtifactError(f"cannot be loaded by ONNX Runtime: {first}") from None
     initializer_names = {t.name for t in proto.graph.initializer}
     return OnnxInfo(

@@ -3,7 +3,7 @@
 * **Sessions**: ``intra_op_num_threads`` = the requested threads, one inter-op thread, every graph
   optimization on (ORT's defaults otherwise, as a deployment would run it).
 * **int8**: static quantization in QDQ format, uint8 activations and int8 per-channel weights,
-  calibrated (MinMax) on :data:`~explorer.runtimes.base.CALIBRATION_INPUTS` seeded random inputs,
+  calibrated (MinMax) on :data:`~explorer.runtimes.comparison.CALIBRATION_INPUTS` seeded random inputs,
   after ``quant_pre_process`` (shape inference and graph clean-up). ORT then runs the
   quantize/dequantize pairs as QLinearConv kernels.
 * **Per layer**: a second session with ``enable_profiling``; its JSON trace has one ``Node`` event
@@ -25,7 +25,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config import MobileNetConfig
-from .base import Artifact, artifact_key, cached_artifact, calibration_inputs, reference_model, require
+from .artifacts import Artifact, artifact_key, cached_artifact
+from .comparison import calibration_inputs, reference_model
+from .names import require
 
 if TYPE_CHECKING:
     import onnxruntime as ort

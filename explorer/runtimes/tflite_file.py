@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, MobileNetConfig, loads_config
-from .base import require
+from ..errors import first_line
+from .names import require
 from .onnx_export import ArtifactError
 
 IDENTIFIER = b"TFL3"
@@ -117,7 +118,7 @@ class TfliteInfo:
     outputs: tuple[tuple[str, tuple[int, ...], str], ...]
     operators: int  # in the file (before XNNPACK takes them)
     config: MobileNetConfig | None  # the explorer config it was exported from, if it says so
-    checksum: str  # "verified" (explorer file, unchanged) or "absent" (converted elsewhere)
+    checksum: str  # "verified": the self-declared SHA-256 matches (onnx_export.SEAL_NOTE); "absent": converted elsewhere
 
 
 def _read(source: bytes | bytearray | str | Path) -> bytes:
@@ -152,7 +153,7 @@ def validate_tflite(source: bytes | bytearray | str | Path) -> TfliteInfo:
     try:
         it = interpreter(data, 1)
     except Exception as err:  # noqa: BLE001 - the interpreter raises ValueError or RuntimeError; any means "cannot load"
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first_line(err)
         raise ArtifactError(f"cannot be loaded by LiteRT (truncated or corrupted?): {first}") from None
     try:
         meta = metadata(data)

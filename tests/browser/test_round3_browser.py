@@ -84,7 +84,7 @@ def test_the_apps_own_v2_onnx_is_accepted_and_a_too_large_file_is_told_on_the_pa
     expect(checker).to_contain_text("400 MB")  # the widget states the server's real limit
     checker.locator("input[type=file]").set_input_files(str(onnx))
     expect(page.get_by_text("mobilenet_v2_1.0_224.onnx is a valid ONNX model")).to_be_visible(timeout=120_000)
-    expect(page.get_by_text("checksum verified")).to_be_visible()
+    expect(page.get_by_text("self-declared SHA-256 matches")).to_be_visible()
     # Over the limit: the browser refuses it before sending, with a message in the widget (no 413).
     big = tmp_path / "too_big.onnx"
     with open(big, "wb") as f:
