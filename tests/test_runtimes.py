@@ -334,8 +334,14 @@ def test_page_measures_two_runtimes_and_offers_checked_files():
     assert not at.exception, at.exception
     assert not [e.value for e in at.error]
     words = " ".join(m.value for m in at.markdown)
-    assert "ONNX Runtime fp32 runs this model" in words and "PyTorch eager" in words
     table = at.dataframe[-1].value
+    # A real timing can honestly come out noisy on a busy machine: the speed-up is stated exactly
+    # when both figures are good, and otherwise the noisy ones are named (issue 17, item 7).
+    noisy = list(table.loc[table["quality"] != "good", "runtime"])
+    if noisy:
+        assert "runs this model" not in words and f"Still noisy: {', '.join(noisy)}" in words, (noisy, words)
+    else:
+        assert "ONNX Runtime fp32 runs this model" in words and "PyTorch eager" in words
     assert list(table["runtime"]) == ["PyTorch eager", "ONNX Runtime fp32"] and list(table["status"]) == ["ok", "ok"]
     assert (table["median (ms)"] > 0).all() and list(table["threads"]) == [1, 1]
     assert not any("accuracy after int8" in i.value for i in at.info)  # no int8 measured: no int8 note
