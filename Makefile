@@ -14,7 +14,7 @@ $(VENV)/.run-installed: requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.test-installed: requirements.txt requirements-test.txt requirements-distributed.txt requirements-litert.txt
+$(VENV)/.test-installed: requirements.txt requirements-test.txt requirements-distributed.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $@ $(VENV)/.run-installed

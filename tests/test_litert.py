@@ -173,7 +173,7 @@ def litert_missing(monkeypatch):
 
 def test_litert_missing_is_named_with_the_install_line_and_the_rest_works(litert_missing, capsys):
     reasons = available_runtimes()
-    assert "requirements-litert.txt" in reasons["litert"] and "mobilenet-explorer[litert]" in reasons["litert-int8"]
+    assert "litert-torch==0.10.0" in reasons["litert"] and "ai-edge-quantizer==0.10.0" in reasons["litert-int8"]
     assert reasons["eager"] is None and reasons["onnxruntime"] is None
     with pytest.raises(RuntimeUnavailable, match="litert: not available here"):
         measure_runtime(CONFIG, "litert", **FAST)
@@ -181,7 +181,7 @@ def test_litert_missing_is_named_with_the_install_line_and_the_rest_works(litert
                  ["export", *ARGS, "--format", "tflite", "-o", "unused.tflite"]):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
-        assert err.startswith("error: litert: not available here") and "requirements-litert.txt" in err and "\n" not in err
+        assert err.startswith("error: litert: not available here") and "litert-torch==0.10.0" in err and "\n" not in err
     assert main(["profile", *ARGS, "--json"]) == 0  # the CLI still works
     assert json.loads(capsys.readouterr().out)["params"] > 0
 
@@ -195,7 +195,7 @@ def test_litert_missing_the_app_still_works_and_names_it(litert_missing):
     at.run()
     assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
-    assert "LiteRT (TFLite) + XNNPACK fp32 is not available here" in warnings and "requirements-litert.txt" in warnings
+    assert "LiteRT (TFLite) + XNNPACK fp32 is not available here" in warnings and "litert-torch==0.10.0" in warnings
     assert "No .tflite downloads" in warnings
     chosen = next(w for w in at.multiselect if w.label == "Runtimes")
     assert "litert" not in chosen.value and "onnxruntime" in chosen.value

@@ -35,10 +35,11 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "litert": ("ai_edge_litert.interpreter", "litert_torch"),
     "litert-int8": ("ai_edge_litert.interpreter", "litert_torch", "ai_edge_quantizer.quantizer"),
 }
-LITERT_INSTALL = "-r requirements-litert.txt, or pip install 'mobilenet-explorer[litert]'"
+# What `pip install` needs when LiteRT is missing (requirements.txt has the same pins).
+LITERT_INSTALL = "litert-torch==0.10.0 ai-edge-litert==2.3.0 ai-edge-quantizer==0.10.0"
 PIP_PACKAGES = {"onnx": "onnx", "onnxscript": "onnxscript", "onnxruntime": "onnxruntime", "executorch": "executorch",
                 "torchao": "torchao", "torch": "torch",
-                # LiteRT is an extra (its stack adds ~940 MB): README "Deployment runtimes"
+                # LiteRT's three packages come together (README "Deployment runtimes")
                 "ai_edge_litert": LITERT_INSTALL, "litert_torch": LITERT_INSTALL, "ai_edge_quantizer": LITERT_INSTALL}
 
 
