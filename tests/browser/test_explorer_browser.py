@@ -38,9 +38,16 @@ def url_params(page) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
-def edit_cell(page, editor, column: str, row: int, value: str, columns=V2_COLUMNS) -> None:
+def edit_cell(page, editor, column: str, row: int, value: str, columns=V2_COLUMNS, retry: bool = True) -> None:
     """Type into a glide-data-grid cell: select the first data cell, move with the arrow keys,
-    Enter, fill the overlay input, Enter. Arrow keys avoid depending on column pixel widths."""
+    Enter, fill the overlay input, Enter. Arrow keys avoid depending on column pixel widths.
+    On a loaded machine a late rerun can redraw the grid and close the overlay under the typing:
+    then the whole edit is done once more from a settled page."""
+    if retry:
+        try:
+            return edit_cell(page, editor, column, row, value, columns, retry=False)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
     wait_idle(page)  # a rerun in flight redraws the grid and drops the keys below
     canvas = editor.locator("canvas").first
     box = canvas.bounding_box()
@@ -58,7 +65,7 @@ def edit_cell(page, editor, column: str, row: int, value: str, columns=V2_COLUMN
     except PlaywrightTimeoutError:  # the grid had not taken focus yet on a loaded machine: open the editor again
         page.keyboard.press("Enter")
         overlay.wait_for(timeout=10_000)
-    overlay.fill(value)
+    overlay.fill(value, timeout=30_000 if retry else 10_000)
     page.keyboard.press("Enter")
 
 
