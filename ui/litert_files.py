@@ -13,7 +13,7 @@ import streamlit as st
 
 from explorer import MobileNetConfig
 from explorer.export import export_filename
-from explorer.runtimes import LABELS, SEAL_NOTE
+from explorer.runtimes import LABELS
 from explorer.runtimes.names import LITERT_INSTALL
 
 from . import upload_check
@@ -82,20 +82,15 @@ def tflite_checker(config: MobileNetConfig) -> None:
 
     if _missing():
         return  # named above, with the install line
-    limit_mb = st.get_option("server.maxUploadSize")  # the server's limit, as for .onnx: an fp32 .tflite is as large
-    uploaded = st.file_uploader(f"Check a TFLite file (up to {limit_mb} MB)", type=["tflite"], key=_key(config, "tflite_upload"),
-                                max_upload_size=limit_mb,
-                                help="Loaded in LiteRT's interpreter (its flatbuffer verifier refuses a truncated file); a "
-                                     "file exported here also carries a checksum, so an edited copy is recognised.")
-    if uploaded is None:
+    # The server's limit, as for .onnx: an fp32 .tflite is as large.
+    checked = upload_check.checked_upload(
+        "tflite", "Check a TFLite file", _key(config, "tflite_upload"),
+        "Loaded in LiteRT's interpreter (its flatbuffer verifier refuses a truncated file); a "
+        "file exported here also carries a checksum, so an edited copy is recognised.",
+        validate_tflite, (ArtifactError, RuntimeUnavailable))
+    if checked is None:
         return
-    # Once per content: a rerun (any slider move) hands the same bytes again.
-    info, rejected = upload_check.check_once("tflite", uploaded.getvalue(), validate_tflite, (ArtifactError, RuntimeUnavailable))
-    if rejected:
-        st.error(f"{uploaded.name} was rejected: {rejected}")
-        return
+    name, info = checked
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
-    origin = (f"its metadata says MobileNet Explorer exported it from {info.config.arch} α = {info.config.width_multiplier:g}, "
-              f"{info.config.resolution} px; {SEAL_NOTE}") if info.config else "not exported here (no explorer metadata)"
-    st.success(f"{uploaded.name} is a valid {LABELS['litert'].split(' +')[0]} model: {info.operators} operators, input {shape} "
-               f"{info.inputs[0][2] if info.inputs else ''}; {origin}.")
+    st.success(f"{name} is a valid {LABELS['litert'].split(' +')[0]} model: {info.operators} operators, input {shape} "
+               f"{info.inputs[0][2] if info.inputs else ''}; {upload_check.origin_text(info)}.")

@@ -14,7 +14,7 @@ import streamlit as st
 
 from explorer import ConfigError, MobileNetConfig
 from explorer.export import export_filename
-from explorer.runtimes import LABELS, RUNTIMES, SEAL_NOTE, layer_speedups, unavailable_reason
+from explorer.runtimes import LABELS, RUNTIMES, layer_speedups, unavailable_reason
 from explorer.runtimes.comparison import CALIBRATION_INPUTS, INT8_MIN_COSINE
 from explorer.runtimes.names import INT8
 
@@ -338,21 +338,16 @@ def _downloads(config: MobileNetConfig) -> None:
 def _onnx_checker(config: MobileNetConfig) -> None:
     from explorer.runtimes import ArtifactError, RuntimeUnavailable, validate_onnx
 
-    limit_mb = st.get_option("server.maxUploadSize")  # the server's limit (.streamlit/config.toml): one number, stated here
-    uploaded = st.file_uploader(f"Check an ONNX file (up to {limit_mb} MB)", type=["onnx"], key=_key(config, "onnx_upload"),
-                                max_upload_size=limit_mb,
-                                help=f"Up to {limit_mb} MB, enough for any model the explorer exports (at most 100 M parameters, "
-                                     "4 bytes each). Validated with the ONNX checker and loaded in ONNX Runtime; a file exported "
-                                     "here also carries a checksum, so an edited copy is recognised.")
-    if uploaded is None:
+    limit_mb = st.get_option("server.maxUploadSize")
+    checked = upload_check.checked_upload(
+        "onnx", "Check an ONNX file", _key(config, "onnx_upload"),
+        f"Up to {limit_mb} MB, enough for any model the explorer exports (at most 100 M parameters, "
+        "4 bytes each). Validated with the ONNX checker and loaded in ONNX Runtime; a file exported "
+        "here also carries a checksum, so an edited copy is recognised.",
+        validate_onnx, (ArtifactError, RuntimeUnavailable))
+    if checked is None:
         return
-    # Once per content: a rerun (any slider move) hands the same bytes again.
-    info, rejected = upload_check.check_once("onnx", uploaded.getvalue(), validate_onnx, (ArtifactError, RuntimeUnavailable))
-    if rejected:
-        st.error(f"{uploaded.name} was rejected: {rejected}")
-        return
+    name, info = checked
     shape = " × ".join(map(str, info.inputs[0][1])) if info.inputs else "?"
-    origin = (f"its metadata says MobileNet Explorer exported it from {info.config.arch} α = {info.config.width_multiplier:g}, "
-              f"{info.config.resolution} px; {SEAL_NOTE}") if info.config else "not exported here (no explorer metadata)"
-    st.success(f"{uploaded.name} is a valid ONNX model: opset {info.opset}, {info.nodes} nodes, {info.parameters:,} "
-               f"parameters, input {shape}; {origin}.")
+    st.success(f"{name} is a valid ONNX model: opset {info.opset}, {info.nodes} nodes, {info.parameters:,} "
+               f"parameters, input {shape}; {upload_check.origin_text(info)}.")
