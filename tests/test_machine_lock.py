@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -35,51 +38,75 @@ def assert_disjoint(intervals):
     assert all(a[1] <= b[0] for a, b in zip(intervals, intervals[1:])), intervals
 
 
-class Lines:
-    """A subprocess's stderr, read line by line in a thread, so a test can wait for a line."""
+class Started:
+    """A CLI subprocess whose stdout and stderr are read line by line in threads, so a test can wait
+    for a line, and wait for the process without hanging on a pipe a grandchild (a Ray daemon the
+    sweep started) may still hold open. PYTHONFAULTHANDLER is set so that a process that overruns
+    its deadline dumps every thread's stack into its stderr before it is killed: CI then shows
+    where it was stuck instead of a bare timeout."""
 
-    def __init__(self, proc: subprocess.Popen):
-        self.lines: list[str] = []
+    def __init__(self, *args: str):
+        env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+        self.args = args
+        self.proc = subprocess.Popen([sys.executable, "-m", "explorer", *args], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out: list[str] = []
+        self.err: list[str] = []
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
-        self._thread.start()
+        self._readers = [threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+                         for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for reader in self._readers:
+            reader.start()
 
-    def _read(self, proc: subprocess.Popen) -> None:
-        for line in proc.stderr:
+    def _read(self, stream, lines: list[str]) -> None:
+        for line in stream:
             with self._changed:
-                self.lines.append(line)
+                lines.append(line)
                 self._changed.notify_all()
 
-    def wait_for(self, text: str, timeout: float) -> bool:
+    def wait_for(self, text: str, deadline: float) -> bool:
+        """Whether ``text`` appeared on stderr before ``deadline`` (time.monotonic())."""
         with self._changed:
-            return self._changed.wait_for(lambda: any(text in line for line in self.lines), timeout)
+            return self._changed.wait_for(lambda: any(text in line for line in self.err), max(deadline - time.monotonic(), 0))
 
-    def text(self) -> str:
-        self._thread.join(10)
-        return "".join(self.lines)
+    def finish(self, deadline: float) -> str:
+        """Its stdout, once it has exited 0; fails with its stderr (and stacks) if it did not by ``deadline``."""
+        try:
+            self.proc.wait(timeout=max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)  # the fault handler prints every thread's stack
+            with suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+            self.proc.kill()
+            pytest.fail(f"{' '.join(self.args[:1])} still ran at its deadline:\n{self.stderr()}")
+        assert self.proc.returncode == 0, self.stderr()
+        return "".join(self._lines(self.out))
+
+    def stderr(self) -> str:
+        return "".join(self._lines(self.err))
+
+    def _lines(self, lines: list[str]) -> list[str]:
+        for reader in self._readers:
+            reader.join(5)  # the process has exited: what it wrote is in the pipe (a grandchild may keep it open)
+        with self._changed:
+            return list(lines)
 
 
+@pytest.mark.timeout(600)  # its own deadline below comes first, with the subprocesses' stacks
 def test_a_cli_measurement_and_a_ray_sweep_with_other_stores_never_overlap(tmp_path):
     pytest.importorskip("ray", reason="Ray is an optional extra (requirements-distributed.txt)")
-    cli = [sys.executable, "-m", "explorer"]
+    deadline = time.monotonic() + 480  # seconds on a quiet 2-core machine, minutes on a loaded one
     with MeasurementLock.machine().hold("the test, holding the machine's lock until both have started"):
-        measure = subprocess.Popen([*cli, "profile", "--arch", "v2", "--width", "0.5", "--resolution", "64", "--latency", "--threads",
-                                    "1", "--budget", "1.5", "--json", "--store", str(tmp_path / "a.sqlite3")],
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        sweep = subprocess.Popen([*cli, "sweep", "--latency", "--arch", "v2", "--widths", "0.5", "--resolutions", "32,48",
-                                  "--threads", "1", "--budget", "0.3", "--json", "--ray", "local", "--store", str(tmp_path / "b.sqlite3")],
-                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        measure_err, sweep_err = Lines(measure), Lines(sweep)
+        measure = Started("profile", "--arch", "v2", "--width", "0.5", "--resolution", "64", "--latency", "--threads",
+                          "1", "--budget", "1.5", "--json", "--store", str(tmp_path / "a.sqlite3"))
+        sweep = Started("sweep", "--latency", "--arch", "v2", "--widths", "0.5", "--resolutions", "32,48", "--threads", "1",
+                        "--budget", "0.3", "--json", "--ray", "local", "--store", str(tmp_path / "b.sqlite3"))
         # The CLI says it waits for this lock (with its own store beside it, it would not), and the
         # sweep has connected to its cluster and sent its points.
-        assert measure_err.wait_for("waiting for another latency measurement", 120), measure_err.text()
-        assert sweep_err.wait_for("sweep: 2 points", 180), sweep_err.text()
-    measured_out, _ = measure.communicate(timeout=300)
-    swept_out, _ = sweep.communicate(timeout=300)
-    assert measure.returncode == 0, measure_err.text()
-    assert sweep.returncode == 0, sweep_err.text()
-    report = json.loads(measured_out)["latency"]
-    swept = [point["latency"] for point in json.loads(swept_out)]
+        assert measure.wait_for("waiting for another latency measurement", deadline - 240), measure.stderr()
+        assert sweep.wait_for("sweep: 2 points", deadline - 120), sweep.stderr()
+    report = json.loads(measure.finish(deadline))["latency"]
+    swept = [point["latency"] for point in json.loads(sweep.finish(deadline))]
     assert report["waited_s"] > 0
     assert_disjoint([(when(r["started_at"]), when(r["finished_at"])) for r in [report, *swept]])
 
