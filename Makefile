@@ -5,18 +5,21 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# --no-compile: pip would byte-compile every installed module (torch, Ray, the runtimes: ~60 s of a
+# 2-core machine's 2 min install); Python compiles the few hundred modules it imports on first use.
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --no-compile
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast lint check-design bench chromium clean
 
 $(VENV)/.run-installed: requirements.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.test-installed: requirements.txt requirements-test.txt requirements-distributed.txt
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	$(PIP_INSTALL) -r requirements-test.txt
 	touch $@ $(VENV)/.run-installed
 
 # The browser tests drive Debian's Chromium through Playwright (`playwright install` cannot

@@ -50,6 +50,10 @@ CONFIGS = {
     "v2-0.75": paper_config("v2", width_multiplier=0.75, resolution=64),
 }
 FP32 = ("onnxruntime", "executorch")
+# ONNX Runtime on every config; ExecuTorch, whose export takes ~12 s a model here (ONNX's ~3 s), on
+# one of each family that still covers both conditions: V1 at 32 px (amplified rounding), V2 at 64 px.
+FP32_CASES = [(name, runtime) for name in CONFIGS for runtime in FP32
+              if runtime == "onnxruntime" or name in ("v1-0.25", "v2-0.75")]
 FAST = dict(threads=1, budget_s=0.05)
 
 
@@ -64,7 +68,7 @@ def tolerance(config):
 
 @pytest.fixture(scope="module")
 def fp32_results():
-    return {(name, runtime): measure_runtime(config, runtime, **FAST) for name, config in CONFIGS.items() for runtime in FP32}
+    return {(name, runtime): measure_runtime(CONFIGS[name], runtime, **FAST) for name, runtime in FP32_CASES}
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +86,7 @@ def test_all_runtimes_available_here():
     assert available_runtimes() == {name: None for name in RUNTIMES}
 
 
-@pytest.mark.parametrize("name", CONFIGS)
-@pytest.mark.parametrize("runtime", FP32)
+@pytest.mark.parametrize("name, runtime", FP32_CASES)
 def test_fp32_runtime_matches_eager_then_is_timed(fp32_results, name, runtime):
     result = fp32_results[(name, runtime)]
     assert result.status == "ok", result.failure
