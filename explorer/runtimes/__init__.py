@@ -36,8 +36,9 @@ from .names import (
     check_runtime_name,
     unavailable_reason,
 )
-from .onnx_export import SEAL_NOTE, ArtifactError, OnnxInfo, validate_onnx
+from .onnx_export import OnnxInfo, validate_onnx
 from .results import RuntimeLayer, RuntimeResult, layer_speedups
+from .seal import SEAL_NOTE, ArtifactError
 from .tflite_file import TfliteInfo, validate_tflite
 
 __all__ = [

@@ -20,36 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import ConfigError, MobileNetConfig, loads_config
+from ..config import MobileNetConfig
 from ..errors import first_line
 from .artifacts import Artifact, artifact_key, cached_artifact
 from .comparison import reference_model
 from .names import require
 from .quiet import quiet_export
+from .seal import CHECKSUM_KEY, CONFIG_KEY, ArtifactError, read_seal
 
 if TYPE_CHECKING:
     import onnx
     import torch
 
 OPSET = 18
-CHECKSUM_KEY = "explorer.sha256"
-# What a matching checksum means, in the words a page shows: the digest travels inside the file,
-# so it shows edits and damage, not who made the file (anyone can write config and digest anew).
-SEAL_NOTE = "its self-declared SHA-256 matches its content (this shows edits and damage, not who made it)"
-CONFIG_KEY = "explorer.config"
 # Node metadata kept in the file: the module path. The rest (stack traces with local paths, FX
 # node dumps, rewrite-rule names) triples the graph's size and tells a reader nothing.
 KEEP_NODE_METADATA = ("namespace",)
 MAX_ONNX_BYTES = 1 << 30  # protobuf's hard limit is 2 GiB; the largest allowed config is ~400 MB
-
-
-class ArtifactError(ValueError):
-    """An invalid model file (upload or export). ``field`` is ``file``; the message says what is wrong."""
-
-    def __init__(self, reason: str, field: str = "file"):
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 def export_onnx(config: MobileNetConfig, model: torch.nn.Module | None = None, batch: int = 1) -> Artifact:
@@ -206,19 +193,7 @@ def validate_onnx(source: bytes | bytearray | str | Path) -> OnnxInfo:
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, ValueError, RuntimeError) as err:
         first = first_line(err)
         raise ArtifactError(f"is not a valid ONNX model: {first}") from None
-    meta = model_metadata(proto)
-    checksum = "absent"
-    if CHECKSUM_KEY in meta:
-        if _digest(proto) != meta[CHECKSUM_KEY]:
-            raise ArtifactError("was modified after it was exported: its content no longer matches the checksum "
-                                f"stored in it ({CHECKSUM_KEY}); export it again")
-        checksum = "verified"
-    config = None
-    if CONFIG_KEY in meta:
-        try:
-            config = loads_config(meta[CONFIG_KEY])
-        except ConfigError as err:
-            raise ArtifactError(f"carries an invalid explorer config: {err}") from None
+    checksum, config = read_seal(model_metadata(proto), lambda stored: stored == _digest(proto))
     import onnxruntime as ort
 
     try:

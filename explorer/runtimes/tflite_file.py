@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, MobileNetConfig, loads_config
+from ..config import MobileNetConfig
 from ..errors import first_line
 from .names import require
-from .onnx_export import ArtifactError
+from .seal import CHECKSUM_KEY, CONFIG_KEY, ArtifactError, read_seal
 
 IDENTIFIER = b"TFL3"
-CHECKSUM_KEY = "explorer.sha256"
-CONFIG_KEY = "explorer.config"
 PLACEHOLDER = b"explorer.sha256 placeholder: the file's digest is written here....."[:64]
 MAX_TFLITE_BYTES = 1 << 30  # flatbuffers cap at 2 GiB; the largest allowed config is ~400 MB
 
@@ -118,7 +116,7 @@ class TfliteInfo:
     outputs: tuple[tuple[str, tuple[int, ...], str], ...]
     operators: int  # in the file (before XNNPACK takes them)
     config: MobileNetConfig | None  # the explorer config it was exported from, if it says so
-    checksum: str  # "verified": the self-declared SHA-256 matches (onnx_export.SEAL_NOTE); "absent": converted elsewhere
+    checksum: str  # "verified": the self-declared SHA-256 matches (seal.SEAL_NOTE); "absent": converted elsewhere
 
 
 def _read(source: bytes | bytearray | str | Path) -> bytes:
@@ -159,18 +157,8 @@ def validate_tflite(source: bytes | bytearray | str | Path) -> TfliteInfo:
         meta = metadata(data)
     except Exception as err:  # noqa: BLE001 - a damaged metadata table
         raise ArtifactError(f"has an unreadable metadata table: {type(err).__name__}") from None
-    checksum = "absent"
-    if CHECKSUM_KEY in meta:
-        if not checksum_matches(data, meta[CHECKSUM_KEY]):
-            raise ArtifactError("was modified after it was exported: its content no longer matches the checksum "
-                                f"stored in it ({CHECKSUM_KEY}); export it again")
-        checksum = "verified"
-    config = None
-    if CONFIG_KEY in meta:
-        try:
-            config = loads_config(meta[CONFIG_KEY].decode("utf-8", errors="replace"))
-        except ConfigError as err:
-            raise ArtifactError(f"carries an invalid explorer config: {err}") from None
+    as_text = {name: value.decode("utf-8", errors="replace") for name, value in meta.items()}
+    checksum, config = read_seal(as_text, lambda stored: checksum_matches(data, stored.encode()))
 
     def described(details: list[dict]) -> tuple[tuple[str, tuple[int, ...], str], ...]:
         return tuple((d["name"], tuple(int(n) for n in d["shape"]), d["dtype"].__name__) for d in details)
