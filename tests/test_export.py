@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from torchvision_check import check_against_torchvision
 
 from explorer import ConfigError, count, loads_config, paper_config
 from explorer.config import MAX_FILE_BYTES
@@ -135,34 +136,6 @@ def test_python_export_is_the_explorers_model(name):
     assert loads_config(json.dumps(namespace["CONFIG"])) == config  # the config it was exported from
 
 
-# torchvision's registry wheels are CUDA builds; beside the CPU torch its compiled ops do not load
-# and `import torchvision` fails on its operator registrations. Declaring those operators' schemas
-# first lets its pure-Python model code import (FIELD-NOTES, "torchvision"). The model code never
-# calls them.
-_TORCHVISION_IMPORT = """
-import torch
-lib = torch.library.Library("torchvision", "DEF")
-for schema in (
-    "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-    "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-    "roi_align(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width, int sampling_ratio, bool aligned) -> Tensor",
-    "_roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width, SymInt batch_size, SymInt channels, SymInt height, SymInt width, int sampling_ratio, bool aligned) -> Tensor",
-    "ps_roi_align(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width, int sampling_ratio) -> (Tensor, Tensor)",
-    "_ps_roi_align_backward(Tensor grad, Tensor rois, Tensor channel_mapping, float spatial_scale, SymInt pooled_height, SymInt pooled_width, int sampling_ratio, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor",
-    "roi_pool(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width) -> (Tensor, Tensor)",
-    "_roi_pool_backward(Tensor grad, Tensor rois, Tensor argmax, float spatial_scale, SymInt pooled_height, SymInt pooled_width, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor",
-    "ps_roi_pool(Tensor input, Tensor rois, float spatial_scale, SymInt pooled_height, SymInt pooled_width) -> (Tensor, Tensor)",
-    "_ps_roi_pool_backward(Tensor grad, Tensor rois, Tensor channel_mapping, float spatial_scale, SymInt pooled_height, SymInt pooled_width, SymInt batch_size, SymInt channels, SymInt height, SymInt width) -> Tensor",
-    "deform_conv2d(Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, SymInt stride_h, SymInt stride_w, SymInt pad_h, SymInt pad_w, SymInt dilation_h, SymInt dilation_w, SymInt groups, SymInt offset_groups, bool use_mask) -> Tensor",
-    "_deform_conv2d_backward(Tensor grad, Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, SymInt stride_h, SymInt stride_w, SymInt pad_h, SymInt pad_w, SymInt dilation_h, SymInt dilation_w, SymInt groups, SymInt offset_groups, bool use_mask) -> (Tensor, Tensor, Tensor, Tensor, Tensor)",
-):
-    lib.define(schema)
-try:
-    import torchvision
-except Exception as err:  # reported as a skip, with the reason
-    print("IMPORT-FAILED:", repr(err)[:300])
-    raise SystemExit(0)
-"""
 
 # Small inputs: the architecture does not depend on the resolution, and the check stays quick.
 TORCHVISION_CONFIGS = {
@@ -175,41 +148,8 @@ TORCHVISION_CONFIGS = {
                                                                  {"t": 1, "c": 40, "n": 2, "s": 1}]),
 }
 
-_TORCHVISION_CHECK = """
-import json, sys, torch
-from explorer import build_model, count, loads_config
-from explorer.export import torchvision_snippet
-for text in json.loads(sys.stdin.read()):
-    config = loads_config(text)
-    namespace = {}
-    exec(compile(torchvision_snippet(config), "tv.py", "exec"), namespace)
-    theirs, ours = namespace["build_model"](), build_model(config)
-    tv_state, our_state = theirs.state_dict(), ours.state_dict()
-    assert [v.shape for v in tv_state.values()] == [v.shape for v in our_state.values()], config
-    theirs.load_state_dict(dict(zip(tv_state, our_state.values())))  # the same weights, in the same order
-    x = torch.randn(2, 3, config.resolution, config.resolution, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        a, b = theirs(x), ours(x)
-    assert torch.equal(a, b), (a - b).abs().max()
-    assert sum(p.numel() for p in theirs.parameters()) == count(config).params
-    assert namespace["count_macs"](theirs, config.resolution) == count(config).macs
-    print("same", len(tv_state))
-"""
-
-
 def test_torchvision_variant_is_the_same_architecture():
-    try:
-        metadata.version("torchvision")
-    except metadata.PackageNotFoundError:
-        pytest.skip("torchvision is not installed (requirements-test.txt installs it)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    texts = [config_json(c) for c in TORCHVISION_CONFIGS.values()]
-    done = subprocess.run([sys.executable, "-c", _TORCHVISION_IMPORT + _TORCHVISION_CHECK], input=json.dumps(texts), env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if done.stdout.startswith("IMPORT-FAILED:"):
-        pytest.skip(f"torchvision cannot be imported beside this torch: {done.stdout.strip()}")
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count("same") == len(TORCHVISION_CONFIGS)
+    check_against_torchvision(TORCHVISION_CONFIGS.values())
 
 
 @pytest.mark.parametrize(

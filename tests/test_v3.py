@@ -5,10 +5,10 @@ import json
 import os
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 import pytest
+from torchvision_check import check_against_torchvision
 
 from explorer import ConfigError, count, loads_config, make_plan, paper_config
 from explorer.config import V3_PRESETS, architecture_changes, v3_preset, v3_preset_name
@@ -187,48 +187,8 @@ TORCHVISION_CONFIGS = {
     "large-no-se": paper_config("v3-large", resolution=64, squeeze_excite=False),
 }
 
-_CHECK = """
-import json, sys, torch
-from torchvision.models import mobilenet_v3_large, mobilenet_v3_small
-from explorer import build_model, count, loads_config, paper_config
-from explorer.export import torchvision_snippet
-for text in json.loads(sys.stdin.read()):
-    config = loads_config(text)
-    namespace = {}
-    exec(compile(torchvision_snippet(config), "tv.py", "exec"), namespace)
-    theirs, ours = namespace["build_model"](), build_model(config)
-    if config.blocks == paper_config(config.arch).blocks and config.squeeze_excite:  # torchvision's own builders too
-        builder = mobilenet_v3_large if config.arch == "mobilenet_v3_large" else mobilenet_v3_small
-        own = builder(width_mult=config.width_multiplier, num_classes=config.num_classes)
-        assert [v.shape for v in own.state_dict().values()] == [v.shape for v in theirs.state_dict().values()]
-    tv_state, our_state = theirs.state_dict(), ours.state_dict()
-    assert [v.shape for v in tv_state.values()] == [v.shape for v in our_state.values()], config
-    theirs.load_state_dict(dict(zip(tv_state, our_state.values())))  # the same weights, by position
-    x = torch.randn(2, 3, config.resolution, config.resolution, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        a, b = theirs(x), ours(x)
-    assert torch.equal(a, b), (a - b).abs().max()
-    assert sum(p.numel() for p in theirs.parameters()) == count(config).params
-    assert namespace["count_macs"](theirs, config.resolution) == count(config).macs
-    print("same", len(tv_state))
-"""
-
-
 def test_outputs_are_bit_identical_to_torchvision_with_weights_loaded_by_position():
-    from test_export import _TORCHVISION_IMPORT
-
-    try:
-        metadata.version("torchvision")
-    except metadata.PackageNotFoundError:
-        pytest.skip("torchvision is not installed (requirements-test.txt installs it)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    texts = [config_json(c) for c in TORCHVISION_CONFIGS.values()]
-    done = subprocess.run([sys.executable, "-c", _TORCHVISION_IMPORT + _CHECK], input=json.dumps(texts), env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if done.stdout.startswith("IMPORT-FAILED:"):
-        pytest.skip(f"torchvision cannot be imported beside this torch: {done.stdout.strip()}")
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count("same") == len(TORCHVISION_CONFIGS)
+    check_against_torchvision(TORCHVISION_CONFIGS.values())
 
 
 def test_torchvision_variant_refuses_relu_stem_and_head():
