@@ -179,7 +179,11 @@ def build_model() -> MobileNet:
     return MobileNet().eval()
 ''' + COUNT_AND_CHECK)
 
-TORCHVISION_V2 = Template('''"""$title as torchvision's MobileNetV2, exported by MobileNet Explorer.
+
+def _torchvision_file(model_class: str, imports: str, table: str, build: str) -> Template:
+    """A torchvision file: the same opening for every family, then its imports, its block table and
+    its build_model()."""
+    return Template(f'''"""$title as torchvision's {model_class}, exported by MobileNet Explorer.
 
 Needs torch and torchvision. Run it to build the model and check its counts:
 
@@ -188,63 +192,48 @@ Needs torch and torchvision. Run it to build the model and check its counts:
 Expected: $params_text parameters and $macs_text MACs, as in the explorer. The layers are the
 explorer's, in the same order, under torchvision's names (features.0.0.weight, ...).
 """
-
-import torch
-from torch import nn
-from torchvision.models import MobileNetV2
-
+{imports}
 TITLE = $title_literal
 RESOLUTION = $resolution
 EXPECTED_PARAMS = $params
 EXPECTED_MACS = $macs
-# The block table as the V2 paper's Table 2 writes it: t, c, n, s.
+{table}
+
+def build_model() -> {model_class}:
+    """A freshly initialized model in eval mode."""
+{build}''' + COUNT_AND_CHECK)
+
+
+TORCHVISION_V2 = _torchvision_file("MobileNetV2", '''
+import torch
+from torch import nn
+from torchvision.models import MobileNetV2
+''', '''# The block table as the V2 paper's Table 2 writes it: t, c, n, s.
 INVERTED_RESIDUAL_SETTING = [
 $rows
 ]
-
-
-def build_model() -> MobileNetV2:
-    """A freshly initialized model in eval mode."""
-    model = MobileNetV2(num_classes=$num_classes, width_mult=$width, inverted_residual_setting=INVERTED_RESIDUAL_SETTING,
+''', '''    model = MobileNetV2(num_classes=$num_classes, width_mult=$width, inverted_residual_setting=INVERTED_RESIDUAL_SETTING,
                         round_nearest=8, dropout=$dropout)
     return model.eval()
-''' + COUNT_AND_CHECK)
+''')
 
-
-TORCHVISION_V3 = Template('''"""$title as torchvision's MobileNetV3, exported by MobileNet Explorer.
-
-Needs torch and torchvision. Run it to build the model and check its counts:
-
-    python $file_name
-
-Expected: $params_text parameters and $macs_text MACs, as in the explorer. The layers are the
-explorer's, in the same order, under torchvision's names (features.0.0.weight, ...).
-"""
-
+TORCHVISION_V3 = _torchvision_file("MobileNetV3", '''
 from functools import partial
 
 import torch
 from torch import nn
 from torchvision.models.mobilenetv3 import InvertedResidualConfig, MobileNetV3
-
-TITLE = $title_literal
-RESOLUTION = $resolution
-EXPECTED_PARAMS = $params
-EXPECTED_MACS = $macs
-WIDTH_MULTIPLIER = $width
+''', '''WIDTH_MULTIPLIER = $width
 # The block table as the V3 paper writes it (before the width multiplier): input channels,
 # kernel, expanded size, output channels, squeeze-and-excite, NL (RE: ReLU, HS: h-swish), stride.
 BNECKS = [
 $rows
 ]
 LAST_CHANNEL = $last_channel  # the hidden classifier width, before the width multiplier
-
-
-def build_model() -> MobileNetV3:
-    """A freshly initialized model in eval mode."""
-    row = partial(InvertedResidualConfig, dilation=1, width_mult=WIDTH_MULTIPLIER)
+''', '''    row = partial(InvertedResidualConfig, dilation=1, width_mult=WIDTH_MULTIPLIER)
     setting = [row(*bneck) for bneck in BNECKS]
     last_channel = InvertedResidualConfig.adjust_channels(LAST_CHANNEL, WIDTH_MULTIPLIER)
     model = MobileNetV3(setting, last_channel, num_classes=$num_classes, dropout=$dropout)
     return model.eval()
-''' + COUNT_AND_CHECK)
+''')
+
