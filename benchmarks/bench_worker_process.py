@@ -7,8 +7,9 @@ Python (pandas, Plotly, the page scripts) and hold the GIL; an eager forward of 
 placements under the same load:
 
 - ``thread``: ``measure_latency`` in this process's main thread (as the app does);
-- ``worker``: the same call in a persistent worker process (``concurrent.futures``, spawn), warmed
-  up first, so only the measurement itself is compared, not a process start;
+- ``worker``: the same call in the app's measuring process (``explorer.measure_worker``, what the
+  pages use since this benchmark), warmed up first, so only the measurement itself is compared,
+  not a process start;
 
 each with no load (``quiet``) and with ``--sessions`` threads of this process rerunning the V2 page
 through Streamlit's AppTest in a loop (``loaded``: other users clicking in the same server). The
@@ -24,23 +25,26 @@ Only meaningful on an otherwise quiet machine.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor
 
 from _common import ROOT, fmt, report, summary
 
 
-def measure(budget_s: float) -> dict:
-    """One measurement in the calling process, summarized (runs in the worker too: picklable result)."""
+def summarize(r) -> dict:
+    return {"median_ms": r.median_ms, "iqr_ms": r.iqr_ms, "quality": r.quality, "reasons": list(r.quality_reasons),
+            "thread_cpu_share": r.window.thread_cpu_share, "others_cores": r.window.others_cores,
+            "own_cores": r.window.own_cores}
+
+
+def measure(budget_s: float, worker=None) -> dict:
+    """One measurement, in this process's thread or in ``worker`` (a MeasuringProcess), summarized."""
     from explorer import paper_config
     from explorer.latency import measure_latency
     from explorer.measurement import LatencySettings
 
-    r = measure_latency(paper_config("v2"), LatencySettings(threads=1, budget_s=budget_s), max_attempts=1)
-    return {"median_ms": r.median_ms, "iqr_ms": r.iqr_ms, "quality": r.quality, "reasons": list(r.quality_reasons),
-            "thread_cpu_share": r.window.thread_cpu_share, "others_cores": r.window.others_cores,
-            "own_cores": r.window.own_cores}
+    settings = LatencySettings(threads=1, budget_s=budget_s)
+    how = measure_latency if worker is None else worker.measure
+    return summarize(how(paper_config("v2"), settings, max_attempts=1))
 
 
 class Sessions:
@@ -89,26 +93,35 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=2.0)
     args = parser.parse_args()
 
+    # AppTest runs each page script as __main__, so the worker is handed this module by its own name.
+
     from explorer.allocator import fix_allocator
+    from explorer.measure_worker import MeasuringProcess
 
     fix_allocator()
     results: dict[str, list[dict]] = {f"{load}-{where}": [] for load in ("quiet", "loaded") for where in ("thread", "worker")}
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(measure, 0.3).result()  # the worker's imports and first model: not part of the comparison
+    worker = MeasuringProcess()
+    try:
+        measure(0.3, worker)  # the worker's imports and first model: not part of the comparison
         measure(0.3)
         sessions = Sessions(args.sessions)
         for round_ in range(args.rounds):
             for load in ("quiet", "loaded"):
                 for where in ("thread", "worker"):
+                    def one(where=where) -> dict:
+                        return measure(args.budget, worker if where == "worker" else None)
+
                     if load == "loaded":
                         with sessions:
-                            row = measure(args.budget) if where == "thread" else pool.submit(measure, args.budget).result()
+                            row = one()
                     else:
-                        row = measure(args.budget) if where == "thread" else pool.submit(measure, args.budget).result()
+                        row = one()
                     results[f"{load}-{where}"].append(row)
                     print(f"round {round_ + 1} {load:6} {where:6}: {row['median_ms']:6.1f} ms {row['quality']:5} "
                           f"thread share {row['thread_cpu_share']:.2f}, others {row['others_cores']:.2f} cores, "
                           f"own {row['own_cores']:.2f} {('; ' + row['reasons'][0]) if row['reasons'] else ''}", flush=True)
+    finally:
+        worker.close()
     out = {}
     for case, rows in results.items():
         medians = summary([r["median_ms"] for r in rows])

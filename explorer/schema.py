@@ -56,6 +56,9 @@ class ConfigError(ValueError):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self):  # pickled by its two fields (a measuring process hands it to the page, explorer.measure_worker)
+        return type(self), (self.field, self.reason)
+
 
 @dataclass(frozen=True)
 class Block:

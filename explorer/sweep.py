@@ -364,9 +364,15 @@ class SweepJob:
 
 @dataclass
 class LocalBackend:
-    """Measure on this machine, one point after the other, in the job's thread."""
+    """Measure on this machine, one point after the other, in the job's thread.
+
+    ``eager_measure`` replaces :func:`explorer.latency.measure_latency` for eager points: the app
+    passes :func:`explorer.measure_worker.measure_in_worker`, so its background grid does not time
+    inside the web server's process, whose other threads hold the GIL.
+    """
 
     name: str = field(default="local", init=False)
+    eager_measure: Callable[..., Any] | None = None
 
     def run(self, job: SweepJob, todo: Sequence[int]) -> None:
         for index in todo:
@@ -374,8 +380,7 @@ class LocalBackend:
                 return
             job.record(self._measure_one(job, index), stored=True)
 
-    @staticmethod
-    def _measure_one(job: SweepJob, index: int) -> SweepResult:
+    def _measure_one(self, job: SweepJob, index: int) -> SweepResult:
         """The point through the one path (:func:`measure_once`): the store read again first (another
         process may have measured it meanwhile) and after a wait, then measured, cross-checked, saved."""
         point = job.points[index]
@@ -398,7 +403,8 @@ class LocalBackend:
         started_at, started = utc_now(), time.monotonic()
         try:
             settings = point.settings()
-            report = measure_once(point.config, settings, lock=job.store.lock, stored=lambda: job.lookup(index),
+            measure = self.eager_measure if settings.runtime == "eager" else None
+            report = measure_once(point.config, settings, lock=job.store.lock, measure=measure, stored=lambda: job.lookup(index),
                                   put=lambda report: job.store.put(point.config, settings, report), progress=progress,
                                   on_wait=on_wait)
         except (SweepStopped, KeyboardInterrupt, SystemExit, MemoryError):

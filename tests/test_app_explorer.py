@@ -1,5 +1,6 @@
 """AppTest runs of the V1 and V2 pages: no exceptions, exact metrics, bad edits, links."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,9 @@ def test_config_is_kept_across_pages(open_page):
 
 
 def test_latency_button_measures_then_reuses_only_a_good_result(open_page):
+    from explorer.measure_worker import _WORKER
+
+    _WORKER.close()  # a worker started by an earlier test would not show that this page started one
     at = open_page("app_pages/v1.py")
     at.slider(key="mobilenet_v1.resolution").set_value(64).run()
     at.slider(key="mobilenet_v1.width").set_value(0.25).run()
@@ -211,6 +215,7 @@ def test_latency_button_measures_then_reuses_only_a_good_result(open_page):
     table = next(d.value for d in at.dataframe if "latency (ms)" in d.value.columns)
     assert len(table) == len(count(paper_config("v1", width_multiplier=0.25, resolution=64)).layers)
     assert (table["latency (ms)"] > 0).all()
+    assert _WORKER.pid() not in (None, os.getpid())  # measured in the worker process, not the server's thread
 
 
 @pytest.fixture
@@ -230,7 +235,7 @@ def test_a_stored_measurement_is_reused_only_when_good(open_page, own_store, mon
     named before the press and measured again on it."""
     from test_store import fake_report
 
-    import explorer.latency
+    import explorer.measure_worker
     from explorer.measurement import LatencySettings
     from explorer.timing import available_cores
 
@@ -244,7 +249,7 @@ def test_a_stored_measurement_is_reused_only_when_good(open_page, own_store, mon
         measured.append(config_)
         return fake_report(config_, settings_, median_ms=7.5)
 
-    monkeypatch.setattr(explorer.latency, "measure_latency", measure)
+    monkeypatch.setattr(explorer.measure_worker, "measure_in_worker", measure)  # where the page measures eager latency
     at = open_page("app_pages/v1.py")
     at.slider(key="mobilenet_v1.resolution").set_value(64).run()
     at.slider(key="mobilenet_v1.width").set_value(0.25).run()

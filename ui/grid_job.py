@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from explorer.sweep import RUNNING, STOPPING, SweepJob, SweepPoint, format_duration
+from explorer.measure_worker import measure_in_worker
+from explorer.sweep import RUNNING, STOPPING, LocalBackend, SweepJob, SweepPoint, format_duration
 
 from .state import latency_store
 
@@ -63,7 +64,7 @@ def start(points: Sequence[SweepPoint]) -> tuple[SweepJob | None, str | None]:
             return None, "A grid measurement is already running on this machine: see its progress below."
         if not points:
             return None, "Every candidate config already has a good measurement on this machine."
-        job = SweepJob(points, latency_store())
+        job = SweepJob(points, latency_store(), backend=LocalBackend(eager_measure=measure_in_worker))
         reg.jobs[_key()] = job
         job.start()
     return job, None

@@ -57,7 +57,12 @@ def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = Fals
     """
     from explorer.latency import measure_latency
     from explorer.lock import LockTimeout
+    from explorer.measure_worker import measure_in_worker
 
+    # Eager timing runs in a process of its own: in this server's threads, other sessions' reruns
+    # hold the GIL and made one V2 figure 8.6x too slow (explorer.measure_worker). The deployment
+    # runtimes (ui/runtimes_view.py) measure here: their timed call is one native call a forward.
+    measure = measure_in_worker if settings.runtime == "eager" else measure_latency
     status = st.empty()  # one element, replaced as the wait and the measurement advance
 
     def on_wait(waiting) -> None:
@@ -68,7 +73,7 @@ def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = Fals
         status.progress(min(max(fraction, 0.0), 1.0), text=f"{label}Measuring: {message}")
 
     try:
-        report = latency_store().get_or_measure(config, settings, measure=measure_latency, remeasure=remeasure, model=model,
+        report = latency_store().get_or_measure(config, settings, measure=measure, remeasure=remeasure, model=model,
                                                 progress=progress, on_wait=on_wait)
     except (ConfigError, LockTimeout, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
         status.empty()

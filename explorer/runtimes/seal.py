@@ -29,6 +29,9 @@ class ArtifactError(ValueError):
         self.field = field
         self.reason = reason
 
+    def __reduce__(self):  # pickled by its fields, as ConfigError
+        return type(self), (self.reason, self.field)
+
 
 def read_seal(meta: Mapping[str, str], checksum_matches: Callable[[str], bool]) -> tuple[str, MobileNetConfig | None]:
     """``(checksum, config)`` of a file whose metadata table is ``meta`` (entries as text).
