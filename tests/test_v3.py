@@ -275,3 +275,25 @@ def test_analytic_sweep_cli_for_v3_small():
     assert done.returncode == 0, done.stderr
     got = {(p["config"]["arch"], p["config"]["width_multiplier"]): (p["params"], p["macs"]) for p in json.loads(done.stdout)}
     assert got == {(paper_config(a).arch, w): counts for (a, w), counts in TORCHVISION_COUNTS.items()}
+
+
+def test_cli_preset_builds_the_published_minimalistic_variant(cli):
+    # TF-slim's table: V3-Large minimalistic 1.0/224 has 209 M MACs (1001 classes); the other options apply on top.
+    out = json.loads(cli("profile", "--arch", "v3-large", "--preset", "minimalistic", "--num-classes", "1001", "--json",
+                         check_rc=0).stdout)
+    assert out["config"] == json.loads(config_json(v3_preset("v3-large", "minimalistic", num_classes=1001)))
+    assert round(out["macs"] / 1e6) == 209
+    small = json.loads(cli("profile", "--arch", "v3-small", "--preset", "minimalistic", "--width", "0.75", "--json",
+                           check_rc=0).stdout)
+    assert small["macs"] == count(v3_preset("v3-small", "minimalistic", width_multiplier=0.75)).macs
+    assert small["config"]["squeeze_excite"] is False
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--arch", "v2", "--preset", "minimalistic"], "--preset: only applies to mobilenet_v3_large and mobilenet_v3_small"),
+    (["--arch", "v3-small", "--preset", "tiny"], "invalid choice"),
+    (["--config", "x.json", "--preset", "minimalistic"], "--config cannot be combined"),
+])
+def test_cli_preset_misuse_exits_2_with_one_line(cli, args, fragment):
+    proc = cli("profile", *args, check_rc=2)
+    assert fragment in proc.stderr and not proc.stdout

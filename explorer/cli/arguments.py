@@ -11,10 +11,12 @@ from ..config import (
     ARCHS,
     MAX_EXPANSION,
     PAPER_BLOCKS,
+    V3_PRESETS,
     ConfigError,
     MobileNetConfig,
     load_config,
     paper_config,
+    v3_preset,
     with_expansion,
 )
 from ..measurement import LatencySettings
@@ -42,12 +44,17 @@ def config_from_args(args: argparse.Namespace) -> MobileNetConfig:
             raise UsageError(f"--expansion: must be between 1 and {MAX_EXPANSION}, got {args.expansion}")
         overrides["blocks"] = with_expansion(PAPER_BLOCKS[arch], args.expansion)
     try:
+        if getattr(args, "preset", None) is not None:  # a V3 variant, then the other options on top of it
+            if arch not in V3_PRESETS:
+                raise UsageError(f"--preset: only applies to {' and '.join(V3_PRESETS)} (the published V3 variants)")
+            return v3_preset(arch, args.preset, **overrides)
         return paper_config(arch, **overrides)
     except ConfigError as err:
         raise UsageError(f"--{_FLAG.get(err.field, err.field)}: {err.reason}" if err.field in _FLAG else str(err)) from None
 
 
-_FLAG = {"width_multiplier": "width", "resolution": "resolution", "num_classes": "num-classes", "activation": "activation"}
+_FLAG = {"width_multiplier": "width", "resolution": "resolution", "num_classes": "num-classes", "activation": "activation",
+         "arch": "preset", "preset": "preset"}
 
 
 def load_configs(paths: Sequence[str]) -> list[MobileNetConfig]:

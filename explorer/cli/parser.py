@@ -7,14 +7,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ..config import ACTIVATIONS
+from ..config import ACTIVATIONS, V3_PRESETS
 from ..measurement import DEVICES, RUNTIMES
 from .arguments import ARCH_CHOICES, LATENCY_DEFAULTS
 from .commands import cmd_export, cmd_latency_export, cmd_latency_list, cmd_predict, cmd_profile, cmd_validate
 from .sweep_command import cmd_sweep
 
+PRESET_NAMES = tuple(dict.fromkeys(name for presets in V3_PRESETS.values() for name in presets))
 STORE_HELP = "SQLite store file (default: $MOBILENET_EXPLORER_DATA or .data/)"
-ARCH_OPTIONS = ("width", "resolution", "num_classes", "activation", "expansion")
+ARCH_OPTIONS = ("width", "resolution", "num_classes", "activation", "expansion", "preset")
 
 
 def _add_arch_options(p: argparse.ArgumentParser) -> None:
@@ -23,6 +24,8 @@ def _add_arch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-classes", dest="num_classes", type=int, help="classifier outputs (default 1000)")
     p.add_argument("--activation", choices=ACTIVATIONS, help="default: relu for V1, relu6 for V2 (V3: per row)")
     p.add_argument("--expansion", type=int, help="V2: set t on every row whose paper value is not 1")
+    p.add_argument("--preset", choices=PRESET_NAMES, help="V3: a published variant of the table (minimalistic: no SE, no "
+                   "h-swish, 3×3 kernels; default standard)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +117,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "config", None) and any(getattr(args, k, None) is not None for k in ARCH_OPTIONS):
-        parser.error("--config cannot be combined with --width/--resolution/--num-classes/--activation/--expansion")
+        parser.error("--config cannot be combined with --width/--resolution/--num-classes/--activation/--expansion/--preset")
     needs_latency = {"profile": _LATENCY_OPTIONS, "sweep": _SWEEP_LATENCY_OPTIONS}.get(args.command, ())
     if needs_latency and not args.latency:
         given = [flag for flag in needs_latency if getattr(args, flag.lstrip("-").replace("-", "_"), None) not in (None, False)]
