@@ -10,6 +10,7 @@ below are shared fixtures. Resolutions are small and budgets tiny: no timing thr
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -323,6 +324,9 @@ def test_lab_report_text_for_executorch():
 def test_page_measures_two_runtimes_and_offers_checked_files():
     from streamlit.testing.v1 import AppTest
 
+    from explorer.measure_worker import _WORKER
+
+    _WORKER.close()  # a worker started by an earlier test would not show that this panel started one
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
     at.switch_page("app_pages/v2.py")
     at.query_params.update({"width_multiplier": "0.35", "resolution": "64"})
@@ -348,6 +352,7 @@ def test_page_measures_two_runtimes_and_offers_checked_files():
         assert "ONNX Runtime fp32 runs this model" in words and "PyTorch eager" in words
     assert list(table["runtime"]) == ["PyTorch eager", "ONNX Runtime fp32"] and list(table["status"]) == ["ok", "ok"]
     assert (table["median (ms)"] > 0).all() and list(table["threads"]) == [1, 1]
+    assert _WORKER.pid() not in (None, os.getpid())  # eager was timed in the measuring process, not the server's thread
     assert not any("accuracy after int8" in i.value for i in at.info)  # no int8 measured: no int8 note
     next(b for b in at.button if b.label == "Prepare .onnx and .pte files").click()
     at.run()

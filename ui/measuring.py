@@ -8,7 +8,7 @@ progress. :func:`show_verdict` says how far a result can be trusted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
@@ -50,19 +50,26 @@ def machine_job(what: str, label: str = "") -> Iterator[object]:
         status.empty()
 
 
+def measure_for(runtime: str) -> Callable[..., object]:
+    """How a page measures ``runtime`` (the ``measure`` of ``LatencyStore.get_or_measure``).
+
+    Eager PyTorch runs in a process of its own: in this server's threads, other sessions' reruns
+    hold the GIL and made a V2 figure ~8× too slow (explorer.measure_worker). The deployment
+    runtimes measure here: their timed call is one native call a forward.
+    """
+    from explorer.latency import measure_latency
+    from explorer.measure_worker import measure_in_worker
+
+    return measure_in_worker if runtime == "eager" else measure_latency
+
+
 def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = False, model=None, label: str = ""):
     """Measure ``config`` (or reuse a good stored result); returns the report, or None after an error message.
 
     ``label`` prefixes the messages (``"MobileNet V1: "``) when a page measures several models.
     """
-    from explorer.latency import measure_latency
     from explorer.lock import LockTimeout
-    from explorer.measure_worker import measure_in_worker
 
-    # Eager timing runs in a process of its own: in this server's threads, other sessions' reruns
-    # hold the GIL and made one V2 figure 8.6x too slow (explorer.measure_worker). The deployment
-    # runtimes (ui/runtimes_view.py) measure here: their timed call is one native call a forward.
-    measure = measure_in_worker if settings.runtime == "eager" else measure_latency
     status = st.empty()  # one element, replaced as the wait and the measurement advance
 
     def on_wait(waiting) -> None:
@@ -73,7 +80,7 @@ def measure_in_page(config: MobileNetConfig, settings, *, remeasure: bool = Fals
         status.progress(min(max(fraction, 0.0), 1.0), text=f"{label}Measuring: {message}")
 
     try:
-        report = latency_store().get_or_measure(config, settings, measure=measure, remeasure=remeasure, model=model,
+        report = latency_store().get_or_measure(config, settings, measure=measure_for(settings.runtime), remeasure=remeasure, model=model,
                                                 progress=progress, on_wait=on_wait)
     except (ConfigError, LockTimeout, RuntimeError) as err:  # RuntimeError: torch, e.g. out of memory
         status.empty()

@@ -80,13 +80,12 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int, *, reme
     """Measure every chosen runtime through the latency lab: one measurement at a time on the machine
     (its lock), a quality verdict, retried when noisy, kept in the store by runtime, and a good
     stored result reused."""
-    from explorer.latency import measure_latency
     from explorer.lock import LockTimeout
     from explorer.measurement import LatencySettings
     from explorer.runtimes import RuntimeUnavailable
     from explorer.runtimes.measure import result_from_report
 
-    from .measuring import WAITING_TEXT
+    from .measuring import WAITING_TEXT, measure_for
     from .state import latency_store
 
     # ``keep``: the results shown so far, of which only ``runtimes`` are measured again
@@ -106,7 +105,7 @@ def _measure(config: MobileNetConfig, runtimes: list[str], threads: int, *, reme
 
         try:
             settings = LatencySettings(threads=threads, batch=1, budget_s=BUDGET_S, runtime=runtime)
-            report = store.get_or_measure(config, settings, measure=measure_latency, model=model, progress=progress,
+            report = store.get_or_measure(config, settings, measure=measure_for(runtime), model=model, progress=progress,
                                           on_wait=on_wait, remeasure=remeasure)
         except LockTimeout as err:
             errors[runtime] = f"not measured: {err}"
