@@ -25,6 +25,7 @@ Only meaningful on an otherwise quiet machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 
 from _common import ROOT, fmt, report, summary
@@ -108,14 +109,8 @@ def main() -> None:
         for round_ in range(args.rounds):
             for load in ("quiet", "loaded"):
                 for where in ("thread", "worker"):
-                    def one(where=where) -> dict:
-                        return measure(args.budget, worker if where == "worker" else None)
-
-                    if load == "loaded":
-                        with sessions:
-                            row = one()
-                    else:
-                        row = one()
+                    with sessions if load == "loaded" else contextlib.nullcontext():
+                        row = measure(args.budget, worker if where == "worker" else None)
                     results[f"{load}-{where}"].append(row)
                     print(f"round {round_ + 1} {load:6} {where:6}: {row['median_ms']:6.1f} ms {row['quality']:5} "
                           f"thread share {row['thread_cpu_share']:.2f}, others {row['others_cores']:.2f} cores, "

@@ -236,4 +236,3 @@ LAST_CHANNEL = $last_channel  # the hidden classifier width, before the width mu
     model = MobileNetV3(setting, last_channel, num_classes=$num_classes, dropout=$dropout)
     return model.eval()
 ''')
-

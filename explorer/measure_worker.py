@@ -3,11 +3,12 @@
 Why: a Streamlit server runs every session's script in a thread of one process. Those reruns are
 Python (pandas, Plotly, the page scripts) and hold the GIL, which each of an eager forward's ~100
 operator calls needs to start. ``benchmarks/bench_worker_process.py`` measured V2 1.0/224, batch
-1, 1 thread, on a 2-core VM, with one other session rerunning the V2 page in the same process:
+1, 1 thread, on a 2-core VM, with one other session rerunning the V2 page in the same process
+(medians of 5 measurements; benchmarks/RESULTS.md):
 
-- in the server's thread: 132 ms median (109–134, n=4), the measuring thread on the CPU 25% of
-  the time, against 15.4 ms with no other session;
-- in a worker process: 15.0 ms (14.1–15.3, n=4), within 3% of quiet.
+- in the server's thread: 137 ms (119–171), the measuring thread on the CPU 25% of the time,
+  against 16.4 ms (14.6–22.2) with no other session;
+- in this worker process: 17.3 ms (16.9–22.5), within 6% of quiet.
 
 Both came out ``noisy`` under load, as they should (the other core was busy), but only the
 worker's figure is the model's. So the pages measure eager latency here.

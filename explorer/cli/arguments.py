@@ -54,7 +54,7 @@ def config_from_args(args: argparse.Namespace) -> MobileNetConfig:
 
 
 _FLAG = {"width_multiplier": "width", "resolution": "resolution", "num_classes": "num-classes", "activation": "activation",
-         "arch": "preset", "preset": "preset"}
+         "preset": "preset"}
 
 
 def load_configs(paths: Sequence[str]) -> list[MobileNetConfig]:
